@@ -1,0 +1,176 @@
+"""``ferkit VERB ...``: analyze, train, evaluate, export, bench, models, detectors."""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from ..config import DEFAULT_DETECTOR, DEFAULT_MODEL
+from ..errors import FerkitError
+
+
+def _add_train(sub) -> None:
+    p = sub.add_parser("train", help="train an expression model (needs the train extra)")
+    p.add_argument("--model", required=True, help="registered architecture (see `ferkit models`)")
+    p.add_argument("--dataset", default="fer2013", help="fer2013 | ferplus")
+    p.add_argument("--data", required=True, help="dataset path (Kaggle folder/zip or fer2013.csv for fer2013)")
+    p.add_argument("--recipe", default="ferkit", help="named recipe (ferkit.training.recipes)")
+    p.add_argument("--out", required=True, help="run folder: checkpoints, epochs.jsonl, summary.json")
+    p.add_argument("--resume", action="store_true", help="continue the run in --out from its last checkpoint")
+    p.add_argument("--epochs", type=int, help="override the recipe's epochs")
+    p.add_argument("--batch-size", type=int, help="override the recipe's batch size")
+    p.add_argument("--lr", type=float, help="override the recipe's learning rate")
+    p.add_argument("--accelerator", default="auto", help="Lightning accelerator: auto | cpu | gpu")
+    p.add_argument("--devices", default="auto", help="Lightning devices (e.g. 4 for 4 GPUs with DDP)")
+    p.add_argument("--num-nodes", type=int, default=1)
+    p.add_argument("--precision", default="32-true", help="e.g. 16-mixed or bf16-mixed on GPUs")
+    p.add_argument("--max-time", help="stop after DD:HH:MM:SS (resume later with --resume)")
+    p.add_argument("--threads", type=int, help="torch CPU threads")
+    p.add_argument("--seed", type=int, default=0)
+
+
+def _run_train(a) -> int:
+    from ..training.train import train
+    s = train(a.model, a.dataset, a.data, a.out, a.recipe, resume=a.resume, accelerator=a.accelerator,
+              devices=a.devices, num_nodes=a.num_nodes, precision=a.precision, max_time=a.max_time,
+              threads=a.threads, seed=a.seed, epochs=a.epochs, batch_size=a.batch_size, lr=a.lr)
+    print(json.dumps({k: v for k, v in s.items() if k != "recipe"}, indent=2))
+    return 0
+
+
+def _add_analyze(sub) -> None:
+    p = sub.add_parser("analyze", help="detect faces and classify expressions in an image, folder, video or webcam")
+    p.add_argument("source", help="image file, folder of images, video file, or webcam index (0, 1...)")
+    p.add_argument("--out", required=True, help="output folder (results.json, results.csv, annotated files)")
+    p.add_argument("--detector", default="default", help=f"face detector (default: {DEFAULT_DETECTOR}; see `ferkit detectors`)")
+    p.add_argument("--model", default="default", help=f"expression model (default: {DEFAULT_MODEL}; see `ferkit models`)")
+    p.add_argument("--max-frames", type=int, help="stop videos / webcams after this many frames")
+    p.add_argument("--every", type=int, default=1, help="analyse every N-th video frame")
+    p.add_argument("--no-annotate", action="store_true", help="write results only, no annotated images / video")
+    p.add_argument("--threads", type=int, default=0, help="CPU threads for inference (0 = all cores)")
+
+
+def _run_analyze(a) -> int:
+    from ..runtime.analyzer import Analyzer
+    from ..runtime.jobs import analyze_source, source_kind
+    source_kind(a.source)  # fail fast on a missing source, before loading models
+    rep = analyze_source(a.source, a.out, Analyzer(a.detector, a.model, a.threads), a.max_frames, a.every,
+                         not a.no_annotate)
+    print(f"{len(rep.records)} faces -> {a.out}/results.json" + (f" ({len(rep.errors)} files failed)" if rep.errors else ""))
+    return 1 if rep.errors else 0
+
+
+def _add_evaluate(sub) -> None:
+    p = sub.add_parser("evaluate", help="accuracy, per-class precision/recall/F1 and confusion matrix on a dataset split")
+    p.add_argument("--model", default="default", help="shipped model name, .onnx file or training .ckpt")
+    p.add_argument("--dataset", default="fer2013", help="fer2013 | ferplus | ckplus | folder")
+    p.add_argument("--data", required=True, help="dataset path (folder, zip/tar archive, fer2013.csv, fer2013new.csv)")
+    p.add_argument("--images", help="ferplus only: FER+ image folder/zip or fer2013.csv")
+    p.add_argument("--split", default="PrivateTest", help="Training | PublicTest | PrivateTest")
+    p.add_argument("--tta", action="store_true", help="average with horizontally flipped faces")
+    p.add_argument("--json", help="write the report here (and a confusion-matrix PNG beside it)")
+
+
+def _run_evaluate(a) -> int:
+    from ..evaluation.evaluate import evaluate
+    kw = {"images": a.images} if a.images else {}
+    rep = evaluate(a.model, a.dataset, a.data, a.split, a.json, a.tta, **kw)
+    print(json.dumps({k: rep[k] for k in ("model", "dataset", "split", "n", "accuracy", "macro_f1")}))
+    for c, m in rep["per_class"].items():
+        print(f"  {c:9s} precision {m['precision']:.3f} recall {m['recall']:.3f} f1 {m['f1']:.3f} n={m['support']}")
+    if rep.get("skipped"):
+        print(f"  skipped classes outside the model's: {rep['skipped']}")
+    return 0
+
+
+def _add_export(sub) -> None:
+    p = sub.add_parser("export", help="export a training checkpoint to ONNX (needs the train extra)")
+    p.add_argument("--checkpoint", required=True)
+    p.add_argument("--out", required=True, help="output .onnx file")
+
+
+def _run_export(a) -> int:
+    from ..expression.export import export_onnx, load_checkpoint
+    model, _ = load_checkpoint(a.checkpoint)
+    print(export_onnx(model, a.out))
+    return 0
+
+
+def _add_ship(sub) -> None:
+    p = sub.add_parser("ship", help="developers: export a run's best checkpoint into the package, measure it, write its card")
+    p.add_argument("--run", required=True, help="training run folder (from `ferkit train --out`)")
+    p.add_argument("--name", required=True, help="name of the shipped model")
+    p.add_argument("--data", required=True, help="FER2013 path for the PublicTest / PrivateTest figures")
+    p.add_argument("--reports", default="reports", help="where the evaluation reports and logs go")
+
+
+def _run_ship(a) -> int:
+    from ..training.ship import ship_model
+    print(json.dumps(ship_model(a.run, a.name, a.data, a.reports), indent=2))
+    return 0
+
+
+def _add_bench(sub) -> None:
+    p = sub.add_parser("bench", help="classifier faces/s and end-to-end video frames/s on this machine")
+    p.add_argument("--detector", default="default")
+    p.add_argument("--model", default="default")
+    p.add_argument("--threads", type=int, default=0)
+    p.add_argument("--video", help="video to time end to end (default: the bundled clip)")
+    p.add_argument("--seconds", type=float, default=3.0, help="minimum timing per measurement")
+    p.add_argument("--json", help="write the figures here")
+
+
+def _run_bench(a) -> int:
+    from ..io import write_json_atomic
+    from ..runtime.bench import bench
+    rep = bench(a.detector, a.model, a.threads, a.seconds, a.video)
+    if a.json:
+        write_json_atomic(a.json, rep)
+    print(json.dumps(rep, indent=2))
+    return 0
+
+
+def _run_models(a) -> int:
+    from ..expression.registry import list_models
+    for r in list_models():
+        acc = r.get("privatetest_accuracy")
+        fig = f"PrivateTest {acc:.2%}, {r.get('faces_per_s', 0):,.0f} faces/s" if acc is not None else "not shipped"
+        print(f"{r['name']:24s} {'*' if r['shipped'] else ' '} {fig:40s} {r['description']}")
+    return 0
+
+
+def _run_detectors(a) -> int:
+    from ..detection import list_detectors
+    for r in list_detectors():
+        print(f"{r['name']:10s} {'(default) ' if r['default'] else ''}{r['description']}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="ferkit", description="Facial expression recognition toolkit")
+    sub = parser.add_subparsers(dest="verb", required=True)
+    for add in (_add_analyze, _add_train, _add_evaluate, _add_export, _add_ship, _add_bench):
+        add(sub)
+    sub.add_parser("models", help="list expression models (* = shipped, with measured accuracy)")
+    sub.add_parser("detectors", help="list face detectors")
+    return parser
+
+
+RUNNERS = {"analyze": _run_analyze, "train": _run_train, "evaluate": _run_evaluate, "export": _run_export,
+           "ship": _run_ship, "bench": _run_bench, "models": _run_models, "detectors": _run_detectors}
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return RUNNERS[args.verb](args)
+    except (FerkitError, FileExistsError) as e:
+        print(f"ferkit: error: {e}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("ferkit: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

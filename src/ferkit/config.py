@@ -1,0 +1,53 @@
+"""Project-wide constants and defaults, in one place."""
+from __future__ import annotations
+
+from pathlib import Path
+
+#: The 7 FER2013 classes, in FER2013's label order (0..6).
+EMOTIONS: tuple[str, ...] = ("angry", "disgust", "fear", "happy", "sad", "surprise", "neutral")
+
+#: Folder names and synonyms mapped to the canonical class names above.
+EMOTION_SYNONYMS: dict[str, str] = {
+    "angry": "angry", "anger": "angry", "an": "angry",
+    "disgust": "disgust", "disgusted": "disgust", "di": "disgust",
+    "fear": "fear", "fearful": "fear", "afraid": "fear", "scared": "fear", "fe": "fear",
+    "happy": "happy", "happiness": "happy", "joy": "happy", "ha": "happy",
+    "sad": "sad", "sadness": "sad", "sa": "sad",
+    "surprise": "surprise", "surprised": "surprise", "su": "surprise",
+    "neutral": "neutral", "neutrality": "neutral", "ne": "neutral",
+}
+
+#: Official FER2013 split names (Usage column / file-name prefixes).
+FER2013_SPLITS: tuple[str, ...] = ("Training", "PublicTest", "PrivateTest")
+
+#: Side of the square grey face crop that expression models take.
+FACE_SIZE = 48
+#: Side of the face crop relative to the detector's square box, per detector, so that crops match
+#: FER2013's framing. Measured for MTCNN on 300 PublicTest faces (upscaled x4, padded): its box side is
+#: 1.04x the FER2013 image side, centred (see docs/face_framing.md).
+CROP_SCALE = {"mtcnn": 0.96, "haar": 1.1}
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+ASSETS_DIR = PACKAGE_DIR / "assets"
+MODELS_DIR = ASSETS_DIR / "models"
+DETECTORS_DIR = ASSETS_DIR / "detectors"
+
+DEFAULT_MODEL = "ferkit_cnn_s"
+DEFAULT_DETECTOR = "mtcnn"
+IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp", ".pgm", ".ppm")
+VIDEO_EXTENSIONS = (".mp4", ".avi", ".mov", ".mkv", ".webm", ".m4v", ".mpg", ".mpeg", ".wmv")
+
+#: Default batch size for expression classification.
+CLASSIFY_BATCH = 256
+
+#: BGR colour per emotion for annotations and plots.
+EMOTION_COLORS: dict[str, tuple[int, int, int]] = {
+    "angry": (40, 40, 220), "disgust": (40, 140, 40), "fear": (160, 60, 160), "happy": (40, 200, 240),
+    "sad": (200, 120, 40), "surprise": (30, 140, 255), "neutral": (170, 170, 170), "contempt": (90, 90, 140),
+}
+#: Faces at least this wide (px) get a probability bar chart beside their box in annotations.
+BARS_MIN_FACE = 60
+#: Frames classified together when analysing videos (faces are batched across frames).
+VIDEO_BATCH_FRAMES = 16
+#: IoU above which a face in a new frame continues an existing track; frames a track survives unseen.
+TRACK_IOU, TRACK_MAX_MISSES = 0.3, 12

@@ -1,0 +1,31 @@
+"""Datasets in their standard layouts: FER2013 (folders, zip, csv), FER+, CK+48, any image folder."""
+from __future__ import annotations
+
+import os
+
+from ..errors import UnknownNameError
+from .ckplus import CKPLUS_CLASSES, CKPlus
+from .faceset import FaceSet, to_face
+from .fer2013 import FER2013, canonical_split, write_fer2013_csv
+from .ferplus import FERPLUS_CLASSES_8, FERPlus
+from .folder import ImageFolderFaces
+
+DATASETS = ("fer2013", "ferplus", "ckplus", "folder")
+
+
+def load_dataset(name: str, path: str | os.PathLike, split: str = "PrivateTest", **kw) -> FaceSet:
+    """Load a dataset by name. For ``ferplus`` pass ``images=`` (FER+ image folder/zip or fer2013.csv)."""
+    name = name.lower()
+    if name == "fer2013":
+        return FER2013(path, split)
+    if name == "ferplus":
+        return FERPlus(path, kw["images"], split)
+    if name in ("ckplus", "ck+"):
+        return CKPlus(path)
+    if name == "folder":
+        return ImageFolderFaces(path)
+    raise UnknownNameError(f"unknown dataset {name!r}; known: {', '.join(DATASETS)}")
+
+
+__all__ = ["FaceSet", "FER2013", "FERPlus", "CKPlus", "ImageFolderFaces", "load_dataset", "write_fer2013_csv",
+           "canonical_split", "to_face", "CKPLUS_CLASSES", "FERPLUS_CLASSES_8", "DATASETS"]

@@ -1,0 +1,26 @@
+"""Detection records and the detector interface."""
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+
+import numpy as np
+
+
+@dataclass
+class Detection:
+    """A face box [x1, y1, x2, y2] in pixels, a confidence score, and landmarks (K, 2) where the backend has them."""
+
+    box: np.ndarray
+    score: float
+    landmarks: np.ndarray | None = None
+
+
+class Detector(ABC):
+    """A face detector: ``detect(image_bgr)`` returns the faces of one image."""
+
+    name: str = "detector"
+
+    @abstractmethod
+    def detect(self, image: np.ndarray) -> list[Detection]:
+        """Faces in a BGR uint8 image (grey images are accepted too)."""

@@ -1,0 +1,41 @@
+"""Detector registry: ``create_detector(name)``, ``list_detectors()``."""
+from __future__ import annotations
+
+from typing import Any, Callable
+
+from ..config import DEFAULT_DETECTOR
+from ..errors import UnknownNameError
+from .base import Detector
+
+_DETECTORS: dict[str, tuple[Callable[..., Detector], str]] = {}
+
+
+def register_detector(name: str, description: str) -> Callable:
+    def deco(fn: Callable[..., Detector]) -> Callable[..., Detector]:
+        _DETECTORS[name] = (fn, description)
+        return fn
+    return deco
+
+
+@register_detector("mtcnn", "MTCNN P/R/O-Net cascade (ONNX Runtime), boxes + 5 landmarks; small faces from 20 px")
+def _mtcnn(**kw: Any) -> Detector:
+    from .mtcnn import MTCNN
+    return MTCNN(**kw)
+
+
+@register_detector("haar", "OpenCV Haar cascade (Viola-Jones), frontal faces, no landmarks")
+def _haar(**kw: Any) -> Detector:
+    from .haar import HaarCascade
+    return HaarCascade(**kw)
+
+
+def create_detector(name: str = "default", **kw: Any) -> Detector:
+    """Build a detector by name (``default`` = the default of ``ferkit analyze``)."""
+    name = DEFAULT_DETECTOR if name == "default" else name
+    if name not in _DETECTORS:
+        raise UnknownNameError(f"unknown detector {name!r}; known: {', '.join(sorted(_DETECTORS))}")
+    return _DETECTORS[name][0](**kw)
+
+
+def list_detectors() -> list[dict]:
+    return [{"name": n, "description": d, "default": n == DEFAULT_DETECTOR} for n, (_, d) in sorted(_DETECTORS.items())]

@@ -1,0 +1,18 @@
+"""Exceptions with messages meant for the user: one line naming the file and the problem."""
+from __future__ import annotations
+
+
+class FerkitError(Exception):
+    """A user-facing error (bad input, missing weights, wrong layout). The CLI prints it on one line."""
+
+
+class BadInputError(FerkitError):
+    """An input file that cannot be read (not an image, truncated, empty video...)."""
+
+
+class DatasetLayoutError(FerkitError):
+    """A dataset path whose layout is not one of the supported ones."""
+
+
+class UnknownNameError(FerkitError):
+    """A model, detector or dataset name that no registry knows."""

@@ -1,0 +1,55 @@
+"""``ferkit evaluate``: a model on a dataset split -> accuracy, per-class P/R/F1, confusion matrix (JSON + PNG)."""
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import numpy as np
+
+from ..config import EMOTIONS
+from ..data import FaceSet, load_dataset
+from ..io import write_json_atomic
+from .metrics import classification_report
+from .plots import plot_confusion_matrix
+
+
+def load_any_classifier(model: str, classes: tuple[str, ...] = EMOTIONS):
+    """A shipped model name, an ``.onnx`` file, or a training checkpoint (``.ckpt``, needs torch)."""
+    if model.endswith(".ckpt"):
+        from ..expression.export import TorchClassifier
+        return TorchClassifier(model, classes)
+    from ..expression.classifier import ExpressionClassifier
+    return ExpressionClassifier(model)
+
+
+def evaluate_faceset(clf, ds: FaceSet, tta: bool = False) -> tuple[dict, np.ndarray]:
+    """Report on ``ds`` and the probabilities; ``tta`` averages with the horizontally flipped faces."""
+    t = time.perf_counter()
+    probs = clf.predict_proba(ds.images)
+    if tta:
+        probs = (probs + clf.predict_proba(ds.images[:, :, ::-1].copy())) / 2
+    seconds = time.perf_counter() - t
+    rep = classification_report(ds.labels, probs.argmax(1), tuple(clf.classes))
+    rep["seconds"] = round(seconds, 3)
+    return rep, probs
+
+
+def evaluate(model: str, dataset: str, data: str, split: str = "PrivateTest", json_out: str | None = None,
+             tta: bool = False, **kw) -> dict:
+    """Evaluate and write the JSON report (and ``<json stem>_confusion.png`` beside it)."""
+    ds = load_dataset(dataset, data, split, **kw)
+    clf = load_any_classifier(model)
+    if tuple(ds.classes) != tuple(clf.classes):
+        raise ValueError(f"dataset classes {ds.classes} differ from model classes {clf.classes}")
+    rep, _ = evaluate_faceset(clf, ds, tta)
+    rep = {"model": getattr(clf, "name", model), "dataset": dataset, "data": str(data), "split": ds.split,
+           "tta": tta, **rep}
+    if ds.skipped:
+        rep["skipped"] = ds.skipped
+    if json_out:
+        png = Path(json_out).with_name(Path(json_out).stem + "_confusion.png")
+        plot_confusion_matrix(np.array(rep["confusion_matrix"]), rep["classes"], png,
+                              f"{rep['model']} on {dataset} {ds.split}: accuracy {rep['accuracy']:.2%} (n={rep['n']})")
+        rep["confusion_png"] = str(png)
+        write_json_atomic(json_out, rep)
+    return rep

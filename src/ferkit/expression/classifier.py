@@ -1,0 +1,43 @@
+"""Expression classification with ONNX Runtime: shipped models, batched, no torch needed."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from ..config import CLASSIFY_BATCH, DEFAULT_MODEL, EMOTIONS, FACE_SIZE, MODELS_DIR
+from ..errors import UnknownNameError
+from ..runtime.onnx import ort_session
+from .registry import model_card, shipped_models
+
+
+class ExpressionClassifier:
+    """A trained expression model: ``predict_proba(faces)`` on (N, 48, 48) uint8 grey crops -> (N, C) probabilities.
+
+    ``name`` is a shipped model (``ferkit models``) or a path to an exported ``.onnx`` file."""
+
+    def __init__(self, name: str = "default", threads: int = 0, batch_size: int = CLASSIFY_BATCH):
+        name = DEFAULT_MODEL if name == "default" else name
+        path = Path(name)
+        if path.suffix == ".onnx":
+            self.name, self.card = path.stem, {"classes": list(EMOTIONS)}
+        else:
+            if name not in shipped_models():
+                raise UnknownNameError(f"unknown or untrained model {name!r}; shipped models: "
+                                       f"{', '.join(shipped_models()) or 'none'} (or pass an exported .onnx path)")
+            self.name, self.card, path = name, model_card(name), MODELS_DIR / name / "model.onnx"
+        self.session = ort_session(path, threads)
+        self.input = self.session.get_inputs()[0].name
+        self.classes: tuple[str, ...] = tuple(self.card.get("classes", EMOTIONS))
+        self.batch_size = batch_size
+
+    def predict_proba(self, faces: np.ndarray) -> np.ndarray:
+        if len(faces) == 0:
+            return np.zeros((0, len(self.classes)), np.float32)
+        x = faces.reshape(-1, 1, FACE_SIZE, FACE_SIZE).astype(np.float32)
+        out = [self.session.run(None, {self.input: x[i:i + self.batch_size]})[0]
+               for i in range(0, len(x), self.batch_size)]
+        return np.concatenate(out)
+
+    def predict(self, faces: np.ndarray) -> np.ndarray:
+        return self.predict_proba(faces).argmax(1)

@@ -1,0 +1,1 @@
+"""Runtime: the Analyzer, video processing, drawing, ONNX sessions, benchmarks."""

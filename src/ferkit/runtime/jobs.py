@@ -1,0 +1,73 @@
+"""``ferkit analyze``: images, folders of images, video files and webcams -> results.json/.csv + annotations."""
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..config import IMAGE_EXTENSIONS, VIDEO_EXTENSIONS
+from ..errors import BadInputError, FerkitError
+from ..io import read_image
+from .analyzer import Analyzer
+from .results import write_records
+from .video import analyze_video
+
+
+@dataclass
+class AnalyzeReport:
+    records: list[dict] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+    outputs: list[str] = field(default_factory=list)
+
+
+def source_kind(source: str) -> str:
+    """'webcam', 'folder', 'video' or 'image'."""
+    if source.isdigit():
+        return "webcam"
+    p = Path(source)
+    if not p.exists():
+        raise BadInputError(f"{source}: no such file or folder")
+    if p.is_dir():
+        return "folder"
+    return "video" if p.suffix.lower() in VIDEO_EXTENSIONS else "image"
+
+
+def analyze_source(source: str, out: str | Path, analyzer: Analyzer, max_frames: int | None = None,
+                   every: int = 1, annotate: bool = True, progress: bool = True) -> AnalyzeReport:
+    """Analyse ``source`` and write outputs into ``out``. Bad files in a folder are reported in
+    ``errors`` and skipped; a bad single source raises ``BadInputError`` before anything is written."""
+    from tqdm import tqdm
+
+    kind = source_kind(source)
+    out = Path(out)
+    rep = AnalyzeReport()
+    if kind in ("video", "webcam"):
+        out.mkdir(parents=True, exist_ok=True)
+        for r in analyze_video(analyzer, int(source) if kind == "webcam" else source, out, max_frames, every,
+                               progress, annotate):
+            rep.records += r.records()
+    else:
+        files = [Path(source)] if kind == "image" else sorted(
+            f for f in Path(source).rglob("*") if f.is_file() and f.suffix.lower() in IMAGE_EXTENSIONS)
+        if kind == "folder" and not files:
+            raise BadInputError(f"{source}: no image files ({', '.join(IMAGE_EXTENSIONS)}) in this folder")
+        for f in tqdm(files, unit="img", disable=None if progress and kind == "folder" else True):
+            try:
+                img = read_image(f)
+            except FerkitError as e:
+                if kind == "image":
+                    raise
+                rep.errors.append(str(e))
+                continue
+            res = analyzer.analyze_frames([img], [str(f)])[0]
+            rep.records += res.records()
+            if annotate:
+                rel = f.relative_to(source) if kind == "folder" else Path(f.name)
+                dest = out / "annotated" / rel.with_suffix(".jpg" if f.suffix.lower() not in (".png",) else ".png")
+                res.save(dest)
+                rep.outputs.append(str(dest))
+    write_records(rep.records, out / "results.json", out / "results.csv")
+    rep.outputs += [str(out / "results.json"), str(out / "results.csv")]
+    for e in rep.errors:
+        print(f"ferkit: error: {e}", file=sys.stderr)
+    return rep

@@ -1,0 +1,100 @@
+"""Result objects: ``Face`` records and ``AnalysisResult`` with ``.plot()``, ``.save()``, ``.to_json()``, ``.to_pandas()``."""
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from ..io import write_image_atomic, write_text_atomic
+
+
+@dataclass
+class Face:
+    """One detected face: box [x1, y1, x2, y2] (px), detector score, predicted emotion and all class probabilities."""
+
+    box: list[float]
+    score: float
+    emotion: str
+    probabilities: dict[str, float]
+    landmarks: list[list[float]] | None = None
+    index: int = 0
+    track_id: int | None = None
+    identity: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        d = {"face": self.index, "box": [round(v, 1) for v in self.box], "score": round(self.score, 4),
+             "emotion": self.emotion, "probabilities": {k: round(v, 5) for k, v in self.probabilities.items()}}
+        if self.track_id is not None:
+            d["track"] = self.track_id
+        if self.identity is not None:
+            d["identity"] = self.identity
+        if self.landmarks is not None:
+            d["landmarks"] = [[round(x, 1), round(y, 1)] for x, y in self.landmarks]
+        return d
+
+
+@dataclass
+class AnalysisResult:
+    """The faces of one image or video frame. ``image`` is kept for ``plot``/``save``."""
+
+    source: str
+    faces: list[Face]
+    frame: int | None = None
+    image: np.ndarray | None = field(default=None, repr=False)
+
+    def __len__(self) -> int:
+        return len(self.faces)
+
+    def records(self) -> list[dict[str, Any]]:
+        """One flat dict per face, with the source and frame index."""
+        return [{"source": self.source, "frame": self.frame, **f.to_dict()} for f in self.faces]
+
+    def to_json(self) -> str:
+        return json.dumps(self.records(), indent=2)
+
+    def to_pandas(self):
+        import pandas as pd
+        return pd.DataFrame(flat_rows(self.records()))
+
+    def plot(self) -> np.ndarray:
+        """The image annotated with boxes, labels and probability bars (BGR)."""
+        from .draw import annotate
+        if self.image is None:
+            raise ValueError("this result holds no image to plot")
+        return annotate(self.image, self.faces)
+
+    def save(self, path: str | os.PathLike) -> None:
+        """Write the annotated image (atomically)."""
+        write_image_atomic(path, self.plot())
+
+
+def flat_rows(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """CSV/DataFrame rows: box split into x1..y2 and one ``p_<class>`` column per probability."""
+    rows = []
+    for r in records:
+        row = {k: v for k, v in r.items() if k not in ("box", "probabilities", "landmarks")}
+        row.update(zip(("x1", "y1", "x2", "y2"), r["box"]))
+        row.update({f"p_{k}": v for k, v in r["probabilities"].items()})
+        rows.append(row)
+    return rows
+
+
+def write_records(records: list[dict[str, Any]], json_path: str | os.PathLike, csv_path: str | os.PathLike) -> None:
+    """Write face records as JSON (a list) and CSV, each atomically."""
+    write_text_atomic(json_path, json.dumps(records, indent=2) + "\n")
+    rows = flat_rows(records)
+    columns: list[str] = []
+    for row in rows:
+        columns += [c for c in row if c not in columns]
+    if not columns:
+        columns = ["source", "frame", "face", "score", "emotion", "x1", "y1", "x2", "y2"]
+    buf = io.StringIO()
+    w = csv.DictWriter(buf, columns)
+    w.writeheader()
+    w.writerows(rows)
+    write_text_atomic(csv_path, buf.getvalue())

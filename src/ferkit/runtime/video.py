@@ -1,0 +1,145 @@
+"""Video and webcam analysis: frames batched, faces tracked, annotated video, per-track summary and plot."""
+from __future__ import annotations
+
+from collections import defaultdict
+from pathlib import Path
+from typing import Iterator
+
+import cv2
+import numpy as np
+
+from ..config import EMOTION_COLORS, VIDEO_BATCH_FRAMES
+from ..errors import BadInputError
+from ..io import atomic_path, write_json_atomic
+from .analyzer import Analyzer
+from .results import AnalysisResult
+from .tracking import IoUTracker
+
+
+def open_video(source: str | int) -> tuple[cv2.VideoCapture, float, int]:
+    """Open a video file or webcam index; (capture, fps, frame count or -1)."""
+    if isinstance(source, str) and not Path(source).exists():
+        raise BadInputError(f"{source}: no such file")
+    cap = cv2.VideoCapture(source)
+    if not cap.isOpened():
+        raise BadInputError(f"{source}: cannot open video (not a video, unsupported codec, or no such camera)")
+    fps = cap.get(cv2.CAP_PROP_FPS) or 0.0
+    n = int(cap.get(cv2.CAP_PROP_FRAME_COUNT)) if isinstance(source, str) else -1
+    return cap, fps if fps > 0 else 25.0, n
+
+
+def read_batches(cap: cv2.VideoCapture, batch: int, max_frames: int | None = None,
+                 every: int = 1) -> Iterator[list[tuple[int, np.ndarray]]]:
+    """Yield lists of (frame index, BGR frame); every ``every``-th frame, at most ``max_frames`` frames read."""
+    out, idx = [], 0
+    while max_frames is None or idx < max_frames:
+        ok, frame = cap.read()
+        if not ok:
+            break
+        if idx % every == 0:
+            out.append((idx, frame))
+        idx += 1
+        if len(out) == batch:
+            yield out
+            out = []
+    if out:
+        yield out
+
+
+def analyze_video(analyzer: Analyzer, source: str | int, out_dir: Path, max_frames: int | None = None,
+                  every: int = 1, progress: bool = True, write_video: bool = True) -> list[AnalysisResult]:
+    """Analyse a video file or webcam; write ``<stem>_annotated.mp4``, ``<stem>_summary.json`` and
+    ``<stem>_emotions.png`` into ``out_dir``. Returns per-frame results (without images, to bound memory)."""
+    from tqdm import tqdm
+
+    cap, fps, n = open_video(source)
+    stem = Path(str(source)).stem if isinstance(source, str) else f"webcam{source}"
+    tracker = IoUTracker()
+    results: list[AnalysisResult] = []
+    bar = tqdm(total=n if n > 0 else None, unit="frame", desc=stem, disable=None if progress else True)
+    writer_ctx = atomic_path(out_dir / f"{stem}_annotated.mp4") if write_video else None
+    tmp = writer_ctx.__enter__() if writer_ctx else None
+    writer = None
+    try:
+        for batch in read_batches(cap, VIDEO_BATCH_FRAMES, max_frames, every):
+            idx, frames = zip(*batch)
+            for res in analyzer.analyze_frames(list(frames), [str(source)] * len(frames), list(idx)):
+                for f, tid in zip(res.faces, tracker.update(np.array([f.box for f in res.faces]).reshape(-1, 4))):
+                    f.track_id = tid
+                if tmp is not None:
+                    img = res.plot()
+                    if writer is None:
+                        h, w = img.shape[:2]
+                        writer = cv2.VideoWriter(str(tmp), cv2.VideoWriter_fourcc(*"mp4v"), fps / every, (w, h))
+                    writer.write(img)
+                res.image = None
+                results.append(res)
+            bar.update(idx[-1] + 1 - bar.n)
+        bar.close()
+        if not results:
+            raise BadInputError(f"{source}: no frames could be decoded (empty or unreadable video)")
+    except BaseException as e:
+        if writer is not None:
+            writer.release()
+        if writer_ctx:
+            writer_ctx.__exit__(type(e), e, e.__traceback__)
+        raise
+    finally:
+        cap.release()
+    if writer is not None:
+        writer.release()
+    if writer_ctx:
+        writer_ctx.__exit__(None, None, None)
+    summary = track_summary(results, fps)
+    write_json_atomic(out_dir / f"{stem}_summary.json", {"source": str(source), "fps": fps, "frames": len(results),
+                                                         "every": every, "tracks": summary})
+    plot_emotions_over_time(results, fps, out_dir / f"{stem}_emotions.png", analyzer.model.classes)
+    return results
+
+
+def track_summary(results: list[AnalysisResult], fps: float) -> list[dict]:
+    """Per track: frames seen, first/last time, dominant emotion, share of time per emotion, mean probabilities."""
+    by_track: dict[int, list] = defaultdict(list)
+    for r in results:
+        for f in r.faces:
+            by_track[f.track_id].append((r.frame, f))
+    rows = []
+    for tid, items in sorted(by_track.items()):
+        emotions = [f.emotion for _, f in items]
+        names = list(items[0][1].probabilities)
+        share = {e: round(emotions.count(e) / len(emotions), 4) for e in names}
+        mean = {e: round(float(np.mean([f.probabilities[e] for _, f in items])), 4) for e in names}
+        rows.append({"track": tid, "frames": len(items), "start_s": round(items[0][0] / fps, 2),
+                     "end_s": round(items[-1][0] / fps, 2), "dominant_emotion": max(share, key=share.get),
+                     "share": share, "mean_probabilities": mean})
+    return rows
+
+
+def plot_emotions_over_time(results: list[AnalysisResult], fps: float, path: Path, classes: tuple[str, ...]) -> None:
+    """PNG: for each track (up to 6 longest), the probability of each emotion against time."""
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    by_track: dict[int, list] = defaultdict(list)
+    for r in results:
+        for f in r.faces:
+            by_track[f.track_id].append((r.frame / fps, [f.probabilities[c] for c in classes]))
+    tracks = sorted(by_track, key=lambda t: -len(by_track[t]))[:6]
+    fig, axes = plt.subplots(max(1, len(tracks)), 1, figsize=(9, 2.2 * max(1, len(tracks))), squeeze=False)
+    for ax, tid in zip(axes[:, 0], tracks):
+        t = [x for x, _ in by_track[tid]]
+        p = np.array([y for _, y in by_track[tid]])
+        for j, c in enumerate(classes):
+            b, g, r = EMOTION_COLORS.get(c, (128, 128, 128))
+            ax.plot(t, p[:, j], ".-", ms=2, lw=1, label=c, color=(r / 255, g / 255, b / 255))
+        ax.set_ylim(0, 1)
+        ax.set_ylabel(f"track {tid}")
+    if not tracks:
+        axes[0, 0].text(0.5, 0.5, "no faces detected", ha="center", va="center")
+    axes[-1, 0].set_xlabel("time (s)")
+    axes[0, 0].legend(ncol=len(classes), fontsize=7, loc="upper center", bbox_to_anchor=(0.5, 1.35))
+    fig.tight_layout()
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, dpi=100, format="png")
+    plt.close(fig)

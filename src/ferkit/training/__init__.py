@@ -1,0 +1,1 @@
+"""Training: recipes, batch augmentation, the Lightning module and ``train`` (needs the train extra)."""

@@ -1,0 +1,77 @@
+"""LightningModule for expression classifiers: loss, optimiser, schedule, metrics."""
+from __future__ import annotations
+
+import math
+
+import lightning as L
+import torch
+import torch.nn.functional as F
+
+from ..expression.nets import WithPreprocessing
+from ..expression.registry import create_model
+from .augment import augment_batch
+from .recipes import Recipe
+
+
+class ExpressionModule(L.LightningModule):
+    """Trains ``create_model(model_name)`` on uint8 face batches with a ``Recipe``."""
+
+    def __init__(self, model_name: str, num_classes: int, recipe: dict, class_weights: list[float] | None = None,
+                 steps_per_epoch: int = 1):
+        super().__init__()
+        self.save_hyperparameters()
+        self.recipe = Recipe(**recipe)
+        self.model = WithPreprocessing(create_model(model_name, num_classes=num_classes), softmax=False)
+        self.register_buffer("class_weights", torch.tensor(class_weights) if class_weights else None)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.model(x)
+
+    def _loss(self, logits: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        if y.ndim == 2:  # soft targets (vote distributions, teacher probabilities)
+            return torch.sum(-y * F.log_softmax(logits, -1), -1).mean()
+        return F.cross_entropy(logits, y, weight=self.class_weights, label_smoothing=self.recipe.label_smoothing)
+
+    def training_step(self, batch, _):
+        x, y = batch
+        x = augment_batch(x.float(), self.recipe)
+        loss = self._loss(self(x.contiguous(memory_format=torch.channels_last)), y)
+        self.log("train_loss", loss, prog_bar=True, on_step=False, on_epoch=True)
+        return loss
+
+    def validation_step(self, batch, _):
+        x, y = batch
+        logits = self(x.float())
+        hard = y.argmax(-1) if y.ndim == 2 else y
+        self.log("val_loss", F.cross_entropy(logits, hard), on_epoch=True, prog_bar=True)
+        self.log("val_acc", (logits.argmax(-1) == hard).float().mean(), on_epoch=True, prog_bar=True)
+
+    def configure_optimizers(self):
+        r = self.recipe
+        params = self.parameters()
+        if r.optimizer == "sgd":
+            opt = torch.optim.SGD(params, lr=r.lr, momentum=r.momentum, nesterov=r.nesterov, weight_decay=r.weight_decay)
+        elif r.optimizer == "adam":
+            opt = torch.optim.Adam(params, lr=r.lr, weight_decay=r.weight_decay)
+        elif r.optimizer == "adamw":
+            opt = torch.optim.AdamW(params, lr=r.lr, weight_decay=r.weight_decay)
+        elif r.optimizer == "nadam":
+            opt = torch.optim.NAdam(params, lr=r.lr, weight_decay=r.weight_decay)
+        else:
+            raise ValueError(f"unknown optimizer {r.optimizer!r}")
+        if r.schedule == "plateau":
+            sched = torch.optim.lr_scheduler.ReduceLROnPlateau(opt, mode="max", factor=r.plateau_factor,
+                                                               patience=r.plateau_patience)
+            return {"optimizer": opt, "lr_scheduler": {"scheduler": sched, "monitor": "val_acc"}}
+        if r.schedule == "constant":
+            return opt
+        total = max(1, r.epochs * self.hparams.steps_per_epoch)
+        warm = r.warmup_epochs * self.hparams.steps_per_epoch
+
+        def lr_at(step: int) -> float:
+            if step < warm:
+                return (step + 1) / warm
+            return 0.5 * (1 + math.cos(math.pi * min(1.0, (step - warm) / max(1, total - warm))))
+
+        sched = torch.optim.lr_scheduler.LambdaLR(opt, lr_at)
+        return {"optimizer": opt, "lr_scheduler": {"scheduler": sched, "interval": "step"}}

@@ -1,0 +1,106 @@
+"""``ferkit train``: Lightning training with per-epoch checkpoints, resume, selection on the validation split."""
+from __future__ import annotations
+
+import json
+import os
+import platform
+import sys
+import time
+from pathlib import Path
+
+import lightning as L
+import numpy as np
+import torch
+from lightning.pytorch.callbacks import Callback, EarlyStopping, ModelCheckpoint
+from torch.utils.data import DataLoader, TensorDataset, WeightedRandomSampler
+
+from ..data import FaceSet, load_dataset
+from ..io import write_json_atomic
+from .module import ExpressionModule
+from .recipes import Recipe, get_recipe
+
+#: Train and validation splits of each dataset (selection never uses the final test split).
+TRAIN_VAL_SPLITS = {"fer2013": ("Training", "PublicTest"), "ferplus": ("Training", "PublicTest")}
+
+
+def _tensors(ds: FaceSet) -> TensorDataset:
+    return TensorDataset(torch.from_numpy(ds.images[:, None].copy()), torch.from_numpy(ds.labels))
+
+
+class EpochLog(Callback):
+    """Appends one JSON line per epoch (metrics, lr, wall time) to ``epochs.jsonl`` and prints it."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        self.t0 = time.time()
+
+    def on_train_epoch_start(self, trainer, pl_module):
+        self.t0 = time.time()
+
+    def on_validation_epoch_end(self, trainer, pl_module):
+        if trainer.sanity_checking:
+            return
+        m = {k: float(v) for k, v in trainer.callback_metrics.items()}
+        row = {"epoch": trainer.current_epoch, "seconds": round(time.time() - self.t0, 1),
+               "lr": trainer.optimizers[0].param_groups[0]["lr"], **m}
+        with open(self.path, "a") as f:
+            f.write(json.dumps(row) + "\n")
+        print(json.dumps(row), flush=True)
+
+
+def train(model: str, dataset: str, data: str, out: str, recipe: str | Recipe = "ferkit", resume: bool = False,
+          accelerator: str = "auto", devices: str | int = "auto", num_nodes: int = 1, precision: str = "32-true",
+          max_time: str | None = None, threads: int | None = None, seed: int = 0, **overrides) -> dict:
+    """Train ``model`` on ``dataset`` and return a summary (best validation accuracy, checkpoint, time)."""
+    rec = recipe if isinstance(recipe, Recipe) else get_recipe(recipe, **overrides)
+    if threads:
+        torch.set_num_threads(threads)
+    L.seed_everything(seed, workers=True)
+    tr_split, va_split = TRAIN_VAL_SPLITS.get(dataset, ("Training", "PublicTest"))
+    train_set, val_set = load_dataset(dataset, data, tr_split), load_dataset(dataset, data, va_split)
+    out_dir = Path(out)
+    ckpt_dir = out_dir / "checkpoints"
+    out_dir.mkdir(parents=True, exist_ok=True)
+
+    counts = np.bincount(train_set.labels, minlength=len(train_set.classes)).astype(float)
+    inv = counts.sum() / np.maximum(counts, 1) / len(counts)
+    sampler = None
+    if rec.balance == "oversample":
+        sampler = WeightedRandomSampler(inv[train_set.labels], len(train_set), replacement=True)
+    train_dl = DataLoader(_tensors(train_set), batch_size=rec.batch_size, shuffle=sampler is None, sampler=sampler,
+                          drop_last=True)
+    val_dl = DataLoader(_tensors(val_set), batch_size=512)
+    module = ExpressionModule(model, len(train_set.classes), rec.to_dict(),
+                              class_weights=inv.tolist() if rec.balance == "weights" else None,
+                              steps_per_epoch=len(train_dl))
+    callbacks: list[Callback] = [
+        ModelCheckpoint(dirpath=ckpt_dir, filename="best", monitor="val_acc", mode="max", save_last=True),
+        EpochLog(out_dir / "epochs.jsonl"),
+    ]
+    if rec.early_stopping_patience:
+        callbacks.append(EarlyStopping(monitor="val_acc", mode="max", patience=rec.early_stopping_patience))
+    trainer = L.Trainer(max_epochs=rec.epochs, accelerator=accelerator, devices=devices, num_nodes=num_nodes,
+                        precision=precision, callbacks=callbacks, default_root_dir=str(out_dir),
+                        logger=L.pytorch.loggers.CSVLogger(str(out_dir), name="logs"), max_time=max_time,
+                        enable_progress_bar=sys.stderr.isatty(), log_every_n_steps=50, deterministic=False)
+    last = ckpt_dir / "last.ckpt"
+    if not resume and last.exists():
+        raise FileExistsError(f"{out_dir}: holds a previous run; pass --resume to continue it or choose another --out")
+    write_json_atomic(out_dir / "run.json", {"model": model, "dataset": dataset, "data": str(data), "recipe": rec.to_dict(),
+                                            "command": " ".join(["ferkit"] + sys.argv[1:]) if sys.argv else "",
+                                            "hardware": _hardware(), "seed": seed})
+    trainer.fit(module, train_dl, val_dl, ckpt_path=str(last) if resume and last.exists() else None)
+    epochs = [json.loads(line) for line in open(out_dir / "epochs.jsonl")] if (out_dir / "epochs.jsonl").exists() else []
+    best = callbacks[0]
+    summary = {"model": model, "dataset": dataset, "best_checkpoint": str(ckpt_dir / "best.ckpt"),
+               "best_val_acc": float(best.best_model_score) if best.best_model_score is not None else None,
+               "epochs_done": len(epochs), "train_seconds": round(sum(e["seconds"] for e in epochs), 1),
+               "recipe": rec.to_dict(), "hardware": _hardware()}
+    write_json_atomic(out_dir / "summary.json", summary)
+    return summary
+
+
+def _hardware() -> str:
+    if torch.cuda.is_available():
+        return f"{torch.cuda.get_device_name(0)} x{torch.cuda.device_count()}"
+    return f"CPU {platform.processor() or platform.machine()}, {os.cpu_count()} cores, torch threads {torch.get_num_threads()}"
