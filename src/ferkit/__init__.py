@@ -1,6 +1,12 @@
 """ferkit: facial expression recognition toolkit."""
 from __future__ import annotations
 
+import os
+
+# Errors reach the user as one ferkit line; keep FFmpeg's and OpenCV's own chatter off stderr.
+os.environ.setdefault("OPENCV_FFMPEG_LOGLEVEL", "-8")
+os.environ.setdefault("OPENCV_LOG_LEVEL", "OFF")
+
 from .config import EMOTIONS
 from .errors import FerkitError
 

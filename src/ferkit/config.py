@@ -23,14 +23,19 @@ FER2013_SPLITS: tuple[str, ...] = ("Training", "PublicTest", "PrivateTest")
 #: Side of the square grey face crop that expression models take.
 FACE_SIZE = 48
 #: Side of the face crop relative to the detector's square box, per detector, so that crops match
-#: FER2013's framing. Measured for MTCNN on 300 PublicTest faces (upscaled x4, padded): its box side is
-#: 1.04x the FER2013 image side, centred (see docs/face_framing.md).
-CROP_SCALE = {"mtcnn": 0.96, "haar": 1.1}
+#: FER2013's framing: 1 / median(box side / FER2013 side) on PublicTest faces, measured by
+#: scripts/measure_framing.py (reports/face_framing.md, reports/face_framing_haar.md).
+CROP_SCALE = {"mtcnn": 0.962, "haar": 1.038}
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 ASSETS_DIR = PACKAGE_DIR / "assets"
 MODELS_DIR = ASSETS_DIR / "models"
 DETECTORS_DIR = ASSETS_DIR / "detectors"
+
+#: MTCNN score cut-offs of the P-, R- and O-Net stages. The last is stricter than the paper's 0.7: on the demo
+#: photos every real face scores >= 0.965, while the O-Net boxes scoring 0.70-0.92 on the shared video and on
+#: model_face.jpg were all false (hands, machinery, collars; checked by eye).
+MTCNN_THRESHOLDS = (0.6, 0.7, 0.95)
 
 DEFAULT_MODEL = "ferkit_cnn_s"
 DEFAULT_DETECTOR = "mtcnn"

@@ -27,13 +27,14 @@ def _add_train(sub) -> None:
     p.add_argument("--max-time", help="stop after DD:HH:MM:SS (resume later with --resume)")
     p.add_argument("--threads", type=int, help="torch CPU threads")
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--limit-batches", type=int, help="train / validate on this many batches per epoch (smoke runs)")
 
 
 def _run_train(a) -> int:
     from ..training.train import train
     s = train(a.model, a.dataset, a.data, a.out, a.recipe, resume=a.resume, accelerator=a.accelerator,
               devices=a.devices, num_nodes=a.num_nodes, precision=a.precision, max_time=a.max_time,
-              threads=a.threads, seed=a.seed, epochs=a.epochs, batch_size=a.batch_size, lr=a.lr)
+              threads=a.threads, seed=a.seed, limit_batches=a.limit_batches, epochs=a.epochs, batch_size=a.batch_size, lr=a.lr)
     print(json.dumps({k: v for k, v in s.items() if k != "recipe"}, indent=2))
     return 0
 
@@ -121,11 +122,11 @@ def _add_bench(sub) -> None:
 
 
 def _run_bench(a) -> int:
-    from ..io import write_json_atomic
+    from ..evaluation.reports import write_report
     from ..runtime.bench import bench
     rep = bench(a.detector, a.model, a.threads, a.seconds, a.video)
     if a.json:
-        write_json_atomic(a.json, rep)
+        write_report(a.json, rep, "ferkit bench: speed on this machine")
     print(json.dumps(rep, indent=2))
     return 0
 

@@ -10,7 +10,7 @@ import math
 import cv2
 import numpy as np
 
-from ..config import DETECTORS_DIR
+from ..config import DETECTORS_DIR, MTCNN_THRESHOLDS
 from ..runtime.onnx import ort_session
 from .base import Detection, Detector
 from .nms import nms
@@ -55,7 +55,7 @@ class MTCNN(Detector):
 
     name = "mtcnn"
 
-    def __init__(self, min_face: int | None = None, thresholds: tuple[float, float, float] = (0.6, 0.7, 0.7),
+    def __init__(self, min_face: int | None = None, thresholds: tuple[float, float, float] = MTCNN_THRESHOLDS,
                  factor: float = 0.709, threads: int = 0):
         self.min_face, self.thresholds, self.factor = min_face, thresholds, factor
         d = DETECTORS_DIR / "mtcnn"

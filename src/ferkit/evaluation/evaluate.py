@@ -8,9 +8,9 @@ import numpy as np
 
 from ..config import EMOTIONS
 from ..data import FaceSet, load_dataset
-from ..io import write_json_atomic
 from .metrics import classification_report
 from .plots import plot_confusion_matrix
+from .reports import write_report
 
 
 def load_any_classifier(model: str, classes: tuple[str, ...] = EMOTIONS):
@@ -50,6 +50,9 @@ def evaluate(model: str, dataset: str, data: str, split: str = "PrivateTest", js
         png = Path(json_out).with_name(Path(json_out).stem + "_confusion.png")
         plot_confusion_matrix(np.array(rep["confusion_matrix"]), rep["classes"], png,
                               f"{rep['model']} on {dataset} {ds.split}: accuracy {rep['accuracy']:.2%} (n={rep['n']})")
-        rep["confusion_png"] = str(png)
-        write_json_atomic(json_out, rep)
+        rep["confusion_png"] = png.name
+        per_class = "\n| class | precision | recall | F1 | n |\n|---|---|---|---|---|\n" + "".join(
+            f"| {c} | {m['precision']:.3f} | {m['recall']:.3f} | {m['f1']:.3f} | {m['support']} |\n"
+            for c, m in rep["per_class"].items()) + f"\n![confusion matrix]({png.name})\n"
+        write_report(json_out, rep, f"{rep['model']} on {dataset} {ds.split}", per_class)
     return rep

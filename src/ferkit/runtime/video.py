@@ -20,6 +20,8 @@ def open_video(source: str | int) -> tuple[cv2.VideoCapture, float, int]:
     """Open a video file or webcam index; (capture, fps, frame count or -1)."""
     if isinstance(source, str) and not Path(source).exists():
         raise BadInputError(f"{source}: no such file")
+    if isinstance(source, str) and Path(source).stat().st_size == 0:
+        raise BadInputError(f"{source}: empty file")
     cap = cv2.VideoCapture(source)
     if not cap.isOpened():
         raise BadInputError(f"{source}: cannot open video (not a video, unsupported codec, or no such camera)")
@@ -93,7 +95,8 @@ def analyze_video(analyzer: Analyzer, source: str | int, out_dir: Path, max_fram
     summary = track_summary(results, fps)
     write_json_atomic(out_dir / f"{stem}_summary.json", {"source": str(source), "fps": fps, "frames": len(results),
                                                          "every": every, "tracks": summary})
-    plot_emotions_over_time(results, fps, out_dir / f"{stem}_emotions.png", analyzer.model.classes)
+    plot_emotions_over_time(results, fps, out_dir / f"{stem}_emotions.png", analyzer.model.classes,
+                            (results[-1].frame + 1) / fps)
     return results
 
 
@@ -115,8 +118,9 @@ def track_summary(results: list[AnalysisResult], fps: float) -> list[dict]:
     return rows
 
 
-def plot_emotions_over_time(results: list[AnalysisResult], fps: float, path: Path, classes: tuple[str, ...]) -> None:
-    """PNG: for each track (up to 6 longest), the probability of each emotion against time."""
+def plot_emotions_over_time(results: list[AnalysisResult], fps: float, path: Path, classes: tuple[str, ...],
+                            duration: float) -> None:
+    """PNG: for each track (the 6 longest), the probability of each emotion against time, on one time axis."""
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
@@ -126,7 +130,8 @@ def plot_emotions_over_time(results: list[AnalysisResult], fps: float, path: Pat
         for f in r.faces:
             by_track[f.track_id].append((r.frame / fps, [f.probabilities[c] for c in classes]))
     tracks = sorted(by_track, key=lambda t: -len(by_track[t]))[:6]
-    fig, axes = plt.subplots(max(1, len(tracks)), 1, figsize=(9, 2.2 * max(1, len(tracks))), squeeze=False)
+    fig, axes = plt.subplots(max(1, len(tracks)), 1, figsize=(9, 2.2 * max(1, len(tracks))), squeeze=False,
+                             sharex=True)
     for ax, tid in zip(axes[:, 0], tracks):
         t = [x for x, _ in by_track[tid]]
         p = np.array([y for _, y in by_track[tid]])
@@ -134,6 +139,7 @@ def plot_emotions_over_time(results: list[AnalysisResult], fps: float, path: Pat
             b, g, r = EMOTION_COLORS.get(c, (128, 128, 128))
             ax.plot(t, p[:, j], ".-", ms=2, lw=1, label=c, color=(r / 255, g / 255, b / 255))
         ax.set_ylim(0, 1)
+        ax.set_xlim(0, duration)
         ax.set_ylabel(f"track {tid}")
     if not tracks:
         axes[0, 0].text(0.5, 0.5, "no faces detected", ha="center", va="center")

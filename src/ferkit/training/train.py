@@ -50,7 +50,8 @@ class EpochLog(Callback):
 
 def train(model: str, dataset: str, data: str, out: str, recipe: str | Recipe = "ferkit", resume: bool = False,
           accelerator: str = "auto", devices: str | int = "auto", num_nodes: int = 1, precision: str = "32-true",
-          max_time: str | None = None, threads: int | None = None, seed: int = 0, **overrides) -> dict:
+          max_time: str | None = None, threads: int | None = None, seed: int = 0,
+          limit_batches: int | None = None, **overrides) -> dict:
     """Train ``model`` on ``dataset`` and return a summary (best validation accuracy, checkpoint, time)."""
     rec = recipe if isinstance(recipe, Recipe) else get_recipe(recipe, **overrides)
     if threads:
@@ -82,7 +83,8 @@ def train(model: str, dataset: str, data: str, out: str, recipe: str | Recipe = 
     trainer = L.Trainer(max_epochs=rec.epochs, accelerator=accelerator, devices=devices, num_nodes=num_nodes,
                         precision=precision, callbacks=callbacks, default_root_dir=str(out_dir),
                         logger=L.pytorch.loggers.CSVLogger(str(out_dir), name="logs"), max_time=max_time,
-                        enable_progress_bar=sys.stderr.isatty(), log_every_n_steps=50, deterministic=False)
+                        enable_progress_bar=sys.stderr.isatty(), log_every_n_steps=50, deterministic=False,
+                        limit_train_batches=limit_batches, limit_val_batches=limit_batches)
     last = ckpt_dir / "last.ckpt"
     if not resume and last.exists():
         raise FileExistsError(f"{out_dir}: holds a previous run; pass --resume to continue it or choose another --out")

@@ -1,0 +1,51 @@
+"""Measure how a detector's box frames FER2013 faces, to set config.CROP_SCALE.
+
+Each sampled PublicTest face is upscaled x4 and padded, the detector runs on it, and the detected
+square box side is compared with the FER2013 image side. Writes reports/face_framing.{json,md}.
+    python scripts/measure_framing.py --data ../shared/data/fer2013_images.zip
+"""
+from __future__ import annotations
+
+import argparse
+
+import cv2
+import numpy as np
+
+from ferkit.data import FER2013
+from ferkit.detection import create_detector
+from ferkit.evaluation.reports import write_report
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--data", required=True)
+    ap.add_argument("--detector", default="mtcnn")
+    ap.add_argument("--every", type=int, default=12)
+    ap.add_argument("--out", default="reports/face_framing.json")
+    a = ap.parse_args()
+    ds = FER2013(a.data, "PublicTest")
+    det = create_detector(a.detector, **({"min_face": 40} if a.detector == "mtcnn" else {}))
+    rel, cx, cy = [], [], []
+    for i in range(0, len(ds), a.every):
+        im = cv2.copyMakeBorder(cv2.resize(ds.images[i], (192, 192), interpolation=cv2.INTER_CUBIC),
+                                96, 96, 96, 96, cv2.BORDER_CONSTANT, value=0)
+        found = det.detect(im)
+        if not found:
+            continue
+        b = max(found, key=lambda d: d.box[2] - d.box[0]).box - 96
+        rel.append(max(b[2] - b[0], b[3] - b[1]) / 192)
+        cx.append((b[0] + b[2]) / 384)
+        cy.append((b[1] + b[3]) / 384)
+    med = float(np.median(rel))
+    write_report(a.out, {"detector": a.detector, "sampled": len(range(0, len(ds), a.every)), "detected": len(rel),
+                         "box_side_over_fer_side_median": round(med, 4),
+                         "box_side_over_fer_side_iqr": [round(float(v), 4) for v in np.percentile(rel, [25, 75])],
+                         "box_centre_median": [round(float(np.median(cx)), 4), round(float(np.median(cy)), 4)],
+                         "crop_scale": round(1 / med, 3)},
+                 f"How {a.detector} boxes frame FER2013 faces",
+                 "\ncrop_scale = 1 / median(box side / FER2013 side): a crop of crop_scale x the box side "
+                 "reproduces FER2013's framing.\n")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,47 @@
+"""Shared fixtures: the project's shared datasets (../shared/data or $FERKIT_SHARED_DATA), demo media."""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import tarfile
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED = Path(os.environ.get("FERKIT_SHARED_DATA", REPO.parent / "shared" / "data")).resolve()
+
+
+@pytest.fixture(scope="session")
+def shared() -> Path:
+    assert (SHARED / "fer2013_images.zip").exists(), f"shared datasets not found at {SHARED} (set FERKIT_SHARED_DATA)"
+    return SHARED
+
+
+@pytest.fixture(scope="session")
+def fer_zip(shared) -> Path:
+    return shared / "fer2013_images.zip"
+
+
+@pytest.fixture(scope="session")
+def demo(shared, tmp_path_factory) -> Path:
+    """The extracted demo_media folder (group photos, portraits, the 10 s video)."""
+    root = tmp_path_factory.mktemp("demo")
+    with tarfile.open(shared / "demo_media.tar") as t:
+        t.extractall(root, filter="data")
+    return root / "demo_media"
+
+
+@pytest.fixture(scope="session")
+def private_test(fer_zip):
+    from ferkit.data import FER2013
+    return FER2013(fer_zip, "PrivateTest")
+
+
+def run_cli(*args: str, check: bool | None = None) -> subprocess.CompletedProcess:
+    """Run ``ferkit ARGS`` in a subprocess (as a user would), capturing output."""
+    p = subprocess.run([sys.executable, "-m", "ferkit.cli.main", *map(str, args)], capture_output=True, text=True)
+    if check is True:
+        assert p.returncode == 0, p.stderr
+    return p

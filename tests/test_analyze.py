@@ -1,0 +1,137 @@
+"""``ferkit analyze`` and the Python API on real photos and the real video; bad input."""
+from __future__ import annotations
+
+import json
+import shutil
+
+import numpy as np
+import pytest
+
+from ferkit import EMOTIONS, Analyzer
+from ferkit.errors import BadInputError, UnknownNameError
+from ferkit.io import read_image
+
+from .conftest import run_cli
+
+
+def _check_records(records):
+    for r in records:
+        assert r["emotion"] in EMOTIONS
+        assert set(r["probabilities"]) == set(EMOTIONS)
+        assert sum(r["probabilities"].values()) == pytest.approx(1.0, abs=1e-3)
+        assert r["emotion"] == max(r["probabilities"], key=r["probabilities"].get)
+        x1, y1, x2, y2 = r["box"]
+        assert x2 > x1 and y2 > y1
+
+
+def test_analyze_group_photo_cli(demo, tmp_path):
+    out = tmp_path / "out"
+    p = run_cli("analyze", demo / "Solvay_conference_1927.jpg", "--out", out, check=True)
+    records = json.loads((out / "results.json").read_text())
+    assert 25 <= len(records) <= 32
+    _check_records(records)
+    csv_lines = (out / "results.csv").read_text().strip().splitlines()
+    assert len(csv_lines) == len(records) + 1 and "p_happy" in csv_lines[0]
+    annotated = read_image(out / "annotated" / "Solvay_conference_1927.jpg")
+    assert annotated.shape == read_image(demo / "Solvay_conference_1927.jpg").shape
+    assert "faces" in p.stdout
+
+
+def test_analyze_portraits_emotions(demo):
+    """The smiling astronaut portrait is happy; the API returns results with every probability."""
+    app = Analyzer()
+    res = app(demo / "astronaut.png")
+    assert len(res.faces) == 1 and res.faces[0].emotion == "happy"
+    df = res.to_pandas()
+    assert list(df["emotion"]) == ["happy"] and "p_neutral" in df.columns
+    assert json.loads(res.to_json())[0]["box"] == [round(v, 1) for v in res.faces[0].box]
+    assert res.plot().shape == res.image.shape
+
+
+def test_analyze_array_and_batch(demo):
+    app = Analyzer()
+    imgs = [read_image(demo / n) for n in ("laos.jpg", "two_people.jpg", "city_portrait.jpg")]
+    results = app.analyze_frames(imgs, ["a", "b", "c"])
+    assert [len(r) for r in results] == [2, 2, 1]
+    assert len(app(imgs[0]).faces) == 2
+    _check_records([rec for r in results for rec in r.records()])
+
+
+def test_analyze_folder_with_a_bad_file(demo, tmp_path):
+    folder = tmp_path / "photos"
+    folder.mkdir()
+    for n in ("laos.jpg", "two_people.jpg"):
+        shutil.copy(demo / n, folder / n)
+    data = (demo / "city_portrait.jpg").read_bytes()
+    (folder / "cut.jpg").write_bytes(data[: len(data) // 2])
+    p = run_cli("analyze", folder, "--out", tmp_path / "out")
+    assert p.returncode == 1
+    assert "cut.jpg" in p.stderr and "truncated" in p.stderr
+    records = json.loads((tmp_path / "out" / "results.json").read_text())
+    assert len(records) == 4 and {r["source"].rsplit("/", 1)[-1] for r in records} == {"laos.jpg", "two_people.jpg"}
+
+
+@pytest.mark.parametrize("make,message", [
+    (lambda p, d: p.write_bytes((d / "city_portrait.jpg").read_bytes()[:20000]), "truncated JPEG"),
+    (lambda p, d: p.write_text("not an image at all"), "not a readable image"),
+    (lambda p, d: p.write_bytes(b""), "empty file"),
+])
+def test_bad_single_image_writes_nothing(demo, tmp_path, make, message):
+    src = tmp_path / "bad.jpg"
+    make(src, demo)
+    p = run_cli("analyze", src, "--out", tmp_path / "out")
+    assert p.returncode != 0
+    err = p.stderr.strip().splitlines()
+    assert len(err) == 1 and "bad.jpg" in err[0] and message in err[0]
+    assert not (tmp_path / "out" / "results.json").exists()
+
+
+@pytest.mark.parametrize("content", [b"", b"\x00\x00\x00\x18ftypmp42 this is not a real video"])
+def test_bad_video_writes_nothing(tmp_path, content):
+    src = tmp_path / "clip.mp4"
+    src.write_bytes(content)
+    p = run_cli("analyze", src, "--out", tmp_path / "out")
+    assert p.returncode != 0
+    assert "clip.mp4" in p.stderr and len(p.stderr.strip().splitlines()) == 1
+    leftovers = [f for f in (tmp_path / "out").glob("*") if f.is_file()] if (tmp_path / "out").exists() else []
+    assert leftovers == []
+
+
+def test_unknown_names_and_missing_source(demo, tmp_path):
+    for args, msg in [(("--model", "nope"), "unknown or untrained model 'nope'"),
+                      (("--detector", "nope"), "unknown detector 'nope'")]:
+        p = run_cli("analyze", demo / "laos.jpg", "--out", tmp_path / "o", *args)
+        assert p.returncode == 2 and msg in p.stderr
+    p = run_cli("analyze", tmp_path / "missing.jpg", "--out", tmp_path / "o")
+    assert p.returncode == 2 and "missing.jpg: no such file" in p.stderr
+    with pytest.raises(UnknownNameError):
+        Analyzer(model="nope")
+    with pytest.raises(BadInputError):
+        Analyzer()(tmp_path / "missing.jpg")
+
+
+def test_no_face_image_is_not_an_error(demo, tmp_path):
+    import cv2
+    img = read_image(demo / "Solvay_conference_1927.jpg")[420:, :]
+    cv2.imwrite(str(tmp_path / "floor.png"), img)
+    p = run_cli("analyze", tmp_path / "floor.png", "--out", tmp_path / "out", check=True)
+    assert json.loads((tmp_path / "out" / "results.json").read_text()) == []
+
+
+def test_analyze_video(demo, tmp_path):
+    """The shared 10 s clip: annotated video, per-track summary, emotion-over-time plot, records per frame."""
+    import cv2
+    out = tmp_path / "out"
+    run_cli("analyze", demo / "tears_of_steel_clip_640x360_10s.mp4", "--out", out, check=True)
+    records = json.loads((out / "results.json").read_text())
+    _check_records(records)
+    frames = {r["frame"] for r in records}
+    assert len(frames) >= 60 and max(frames) < 240  # faces appear in roughly 3-8 s of the 240 frames
+    assert all("track" in r for r in records)
+    summary = json.loads((out / "tears_of_steel_clip_640x360_10s_summary.json").read_text())
+    assert summary["frames"] == 240 and summary["tracks"]
+    for t in summary["tracks"]:
+        assert t["dominant_emotion"] in EMOTIONS and sum(t["share"].values()) == pytest.approx(1, abs=1e-3)
+    cap = cv2.VideoCapture(str(out / "tears_of_steel_clip_640x360_10s_annotated.mp4"))
+    assert int(cap.get(cv2.CAP_PROP_FRAME_COUNT)) == 240
+    assert read_image(out / "tears_of_steel_clip_640x360_10s_emotions.png").shape[0] > 100

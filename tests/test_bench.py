@@ -1,0 +1,16 @@
+"""``ferkit bench`` runs on the bundled photo and video and reports its figures (speed targets live in reports)."""
+from __future__ import annotations
+
+import json
+
+from .conftest import run_cli
+
+
+def test_bench_json(tmp_path):
+    out = tmp_path / "bench.json"
+    run_cli("bench", "--seconds", "0.3", "--json", out, check=True)
+    rep = json.loads(out.read_text())
+    assert rep["classifier_faces_per_s"] > 0 and rep["video_fps"] > 0
+    assert rep["video_frames"] == 240 and rep["video_faces"] > 60
+    assert rep["photo_faces"] >= 25
+    assert set(rep["classifier_faces_per_s_by_batch"]) == {"1", "32", "256"}

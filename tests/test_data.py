@@ -1,0 +1,93 @@
+"""Datasets in their standard layouts, read from the shared copies."""
+from __future__ import annotations
+
+import zipfile
+
+import numpy as np
+import pytest
+
+from ferkit.config import EMOTIONS
+from ferkit.data import CKPlus, FER2013, FERPlus, ImageFolderFaces, load_dataset, write_fer2013_csv
+from ferkit.errors import DatasetLayoutError
+
+PRIVATE_COUNTS = {"angry": 491, "disgust": 55, "fear": 528, "happy": 879, "sad": 594, "surprise": 416, "neutral": 626}
+
+
+def test_fer2013_zip_official_split(private_test, fer_zip):
+    assert len(private_test) == 3589
+    assert private_test.counts() == PRIVATE_COUNTS
+    assert private_test.images.shape == (3589, 48, 48) and private_test.images.dtype == np.uint8
+    assert all(n.rsplit("/", 1)[-1].startswith("PrivateTest_") for n in private_test.names)
+    public = FER2013(fer_zip, "publictest")
+    assert len(public) == 3589 and public.counts()["happy"] == 895
+
+
+def test_fer2013_folder_equals_zip(fer_zip, tmp_path):
+    with zipfile.ZipFile(fer_zip) as z:
+        members = [n for n in z.namelist() if "/PublicTest_" in n][:300]
+        z.extractall(tmp_path / "fer", members)
+    folder = FER2013(tmp_path / "fer", "PublicTest")
+    full = FER2013(fer_zip, "PublicTest")
+    idx = [full.names.index(n) for n in folder.names]
+    assert len(folder) == 300
+    np.testing.assert_array_equal(folder.images, full.images[idx])
+    np.testing.assert_array_equal(folder.labels, full.labels[idx])
+
+
+def test_fer2013_csv_loads_like_folders(private_test, fer_zip, tmp_path):
+    """A fer2013.csv made from a few hundred images loads identically to the image-folder layout."""
+    train = FER2013(fer_zip, "Training").subset(np.arange(0, 28709, 100))
+    priv = private_test.subset(np.arange(0, 3589, 20))
+    csv_path = tmp_path / "fer2013.csv"
+    write_fer2013_csv([train, priv], csv_path)
+    for ref in (train, priv):
+        got = FER2013(csv_path, ref.split)
+        assert len(got) == len(ref) > 100
+        np.testing.assert_array_equal(got.images, ref.images)
+        np.testing.assert_array_equal(got.labels, ref.labels)
+
+
+def test_fer2013_wrong_layout_is_a_clear_error(shared, tmp_path):
+    with pytest.raises(DatasetLayoutError, match="not a FER2013 layout"):
+        FER2013(shared / "ckplus48.tar", "PrivateTest")
+    bad_csv = tmp_path / "x.csv"
+    bad_csv.write_text("a,b\n1,2\n")
+    with pytest.raises(DatasetLayoutError, match="expected columns emotion, pixels, Usage"):
+        FER2013(bad_csv, "Training")
+    with pytest.raises(DatasetLayoutError, match="no such file"):
+        FER2013(tmp_path / "missing", "Training")
+    with pytest.raises(DatasetLayoutError, match="unknown FER2013 split"):
+        FER2013(shared / "fer2013_images.zip", "holdout")
+
+
+def test_ferplus_majority_labels(shared):
+    test = FERPlus(shared / "ferplus" / "fer2013new.csv", shared / "ferplus" / "ferplus_images.zip", "PrivateTest")
+    # FER+ test has 3,573 images; a few have no majority or are voted unknown / not a face.
+    assert 3000 < len(test) < 3573 and test.skipped["dropped"] > 0
+    assert test.votes.shape == (len(test), 7)
+    assert np.array_equal(test.votes.argmax(1), test.labels) or (test.votes.argmax(1) == test.labels).mean() > 0.99
+    assert test.counts()["neutral"] > test.counts()["disgust"]
+
+
+def test_ckplus_folders_and_subjects(shared):
+    ck = CKPlus(shared / "ckplus48.tar")
+    assert len(ck) == 981
+    assert ck.counts() == {"angry": 135, "contempt": 54, "disgust": 177, "fear": 75, "happy": 207, "sad": 84,
+                           "surprise": 249}
+    assert len(set(ck.subjects)) > 100 and ck.subjects[0].startswith("S")
+
+
+def test_image_folder_synonyms_and_skipped_classes(private_test, tmp_path):
+    import cv2
+    names = {"Anger": 0, "happiness": 3, "SURPRISED": 5, "contempt": 6}
+    for folder, label in names.items():
+        (tmp_path / "set" / folder).mkdir(parents=True)
+        for i in np.flatnonzero(private_test.labels == label)[:5]:
+            cv2.imwrite(str(tmp_path / "set" / folder / f"{i}.png"), cv2.resize(private_test.images[i], (96, 96)))
+    ds = load_dataset("folder", tmp_path / "set")
+    assert ds.classes == EMOTIONS
+    assert ds.counts()["angry"] == 5 and ds.counts()["happy"] == 5 and ds.counts()["surprise"] == 5
+    assert ds.skipped == {"contempt": 5}
+    assert ds.images.shape[1:] == (48, 48)
+    with pytest.raises(DatasetLayoutError, match="no images in class folders"):
+        ImageFolderFaces(tmp_path / "set" / "Anger")

@@ -1,0 +1,61 @@
+"""Face detectors on the demo photos."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from ferkit.detection import create_detector
+from ferkit.detection.nms import box_iou, nms
+from ferkit.errors import UnknownNameError
+from ferkit.io import read_image
+
+
+@pytest.fixture(scope="module")
+def mtcnn():
+    return create_detector("default")
+
+
+def test_mtcnn_finds_the_solvay_faces(mtcnn, demo):
+    """29 people, many faces ~25 px wide: at least 25 found, and no box on the lower (no-face) half."""
+    faces = mtcnn.detect(read_image(demo / "Solvay_conference_1927.jpg"))
+    assert 25 <= len(faces) <= 32
+    centres_y = [(f.box[1] + f.box[3]) / 2 for f in faces]
+    assert max(centres_y) < 230  # every face is in the upper part of the photo: boxes below are false
+    widths = [f.box[2] - f.box[0] for f in faces]
+    assert np.median(widths) < 40
+
+
+@pytest.mark.parametrize("name,count", [("laos.jpg", 2), ("two_people.jpg", 2), ("astronaut.png", 1),
+                                        ("woman_portrait.jpg", 1), ("city_portrait.jpg", 1),
+                                        ("model_face.jpg", 1)])
+def test_mtcnn_counts_on_demo_photos(mtcnn, demo, name, count):
+    faces = mtcnn.detect(read_image(demo / name))
+    assert len(faces) == count
+    for f in faces:
+        assert f.landmarks.shape == (5, 2)
+        x1, y1, x2, y2 = f.box
+        assert x1 <= f.landmarks[:, 0].min() and f.landmarks[:, 0].max() <= x2  # landmarks inside the box
+        assert 0.95 <= f.score <= 1.0
+
+
+def test_no_face_gives_zero_faces(mtcnn, demo):
+    img = read_image(demo / "Solvay_conference_1927.jpg")
+    assert mtcnn.detect(img[420:, :]) == []  # the pavement below the sitters
+
+
+def test_haar_backend(demo):
+    faces = create_detector("haar").detect(read_image(demo / "laos.jpg"))
+    assert len(faces) == 2
+
+
+def test_unknown_detector():
+    with pytest.raises(UnknownNameError, match="unknown detector 'yolo'"):
+        create_detector("yolo")
+
+
+def test_nms_and_iou_on_known_boxes():
+    boxes = np.array([[0, 0, 10, 10], [1, 1, 11, 11], [20, 20, 30, 30], [2, 2, 6, 6]], float)
+    scores = np.array([0.9, 0.8, 0.7, 0.6])
+    assert box_iou(boxes[:1], boxes[1:2])[0, 0] == pytest.approx(81 / 119)
+    assert list(nms(boxes, scores, 0.5)) == [0, 2, 3]
+    assert list(nms(boxes, scores, 0.5, mode="min")) == [0, 2]

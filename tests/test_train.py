@@ -1,0 +1,57 @@
+"""``ferkit train`` (Lightning): a short real run on FER2013, resume from the last checkpoint, ONNX export."""
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from .conftest import run_cli
+
+torch = pytest.importorskip("torch", reason="training needs the train extra")
+
+
+def test_train_resume_export(fer_zip, tmp_path, private_test):
+    run = tmp_path / "run"
+    base = ["train", "--model", "ferkit_cnn_s", "--dataset", "fer2013", "--data", fer_zip, "--out", run,
+            "--limit-batches", "8", "--batch-size", "32", "--threads", "2"]
+    run_cli(*base, "--epochs", "1", check=True)
+    assert (run / "checkpoints" / "last.ckpt").exists()
+    again = run_cli(*base, "--epochs", "1")
+    assert again.returncode == 2 and "--resume" in again.stderr  # an existing run is never overwritten silently
+    run_cli(*base, "--epochs", "2", "--resume", check=True)
+    epochs = [json.loads(x) for x in (run / "epochs.jsonl").read_text().splitlines()]
+    assert [e["epoch"] for e in epochs] == [0, 1] and all(0 <= e["val_acc"] <= 1 for e in epochs)
+    summary = json.loads((run / "summary.json").read_text())
+    assert summary["epochs_done"] == 2 and summary["best_val_acc"] is not None
+
+    onnx = tmp_path / "m.onnx"
+    run_cli("export", "--checkpoint", run / "checkpoints" / "best.ckpt", "--out", onnx, check=True)
+    from ferkit.expression.classifier import ExpressionClassifier
+    from ferkit.expression.export import TorchClassifier
+    faces = private_test.images[:64]
+    p_onnx = ExpressionClassifier(str(onnx)).predict_proba(faces)
+    p_torch = TorchClassifier(run / "checkpoints" / "best.ckpt", ExpressionClassifier(str(onnx)).classes).predict_proba(faces)
+    assert np.abs(p_onnx - p_torch).max() < 1e-4
+    np.testing.assert_allclose(p_onnx.sum(1), 1, atol=1e-5)
+
+
+def test_loss_falls_on_real_faces(fer_zip):
+    """A few optimiser steps on one real batch of FER2013 faces lower the training loss."""
+    from ferkit.data import FER2013
+    from ferkit.training.module import ExpressionModule
+    from ferkit.training.recipes import get_recipe
+    ds = FER2013(fer_zip, "PublicTest")
+    torch.manual_seed(0)
+    m = ExpressionModule("ferkit_cnn_s", 7, get_recipe("ferkit").to_dict())
+    opt = torch.optim.Adam(m.parameters(), 1e-3)
+    x = torch.from_numpy(ds.images[:64, None].astype(np.float32))
+    y = torch.from_numpy(ds.labels[:64])
+    losses = []
+    for _ in range(15):
+        loss = m._loss(m(x), y)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        losses.append(loss.item())
+    assert losses[-1] < losses[0] * 0.8
