@@ -91,3 +91,36 @@ def test_image_folder_synonyms_and_skipped_classes(private_test, tmp_path):
     assert ds.images.shape[1:] == (48, 48)
     with pytest.raises(DatasetLayoutError, match="no images in class folders"):
         ImageFolderFaces(tmp_path / "set" / "Anger")
+
+
+def test_ferplus_from_fer2013_csv_matches_ferplus_images(shared, fer_zip, tmp_path):
+    """FER+ votes joined to a fer2013.csv (official row order, rebuilt from the shared row index) give the same
+    labels as the FER+ image layout, and the same faces up to JPEG loss."""
+    import csv
+
+    kaggle = FER2013(fer_zip, "PrivateTest")
+    by_name = {n: i for i, n in enumerate(kaggle.names)}
+    rows = {}
+    with open(shared / "fer2013_kaggle_row_index.csv") as f:
+        for r in csv.DictReader(f):
+            if r["usage"] == "PrivateTest" and r["fer2013_row"]:
+                rows[int(r["fer2013_row"])] = by_name[r["kaggle_image"]]
+    first = min(rows)
+    n_rows = 3589
+    csv_path = tmp_path / "fer2013.csv"
+    with open(csv_path, "w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(["emotion", "pixels", "Usage"])
+        for row in range(first, first + n_rows):
+            img = kaggle.images[rows[row]] if row in rows else np.zeros((48, 48), np.uint8)
+            w.writerow([kaggle.labels[rows[row]] if row in rows else 0, " ".join(map(str, img.ravel())), "PrivateTest"])
+    votes = shared / "ferplus" / "fer2013new.csv"
+    from_csv = FERPlus(votes, csv_path, "PrivateTest")
+    from_png = FERPlus(votes, shared / "ferplus" / "ferplus_images.zip", "PrivateTest")
+    common = sorted(set(from_csv.names) & set(from_png.names))
+    assert len(common) > 3000
+    a = [from_csv.names.index(n) for n in common]
+    b = [from_png.names.index(n) for n in common]
+    np.testing.assert_array_equal(from_csv.labels[a], from_png.labels[b])
+    mse = ((from_csv.images[a].astype(float) - from_png.images[b]) ** 2).mean(axis=(1, 2))
+    assert np.median(mse) < 6  # JPEG vs lossless PNG of the same face

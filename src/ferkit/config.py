@@ -52,7 +52,7 @@ EMOTION_COLORS: dict[str, tuple[int, int, int]] = {
 }
 #: Faces at least this wide (px) get a probability bar chart beside their box in annotations.
 BARS_MIN_FACE = 60
-#: Frames classified together when analysing videos (faces are batched across frames).
-VIDEO_BATCH_FRAMES = 16
+#: Images or video frames analysed together: their faces are classified in one batch.
+FRAME_BATCH = 16
 #: IoU above which a face in a new frame continues an existing track; frames a track survives unseen.
 TRACK_IOU, TRACK_MAX_MISSES = 0.3, 12

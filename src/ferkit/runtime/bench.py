@@ -8,7 +8,7 @@ import time
 import cv2
 import numpy as np
 
-from ..config import ASSETS_DIR
+from ..config import ASSETS_DIR, FRAME_BATCH
 from ..io import read_image
 from .analyzer import Analyzer
 from .video import open_video, read_batches
@@ -46,7 +46,7 @@ def bench(detector: str = "default", model: str = "default", threads: int = 0, m
     video = video or str(EXAMPLE_VIDEO)
     cap, fps, n = open_video(video)
     frames, faces_seen, t0 = 0, 0, time.perf_counter()
-    for batch in read_batches(cap, 16):
+    for batch in read_batches(cap, FRAME_BATCH):
         idx, imgs = zip(*batch)
         faces_seen += sum(len(r) for r in app.analyze_frames(list(imgs), ["bench"] * len(imgs), list(idx)))
         frames += len(imgs)

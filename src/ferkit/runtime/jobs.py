@@ -5,7 +5,9 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..config import IMAGE_EXTENSIONS, VIDEO_EXTENSIONS
+import numpy as np
+
+from ..config import IMAGE_EXTENSIONS, FRAME_BATCH, VIDEO_EXTENSIONS
 from ..errors import BadInputError, FerkitError
 from ..io import read_image
 from .analyzer import Analyzer
@@ -18,6 +20,19 @@ class AnalyzeReport:
     records: list[dict] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
     outputs: list[str] = field(default_factory=list)
+
+
+def _analyze_images(analyzer: Analyzer, batch: list[tuple[Path, np.ndarray]], root: Path | None, out: Path,
+                    annotate: bool, rep: AnalyzeReport) -> None:
+    """Analyse images together (their faces classified in one batch); save annotated copies under out/annotated."""
+    paths, images = zip(*batch)
+    for f, res in zip(paths, analyzer.analyze_frames(list(images), [str(p) for p in paths])):
+        rep.records += res.records()
+        if annotate:
+            rel = f.relative_to(root) if root else Path(f.name)
+            dest = out / "annotated" / rel.with_suffix(".png" if f.suffix.lower() == ".png" else ".jpg")
+            res.save(dest)
+            rep.outputs.append(str(dest))
 
 
 def source_kind(source: str) -> str:
@@ -51,21 +66,17 @@ def analyze_source(source: str, out: str | Path, analyzer: Analyzer, max_frames:
             f for f in Path(source).rglob("*") if f.is_file() and f.suffix.lower() in IMAGE_EXTENSIONS)
         if kind == "folder" and not files:
             raise BadInputError(f"{source}: no image files ({', '.join(IMAGE_EXTENSIONS)}) in this folder")
-        for f in tqdm(files, unit="img", disable=None if progress and kind == "folder" else True):
+        batch: list[tuple[Path, np.ndarray]] = []
+        for i, f in enumerate(tqdm(files, unit="img", disable=None if progress and kind == "folder" else True)):
             try:
-                img = read_image(f)
+                batch.append((f, read_image(f)))
             except FerkitError as e:
                 if kind == "image":
                     raise
                 rep.errors.append(str(e))
-                continue
-            res = analyzer.analyze_frames([img], [str(f)])[0]
-            rep.records += res.records()
-            if annotate:
-                rel = f.relative_to(source) if kind == "folder" else Path(f.name)
-                dest = out / "annotated" / rel.with_suffix(".jpg" if f.suffix.lower() not in (".png",) else ".png")
-                res.save(dest)
-                rep.outputs.append(str(dest))
+            if batch and (len(batch) == FRAME_BATCH or i == len(files) - 1):
+                _analyze_images(analyzer, batch, Path(source) if kind == "folder" else None, out, annotate, rep)
+                batch = []
     write_records(rep.records, out / "results.json", out / "results.csv")
     rep.outputs += [str(out / "results.json"), str(out / "results.csv")]
     for e in rep.errors:

@@ -2,13 +2,14 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Iterator
 
 import cv2
 import numpy as np
 
-from ..config import EMOTION_COLORS, VIDEO_BATCH_FRAMES
+from ..config import EMOTION_COLORS, FRAME_BATCH
 from ..errors import BadInputError
 from ..io import atomic_path, write_json_atomic
 from .analyzer import Analyzer
@@ -48,50 +49,55 @@ def read_batches(cap: cv2.VideoCapture, batch: int, max_frames: int | None = Non
         yield out
 
 
+class _LazyWriter:
+    """A VideoWriter opened on the first frame (its size is known only then)."""
+
+    def __init__(self, path: Path | None, fps: float):
+        self.path, self.fps, self.writer = path, fps, None
+
+    def write(self, img: np.ndarray) -> None:
+        if self.path is None:
+            return
+        if self.writer is None:
+            h, w = img.shape[:2]
+            self.writer = cv2.VideoWriter(str(self.path), cv2.VideoWriter_fourcc(*"mp4v"), self.fps, (w, h))
+        self.writer.write(img)
+
+    def release(self) -> None:
+        if self.writer is not None:
+            self.writer.release()
+
+
 def analyze_video(analyzer: Analyzer, source: str | int, out_dir: Path, max_frames: int | None = None,
                   every: int = 1, progress: bool = True, write_video: bool = True) -> list[AnalysisResult]:
     """Analyse a video file or webcam; write ``<stem>_annotated.mp4``, ``<stem>_summary.json`` and
-    ``<stem>_emotions.png`` into ``out_dir``. Returns per-frame results (without images, to bound memory)."""
+    ``<stem>_emotions.png`` into ``out_dir``. Returns per-frame results (without images, to bound memory).
+    Nothing is left in ``out_dir`` if the video cannot be decoded."""
     from tqdm import tqdm
 
     cap, fps, n = open_video(source)
     stem = Path(str(source)).stem if isinstance(source, str) else f"webcam{source}"
     tracker = IoUTracker()
     results: list[AnalysisResult] = []
-    bar = tqdm(total=n if n > 0 else None, unit="frame", desc=stem, disable=None if progress else True)
-    writer_ctx = atomic_path(out_dir / f"{stem}_annotated.mp4") if write_video else None
-    tmp = writer_ctx.__enter__() if writer_ctx else None
-    writer = None
-    try:
-        for batch in read_batches(cap, VIDEO_BATCH_FRAMES, max_frames, every):
+    with ExitStack() as stack:
+        stack.callback(cap.release)
+        tmp = stack.enter_context(atomic_path(out_dir / f"{stem}_annotated.mp4")) if write_video else None
+        writer = _LazyWriter(tmp, fps / every)
+        stack.callback(writer.release)  # runs before the atomic rename
+        bar = stack.enter_context(tqdm(total=n if n > 0 else None, unit="frame", desc=stem,
+                                       disable=None if progress else True))
+        for batch in read_batches(cap, FRAME_BATCH, max_frames, every):
             idx, frames = zip(*batch)
             for res in analyzer.analyze_frames(list(frames), [str(source)] * len(frames), list(idx)):
                 for f, tid in zip(res.faces, tracker.update(np.array([f.box for f in res.faces]).reshape(-1, 4))):
                     f.track_id = tid
-                if tmp is not None:
-                    img = res.plot()
-                    if writer is None:
-                        h, w = img.shape[:2]
-                        writer = cv2.VideoWriter(str(tmp), cv2.VideoWriter_fourcc(*"mp4v"), fps / every, (w, h))
-                    writer.write(img)
+                if write_video:
+                    writer.write(res.plot())
                 res.image = None
                 results.append(res)
             bar.update(idx[-1] + 1 - bar.n)
-        bar.close()
         if not results:
             raise BadInputError(f"{source}: no frames could be decoded (empty or unreadable video)")
-    except BaseException as e:
-        if writer is not None:
-            writer.release()
-        if writer_ctx:
-            writer_ctx.__exit__(type(e), e, e.__traceback__)
-        raise
-    finally:
-        cap.release()
-    if writer is not None:
-        writer.release()
-    if writer_ctx:
-        writer_ctx.__exit__(None, None, None)
     summary = track_summary(results, fps)
     write_json_atomic(out_dir / f"{stem}_summary.json", {"source": str(source), "fps": fps, "frames": len(results),
                                                          "every": every, "tracks": summary})
