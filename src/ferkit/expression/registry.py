@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Any, Callable
 
 from ..config import MODELS_DIR
-from ..errors import FerkitError, UnknownNameError
+from ..errors import UnknownNameError
 
 
 @dataclass(frozen=True)
@@ -19,32 +19,51 @@ class ModelEntry:
     builder: Callable[..., Any]
     description: str
     paper: str = ""
+    kind: str = "torch"  # torch | classical (scikit-learn)
 
 
 _REGISTRY: dict[str, ModelEntry] = {}
 
 
-def register_model(name: str, description: str, paper: str = "") -> Callable:
-    """Decorator registering a builder ``fn(num_classes=7, **kw) -> torch.nn.Module`` under ``name``."""
+def register_model(name: str, description: str, paper: str = "", kind: str = "torch") -> Callable:
+    """Decorator registering a builder ``fn(num_classes=7, **kw)`` under ``name``: it returns a
+    ``torch.nn.Module`` (kind ``torch``) or a scikit-learn estimator on faces (kind ``classical``)."""
     def deco(fn: Callable) -> Callable:
-        _REGISTRY[name] = ModelEntry(name, fn, description, paper)
+        _REGISTRY[name] = ModelEntry(name, fn, description, paper, kind)
         return fn
     return deco
 
 
-def _load_builders() -> None:
-    from . import zoo  # noqa: F401  (registers the architectures; needs torch)
+_ZOOS = ("zoo", "zoo_classical")  # modules whose import registers models (torch, scikit-learn)
+
+
+def _load_builders() -> list[str]:
+    """Import the model zoos that the installed extras allow; return the import errors of the others."""
+    import importlib
+    missing = []
+    for zoo in _ZOOS:
+        try:
+            importlib.import_module(f"{__package__}.{zoo}")
+        except ImportError as e:
+            missing.append(str(e))
+    return missing
 
 
 def create_model(name: str, num_classes: int = 7, **kw: Any):
-    """Build the torch model registered as ``name`` (untrained; load weights with ``load_checkpoint``)."""
-    try:
-        _load_builders()
-    except ImportError as e:
-        raise FerkitError(f"building torch models needs the training extra (pip install 'ferkit[train]'): {e}") from e
+    """Build the (untrained) model registered as ``name``: a torch module or a scikit-learn estimator."""
+    missing = _load_builders()
+    if name not in _REGISTRY:
+        hint = f" (the training extra is missing: pip install 'ferkit[train]'; {'; '.join(missing)})" if missing else ""
+        raise UnknownNameError(f"unknown model {name!r}; known: {', '.join(sorted(_REGISTRY))}{hint}")
+    return _REGISTRY[name].builder(num_classes=num_classes, **kw)
+
+
+def model_kind(name: str) -> str:
+    """'torch' or 'classical'."""
+    _load_builders()
     if name not in _REGISTRY:
         raise UnknownNameError(f"unknown model {name!r}; known: {', '.join(sorted(_REGISTRY))}")
-    return _REGISTRY[name].builder(num_classes=num_classes, **kw)
+    return _REGISTRY[name].kind
 
 
 def shipped_models() -> list[str]:
@@ -65,12 +84,10 @@ def model_card(name: str) -> dict:
 def list_models() -> list[dict]:
     """One row per registered architecture or shipped model: name, description, shipped, measured accuracy."""
     rows: dict[str, dict] = {}
-    try:
-        _load_builders()
-    except ImportError:
-        pass
+    _load_builders()
     for e in _REGISTRY.values():
-        rows[e.name] = {"name": e.name, "description": e.description, "paper": e.paper, "shipped": False}
+        rows[e.name] = {"name": e.name, "description": e.description, "paper": e.paper, "kind": e.kind,
+                        "shipped": False}
     for name in shipped_models():
         card = model_card(name)
         row = rows.setdefault(name, {"name": name, "description": card.get("description", ""), "paper": ""})

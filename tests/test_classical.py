@@ -1,0 +1,40 @@
+"""Classical models (KNN / MLP / SVM, papers 002 and 004) fit and predict on real FER2013 faces."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from ferkit.data import FER2013
+from ferkit.expression.registry import create_model, model_kind
+
+pytest.importorskip("sklearn", reason="classical models need the train extra")
+
+
+@pytest.fixture(scope="module")
+def subsets(fer_zip, private_test):
+    train = FER2013(fer_zip, "Training").subset(np.arange(0, 28709, 10))
+    return train, private_test.subset(np.arange(0, 3589, 4))
+
+
+@pytest.mark.parametrize("name,kw,floor", [
+    ("knn_pixels", {}, 0.22), ("knn_hist", {"k": 9}, 0.17), ("mlp_1024", {"epochs": 8}, 0.25),
+    ("svm_hog", {}, 0.38),
+])
+def test_classical_fit_predict(subsets, name, kw, floor):
+    train, test = subsets
+    assert model_kind(name) == "classical"
+    model = create_model(name, **kw).fit(train.images, train.labels)
+    proba = model.predict_proba(test.images)
+    assert proba.shape == (len(test), 7)
+    np.testing.assert_allclose(proba.sum(1), 1, atol=1e-6)
+    acc = float((model.predict(test.images) == test.labels).mean())
+    assert acc > floor, f"{name}: {acc:.3f}"
+
+
+def test_features_shapes(subsets):
+    from ferkit.expression.classical import HistogramFeatures, HOGFeatures, PixelFeatures
+    x = subsets[1].images[:5]
+    assert PixelFeatures().transform(x).shape == (5, 2304)
+    h = HistogramFeatures(32).transform(x)
+    assert h.shape == (5, 32) and np.allclose(h.sum(1), 1)
+    assert HOGFeatures().transform(x).shape == (5, 900)
