@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from .nets import VGGLike
+from .paper_nets import DCNN6, ResidualMaskingNetwork, ResNetFC, SimpleCNN, ThesisCNN
 from .registry import register_model
 
 
@@ -13,3 +14,33 @@ def ferkit_cnn_s(num_classes: int = 7, in_chans: int = 1, **kw) -> VGGLike:
 @register_model("ferkit_cnn_m", "ferkit's medium VGG-style CNN (32-64-128-256, BN, GAP), 48x48 grey")
 def ferkit_cnn_m(num_classes: int = 7, in_chans: int = 1, **kw) -> VGGLike:
     return VGGLike((32, 64, 128, 256), num_classes, in_chans, **kw)
+
+
+@register_model("simple_cnn", "simple CNN: conv 5x5x64 / 3x3x64 / 3x3x128 with pools, FC 1024-1024-7", paper="002")
+def simple_cnn(num_classes: int = 7, in_chans: int = 1, **kw) -> SimpleCNN:
+    return SimpleCNN(num_classes, in_chans)
+
+
+@register_model("dcnn6", "6-conv DCNN: 3 x (2 conv + pool + dropout), 2 FC, he_normal", paper="000")
+def dcnn6(num_classes: int = 7, in_chans: int = 1, **kw) -> DCNN6:
+    return DCNN6(num_classes, in_chans, **kw)
+
+
+@register_model("thesis_cnn", "8-conv CNN with BN/dropout ((3,1)+(1,3) convs, 64-512), dense 512", paper="004")
+def thesis_cnn(num_classes: int = 7, in_chans: int = 1, **kw) -> ThesisCNN:
+    return ThesisCNN(num_classes, in_chans, **kw)
+
+
+@register_model("resnet18_fc", "ResNet18 convolutional layers + FC 1024-1024-7 (from scratch)", paper="002")
+def resnet18_fc(num_classes: int = 7, in_chans: int = 1, **kw) -> ResNetFC:
+    return ResNetFC(18, num_classes, in_chans, **kw)
+
+
+@register_model("resnet50_fc", "ResNet50 convolutional layers + FC 1024-1024-7 (from scratch)", paper="002")
+def resnet50_fc(num_classes: int = 7, in_chans: int = 1, **kw) -> ResNetFC:
+    return ResNetFC(50, num_classes, in_chans, **kw)
+
+
+@register_model("rmn", "Residual Masking Network: ResNet34 + U-Net masking blocks, F = F_R + F_R*M(F_R)", paper="001")
+def rmn(num_classes: int = 7, in_chans: int = 1, **kw) -> ResidualMaskingNetwork:
+    return ResidualMaskingNetwork(num_classes, in_chans, **kw)
