@@ -38,3 +38,21 @@ def test_features_shapes(subsets):
     h = HistogramFeatures(32).transform(x)
     assert h.shape == (5, 32) and np.allclose(h.sum(1), 1)
     assert HOGFeatures().transform(x).shape == (5, 900)
+
+
+def test_train_classical_cli_grid_and_evaluate(fer_zip, tmp_path):
+    """`ferkit train` on a classical model searches its grid on PublicTest; `evaluate` reads the saved estimator."""
+    import json
+
+    from .conftest import run_cli
+    out = tmp_path / "knn"
+    run_cli("train", "--model", "knn_pixels", "--data", fer_zip, "--out", out, "--max-train", "3000",
+            "--grid", '{"k": [1, 5], "p": [1]}', check=True)
+    summary = json.loads((out / "summary.json").read_text())
+    assert [t["params"]["k"] for t in summary["trials"]] == [1, 5]
+    assert summary["best_val_acc"] == max(t["val_acc"] for t in summary["trials"])
+    rep_path = tmp_path / "eval.json"
+    run_cli("evaluate", "--model", out / "model.joblib", "--data", fer_zip, "--split", "privatetest", "--json", rep_path,
+            check=True)
+    rep = json.loads(rep_path.read_text())
+    assert rep["n"] == 3589 and 0.2 < rep["accuracy"] < 0.5

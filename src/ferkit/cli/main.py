@@ -28,9 +28,18 @@ def _add_train(sub) -> None:
     p.add_argument("--threads", type=int, help="torch CPU threads")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--limit-batches", type=int, help="train / validate on this many batches per epoch (smoke runs)")
+    p.add_argument("--grid", help='classical models: JSON grid searched on the validation split, e.g. {"k": [1, 3, 5]}')
+    p.add_argument("--max-train", type=int, help="classical models: random subset of the training split")
 
 
 def _run_train(a) -> int:
+    from ..expression.registry import model_kind
+    if model_kind(a.model) == "classical":
+        from ..training.classical import train_classical
+        s = train_classical(a.model, a.dataset, a.data, a.out, json.loads(a.grid) if a.grid else None, a.max_train,
+                            a.seed)
+        print(json.dumps({k: s[k] for k in ("model", "best_params", "best_val_acc", "train_seconds", "estimator")}))
+        return 0
     from ..training.train import train
     s = train(a.model, a.dataset, a.data, a.out, a.recipe, resume=a.resume, accelerator=a.accelerator,
               devices=a.devices, num_nodes=a.num_nodes, precision=a.precision, max_time=a.max_time,

@@ -14,7 +14,11 @@ from .reports import write_report
 
 
 def load_any_classifier(model: str, classes: tuple[str, ...] = EMOTIONS):
-    """A shipped model name, an ``.onnx`` file, or a training checkpoint (``.ckpt``, needs torch)."""
+    """A shipped model name, an ``.onnx`` file, a training checkpoint (``.ckpt``) or a fitted classical
+    model (``.joblib``); the last two need the train extra."""
+    if model.endswith(".joblib"):
+        from ..training.classical import EstimatorClassifier
+        return EstimatorClassifier(model, classes)
     if model.endswith(".ckpt"):
         from ..expression.export import TorchClassifier
         return TorchClassifier(model, classes)

@@ -37,6 +37,26 @@ class Recipe:
 RECIPES: dict[str, Recipe] = {
     # ferkit's own recipe for small CNNs on FER2013 (selection on PublicTest).
     "ferkit": Recipe("ferkit"),
+    # Paper 002: simple CNN / ResNet CNN / MLP trained with Adam, lr 1e-3 (no schedule or augmentation given).
+    "paper002": Recipe("paper002", epochs=50, optimizer="adam", lr=1e-3, weight_decay=0.0, schedule="constant",
+                       warmup_epochs=0.0, label_smoothing=0.0, rotation=0.0, scale=0.0, shift=0.0, hflip=False, erase=0.0),
+    # Paper 000: DCNN, NAdam 1e-3, early stopping on validation accuracy restoring the best weights,
+    # reduce LR on plateau (patience 11), rotation 45, shifts 0.1, flips, zoom 0.2, 100 epochs at most.
+    "paper000": Recipe("paper000", epochs=100, optimizer="nadam", lr=1e-3, weight_decay=0.0, schedule="plateau",
+                       warmup_epochs=0.0, plateau_patience=11, plateau_factor=0.5, early_stopping_patience=20,
+                       label_smoothing=0.0, rotation=45.0, scale=0.2, shift=0.1, erase=0.0),
+    # Paper 004: thesis CNN, Adam (lr and schedule not stated: Keras defaults), no augmentation stated.
+    "paper004": Recipe("paper004", epochs=60, optimizer="adam", lr=1e-3, weight_decay=0.0, schedule="constant",
+                       warmup_epochs=0.0, label_smoothing=0.0, rotation=0.0, scale=0.0, shift=0.0, hflip=False, erase=0.0),
+    # Paper 001: RMN, SGD lr 1e-4 momentum 0.9 weight decay 1e-3, batch 48, LR /10 after 2 stale epochs,
+    # stop after 8 stale epochs, 50 epochs at most; flips and rotation 30.
+    "paper001": Recipe("paper001", epochs=50, batch_size=48, optimizer="sgd", lr=1e-4, momentum=0.9, nesterov=False,
+                       weight_decay=1e-3, schedule="plateau", warmup_epochs=0.0, plateau_patience=2, plateau_factor=0.1,
+                       early_stopping_patience=8, label_smoothing=0.0, rotation=30.0, scale=0.0, shift=0.0, erase=0.0),
+    # Paper 003: Nesterov SGD momentum 0.9, lr 0.01, weight decay 1e-4, batch 128.
+    "paper003": Recipe("paper003", epochs=50, batch_size=128, optimizer="sgd", lr=0.01, momentum=0.9, nesterov=True,
+                       weight_decay=1e-4, schedule="plateau", warmup_epochs=0.0, plateau_patience=3, plateau_factor=0.1,
+                       early_stopping_patience=10, label_smoothing=0.0, rotation=10.0, scale=0.1, shift=0.1, erase=0.0),
     # A short schedule for smoke runs and tests.
     "smoke": Recipe("smoke", epochs=1, warmup_epochs=0.0),
 }

@@ -1,0 +1,64 @@
+"""Training classical (scikit-learn) models: fit on the training split, select hyper-parameters on the
+validation split (PublicTest for FER2013), save the chosen estimator with joblib."""
+from __future__ import annotations
+
+import itertools
+import json
+import time
+from pathlib import Path
+
+import joblib
+import numpy as np
+
+from ..data import load_dataset
+from ..evaluation.reports import command_line
+from ..expression.registry import create_model
+from ..io import atomic_path, write_json_atomic
+from .train import TRAIN_VAL_SPLITS, _hardware
+
+
+def train_classical(model: str, dataset: str, data: str, out: str | Path, grid: dict[str, list] | None = None,
+                    max_train: int | None = None, seed: int = 0) -> dict:
+    """Fit ``model`` for every combination of ``grid`` (default: the registry's defaults only), keep the one
+    with the best validation accuracy; ``max_train`` subsamples the training split (stratified by order)."""
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    tr_split, va_split = TRAIN_VAL_SPLITS.get(dataset, ("Training", "PublicTest"))
+    train, val = load_dataset(dataset, data, tr_split), load_dataset(dataset, data, va_split)
+    if max_train and max_train < len(train):
+        train = train.subset(np.random.default_rng(seed).choice(len(train), max_train, replace=False))
+    grid = grid or {}
+    keys = sorted(grid)
+    trials, best, best_est = [], None, None
+    t_all = time.perf_counter()
+    for values in itertools.product(*(grid[k] for k in keys)):
+        params = dict(zip(keys, values))
+        t = time.perf_counter()
+        est = create_model(model, **params).fit(train.images, train.labels)
+        acc = float((est.predict(val.images) == val.labels).mean())
+        trial = {"params": params, "val_acc": round(acc, 5), "seconds": round(time.perf_counter() - t, 1)}
+        trials.append(trial)
+        print(json.dumps(trial), flush=True)
+        if best is None or acc > best["val_acc"]:
+            best, best_est = trial, est
+    with atomic_path(out / "model.joblib") as tmp:
+        joblib.dump(best_est, tmp)
+    summary = {"model": model, "dataset": dataset, "data": str(data), "n_train": len(train), "grid": grid,
+               "trials": trials, "best_params": best["params"], "best_val_acc": best["val_acc"],
+               "train_seconds": round(time.perf_counter() - t_all, 1), "hardware": _hardware(),
+               "command": command_line(), "estimator": str(out / "model.joblib")}
+    write_json_atomic(out / "summary.json", summary)
+    return summary
+
+
+class EstimatorClassifier:
+    """A saved scikit-learn estimator with the ``predict_proba`` / ``classes`` interface of the classifiers."""
+
+    def __init__(self, path: str | Path, classes: tuple[str, ...]):
+        self.estimator = joblib.load(path)
+        self.name, self.classes = Path(path).parent.name, classes
+
+    def predict_proba(self, faces: np.ndarray) -> np.ndarray:
+        proba = np.zeros((len(faces), len(self.classes)), np.float32)
+        proba[:, self.estimator.classes_] = self.estimator.predict_proba(faces)
+        return proba
