@@ -140,6 +140,21 @@ def _run_bench(a) -> int:
     return 0
 
 
+def _add_detect_eval(sub) -> None:
+    p = sub.add_parser("detect-eval", help="AP50, recall at 1 FP/image and ms/frame of a detector on VOC-annotated photos")
+    p.add_argument("--detector", default="default")
+    p.add_argument("--data", required=True, help="folder or archive of images with PASCAL VOC .xml boxes")
+    p.add_argument("--classes", help="comma-separated object classes that count as faces (default: all)")
+    p.add_argument("--json", help="write the report here (and a precision-recall PNG beside it)")
+
+
+def _run_detect_eval(a) -> int:
+    from ..detection.evaluate import evaluate_detector
+    rep = evaluate_detector(a.detector, a.data, a.json, tuple(a.classes.split(",")) if a.classes else None)
+    print(json.dumps({k: v for k, v in rep.items() if k != "data"}))
+    return 0
+
+
 def _run_models(a) -> int:
     from ..expression.registry import list_models
     for r in list_models():
@@ -159,7 +174,7 @@ def _run_detectors(a) -> int:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="ferkit", description="Facial expression recognition toolkit")
     sub = parser.add_subparsers(dest="verb", required=True)
-    for add in (_add_analyze, _add_train, _add_evaluate, _add_export, _add_ship, _add_bench):
+    for add in (_add_analyze, _add_train, _add_evaluate, _add_export, _add_ship, _add_bench, _add_detect_eval):
         add(sub)
     sub.add_parser("models", help="list expression models (* = shipped, with measured accuracy)")
     sub.add_parser("detectors", help="list face detectors")
@@ -167,7 +182,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 RUNNERS = {"analyze": _run_analyze, "train": _run_train, "evaluate": _run_evaluate, "export": _run_export,
-           "ship": _run_ship, "bench": _run_bench, "models": _run_models, "detectors": _run_detectors}
+           "ship": _run_ship, "bench": _run_bench, "detect-eval": _run_detect_eval, "models": _run_models, "detectors": _run_detectors}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,0 +1,64 @@
+"""``ferkit detect-eval``: a detector on VOC-annotated photos -> AP50, recall at 1 FP/image, PR curve, speed."""
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from ..data.voc import load_voc
+from ..evaluation.reports import write_report
+from ..io import atomic_path
+from .metrics import average_precision, match_detections, precision_recall, recall_at_fppi
+from .registry import create_detector
+
+
+def evaluate_detector(detector: str, data: str, json_out: str | None = None, classes: tuple[str, ...] | None = None,
+                      iou: float = 0.5) -> dict:
+    det = create_detector(detector)
+    items = load_voc(data, classes)
+    dets, scores = [], []
+    t = time.perf_counter()
+    for it in items:
+        found = det.detect(it.image)
+        dets.append(np.array([f.box for f in found], float).reshape(-1, 4))
+        scores.append(np.array([f.score for f in found], float))
+    seconds = time.perf_counter() - t
+    s, tp, n_gt = match_detections([i.boxes for i in items], dets, scores, iou)
+    p, r = precision_recall(s, tp, n_gt)
+    frame = cv2.resize(items[0].image, (640, 480))
+    det.detect(frame)
+    t, reps = time.perf_counter(), 10
+    for _ in range(reps):
+        det.detect(frame)
+    ms = (time.perf_counter() - t) / reps * 1000
+    rep = {"detector": det.name, "data": str(data), "n_images": len(items), "n_boxes": n_gt,
+           "n_detections": int(len(s)), f"ap{int(iou * 100)}": round(average_precision(p, r), 4),
+           "recall_at_1fppi": round(recall_at_fppi(s, tp, n_gt, len(items)), 4),
+           "max_recall": round(float(r[-1]) if len(r) else 0.0, 4),
+           "ms_per_frame": round(ms, 2), "ms_per_image_dataset": round(seconds / max(len(items), 1) * 1000, 2)}
+    if json_out:
+        png = Path(json_out).with_name(Path(json_out).stem + "_pr.png")
+        _plot_pr(p, r, png, f"{det.name} on {Path(data).name}: AP{int(iou * 100)} {rep[f'ap{int(iou * 100)}']:.3f}")
+        rep["pr_png"] = png.name
+        write_report(json_out, rep, f"Detector {det.name} on {Path(data).name}", f"\n![precision-recall]({png.name})\n")
+    return rep
+
+
+def _plot_pr(p: np.ndarray, r: np.ndarray, path: Path, title: str) -> None:
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    fig, ax = plt.subplots(figsize=(5, 4))
+    ax.plot(r, p, lw=1.5)
+    ax.set_xlabel("recall")
+    ax.set_ylabel("precision")
+    ax.set_xlim(0, 1)
+    ax.set_ylim(0, 1.02)
+    ax.set_title(title, fontsize=9)
+    ax.grid(alpha=0.3)
+    fig.tight_layout()
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, dpi=100, format="png")
+    plt.close(fig)

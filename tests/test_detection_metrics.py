@@ -1,0 +1,56 @@
+"""AP computation checked on hand-made boxes with a known answer; VOC reading on the shared face-mask photos."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from ferkit.detection.metrics import average_precision, match_detections, precision_recall, recall_at_fppi
+
+
+def test_ap_on_hand_made_boxes():
+    gt = [np.array([[0, 0, 10, 10], [20, 20, 30, 30]], float), np.array([[0, 0, 10, 10]], float)]
+    dets = [np.array([[0, 0, 10, 10], [0, 0, 10, 9], [50, 50, 60, 60]], float), np.array([[1, 0, 11, 10]], float)]
+    scores = [np.array([0.9, 0.8, 0.7]), np.array([0.6])]
+    s, tp, n = match_detections(gt, dets, scores)
+    # ranked: 0.9 TP, 0.8 duplicate -> FP, 0.7 FP, 0.6 TP (IoU 9/11 > 0.5); 3 ground-truth faces.
+    assert n == 3 and tp[np.argsort(-s)].tolist() == [True, False, False, True]
+    p, r = precision_recall(s, tp, n)
+    np.testing.assert_allclose(p, [1, 1 / 2, 1 / 3, 1 / 2])
+    np.testing.assert_allclose(r, [1 / 3, 1 / 3, 1 / 3, 2 / 3])
+    # envelope: precision 1 up to recall 1/3, then 1/2 up to 2/3, 0 beyond.
+    assert average_precision(p, r) == pytest.approx(1 / 3 + 0.5 / 3)
+    assert recall_at_fppi(s, tp, n, n_images=2, fppi=0.5) == pytest.approx(1 / 3)
+    assert recall_at_fppi(s, tp, n, n_images=2, fppi=1.0) == pytest.approx(2 / 3)
+
+
+def test_perfect_detector_has_ap_1():
+    gt = [np.array([[0, 0, 10, 10]], float)]
+    s, tp, n = match_detections(gt, gt, [np.array([1.0])])
+    assert average_precision(*precision_recall(s, tp, n)) == pytest.approx(1.0)
+
+
+def test_voc_reader_on_face_mask_photos(shared):
+    from ferkit.data.voc import load_voc
+    items = load_voc(shared / "face_mask_detection_subset300.tar")
+    assert len(items) == 300 and sum(len(i.boxes) for i in items) == 1499
+    assert {lab for i in items for lab in i.labels} == {"con_mascarilla", "sin_mascarilla", "mascarilla_mal_puesta"}
+    first = items[0]
+    assert first.image.ndim == 3 and (first.boxes[:, 2] <= first.image.shape[1] + 1).all()
+
+
+def test_dlib_imglab_boxes(shared):
+    from ferkit.data.voc import load_voc
+    items = load_voc(shared / "dlib_faces_boxes.tar")
+    assert len(items) == 9 and sum(len(i.boxes) for i in items) == 43  # training 18 + testing 25
+
+
+def test_detect_eval_cli(shared, tmp_path):
+    import json
+
+    from .conftest import run_cli
+    out = tmp_path / "dlib.json"
+    run_cli("detect-eval", "--detector", "default", "--data", shared / "dlib_faces_boxes.tar", "--json", out, check=True)
+    rep = json.loads(out.read_text())
+    assert rep["n_images"] == 9 and rep["n_boxes"] == 43 and rep["ms_per_frame"] > 0
+    assert rep["ap50"] >= 0.95
+    assert (tmp_path / "dlib_pr.png").exists() and (tmp_path / "dlib.md").exists()
