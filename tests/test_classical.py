@@ -45,14 +45,24 @@ def test_train_classical_cli_grid_and_evaluate(fer_zip, tmp_path):
     import json
 
     from .conftest import run_cli
-    out = tmp_path / "knn"
+    out = tmp_path / "runs" / "knn_pixels"
     run_cli("train", "--model", "knn_pixels", "--data", fer_zip, "--out", out, "--max-train", "3000",
             "--grid", '{"k": [1, 5], "p": [1]}', check=True)
     summary = json.loads((out / "summary.json").read_text())
     assert [t["params"]["k"] for t in summary["trials"]] == [1, 5]
     assert summary["best_val_acc"] == max(t["val_acc"] for t in summary["trials"])
-    rep_path = tmp_path / "eval.json"
+    rep_path = out / "privatetest.json"
     run_cli("evaluate", "--model", out / "model.joblib", "--data", fer_zip, "--split", "privatetest", "--json", rep_path,
             check=True)
     rep = json.loads(rep_path.read_text())
     assert rep["n"] == 3589 and 0.2 < rep["accuracy"] < 0.5
+
+    # The reproduction table picks the run up; models without runs are listed as not run.
+    table = tmp_path / "reproduction.json"
+    run_cli("report", "reproduction", "--runs", tmp_path / "runs", "--out", table, check=True)
+    rows = {r["model"]: r for r in json.loads(table.read_text())}
+    knn = rows["knn_pixels"]
+    assert knn["accuracy"] == rep["accuracy"] and knn["full_recipe"] and knn["paper_accuracy"] == 0.315
+    assert knn["split"] == "PrivateTest" and "ferkit train --model knn_pixels" in knn["command"]
+    assert rows["rmn"]["status"] == "not run" and rows["rmn"]["accuracy"] is None
+    assert "| `knn_pixels` |" in table.with_suffix(".md").read_text()

@@ -155,6 +155,21 @@ def _run_detect_eval(a) -> int:
     return 0
 
 
+def _add_report(sub) -> None:
+    p = sub.add_parser("report", help="generate a report from runs (reproduction)")
+    p.add_argument("kind", choices=["reproduction"])
+    p.add_argument("--runs", default="runs/repro", help="folder with one run per model")
+    p.add_argument("--out", default="reports/reproduction.json", help="JSON output; the Markdown twin goes beside it")
+
+
+def _run_report(a) -> int:
+    from ..evaluation.reproduction import reproduction_report
+    for r in reproduction_report(a.runs, a.out):
+        acc = f"{r['accuracy']:.4f}" if r["accuracy"] is not None else "-"
+        print(f"{r['model']:12s} paper {r['paper_accuracy']:.4f}  ferkit {acc}  {r['status']}")
+    return 0
+
+
 def _run_models(a) -> int:
     from ..expression.registry import list_models
     for r in list_models():
@@ -174,7 +189,7 @@ def _run_detectors(a) -> int:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="ferkit", description="Facial expression recognition toolkit")
     sub = parser.add_subparsers(dest="verb", required=True)
-    for add in (_add_analyze, _add_train, _add_evaluate, _add_export, _add_ship, _add_bench, _add_detect_eval):
+    for add in (_add_analyze, _add_train, _add_evaluate, _add_export, _add_ship, _add_bench, _add_detect_eval, _add_report):
         add(sub)
     sub.add_parser("models", help="list expression models (* = shipped, with measured accuracy)")
     sub.add_parser("detectors", help="list face detectors")
@@ -182,7 +197,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 RUNNERS = {"analyze": _run_analyze, "train": _run_train, "evaluate": _run_evaluate, "export": _run_export,
-           "ship": _run_ship, "bench": _run_bench, "detect-eval": _run_detect_eval, "models": _run_models, "detectors": _run_detectors}
+           "ship": _run_ship, "bench": _run_bench, "detect-eval": _run_detect_eval, "report": _run_report, "models": _run_models, "detectors": _run_detectors}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -94,7 +94,10 @@ def train(model: str, dataset: str, data: str, out: str, recipe: str | Recipe = 
     trainer.fit(module, train_dl, val_dl, ckpt_path=str(last) if resume and last.exists() else None)
     epochs = [json.loads(line) for line in open(out_dir / "epochs.jsonl")] if (out_dir / "epochs.jsonl").exists() else []
     best = callbacks[0]
-    summary = {"model": model, "dataset": dataset, "best_checkpoint": str(ckpt_dir / "best.ckpt"),
+    early = next((c for c in callbacks if isinstance(c, EarlyStopping)), None)
+    stopped_by = ("early_stopping" if early is not None and early.stopped_epoch > 0
+                  else "max_epochs" if len(epochs) >= rec.epochs else "time limit or interruption")
+    summary = {"stopped_by": stopped_by, "full_recipe": stopped_by != "time limit or interruption","model": model, "dataset": dataset, "best_checkpoint": str(ckpt_dir / "best.ckpt"),
                "best_val_acc": float(best.best_model_score) if best.best_model_score is not None else None,
                "epochs_done": len(epochs), "train_seconds": round(sum(e["seconds"] for e in epochs), 1),
                "recipe": rec.to_dict(), "hardware": _hardware()}
