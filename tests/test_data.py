@@ -124,3 +124,44 @@ def test_ferplus_from_fer2013_csv_matches_ferplus_images(shared, fer_zip, tmp_pa
     np.testing.assert_array_equal(from_csv.labels[a], from_png.labels[b])
     mse = ((from_csv.images[a].astype(float) - from_png.images[b]) ** 2).mean(axis=(1, 2))
     assert np.median(mse) < 6  # JPEG vs lossless PNG of the same face
+
+
+def test_rafdb_miniature_layout(private_test, tmp_path):
+    """A miniature in RAF-DB's basic layout, built from shared FER2013 faces saved as 100x100 colour images."""
+    import cv2
+
+    from ferkit.data import RAFDB
+    from ferkit.data.rafdb import RAFDB_LABELS
+    ours_to_raf = {v: k for k, v in RAFDB_LABELS.items()}
+    (tmp_path / "EmoLabel").mkdir()
+    (tmp_path / "Image" / "aligned").mkdir(parents=True)
+    lines, expected = [], {"train": [], "test": []}
+    for i in range(40):
+        split = "train" if i < 30 else "test"
+        name = f"{split}_{i:05d}.jpg"
+        face = cv2.cvtColor(cv2.resize(private_test.images[i], (100, 100)), cv2.COLOR_GRAY2BGR)
+        cv2.imwrite(str(tmp_path / "Image" / "aligned" / name.replace(".jpg", "_aligned.jpg")), face)
+        lines.append(f"{name} {ours_to_raf[EMOTIONS[private_test.labels[i]]]}")
+        expected[split].append(private_test.labels[i])
+    (tmp_path / "EmoLabel" / "list_patition_label.txt").write_text("\n".join(lines) + "\n")
+    train, test = RAFDB(tmp_path, "train"), RAFDB(tmp_path, "test")
+    assert len(train) == 30 and len(test) == 10
+    np.testing.assert_array_equal(train.labels, expected["train"])
+    diff = np.abs(train.images.astype(int) - private_test.images[:30].astype(int)).mean()
+    assert diff < 8  # the same faces back, up to resizing and JPEG (different faces differ by ~75)
+    with pytest.raises(DatasetLayoutError, match="not RAF-DB"):
+        RAFDB(tmp_path / "Image", "train")
+
+
+def test_ckplus_protocols(shared):
+    from ferkit.data import random_split, subject_folds
+    ck = CKPlus(shared / "ckplus48.tar")
+    tr, te = random_split(ck, 0.2)
+    assert len(te) == pytest.approx(0.2 * len(ck), abs=7) and not set(tr) & set(te)
+    assert set(ck.subjects[tr]) & set(ck.subjects[te])  # the random split shares subjects: it leaks
+    folds = subject_folds(ck.subjects, 10)
+    assert len(folds) == 10
+    assert sorted(np.concatenate([t for _, t in folds]).tolist()) == list(range(len(ck)))
+    for train_idx, test_idx in folds:
+        assert not set(ck.subjects[train_idx]) & set(ck.subjects[test_idx])
+        assert 0.05 * len(ck) < len(test_idx) < 0.15 * len(ck)

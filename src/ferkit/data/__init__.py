@@ -9,8 +9,10 @@ from .faceset import FaceSet, to_face
 from .fer2013 import FER2013, canonical_split, write_fer2013_csv
 from .ferplus import FERPLUS_CLASSES_8, FERPlus
 from .folder import ImageFolderFaces
+from .protocols import random_split, subject_folds
+from .rafdb import RAFDB
 
-DATASETS = ("fer2013", "ferplus", "ckplus", "folder")
+DATASETS = ("fer2013", "ferplus", "ckplus", "rafdb", "folder")
 
 
 def load_dataset(name: str, path: str | os.PathLike, split: str = "PrivateTest", **kw) -> FaceSet:
@@ -22,10 +24,12 @@ def load_dataset(name: str, path: str | os.PathLike, split: str = "PrivateTest",
         return FERPlus(path, kw["images"], split)
     if name in ("ckplus", "ck+"):
         return CKPlus(path)
+    if name == "rafdb":
+        return RAFDB(path, split)
     if name == "folder":
         return ImageFolderFaces(path)
     raise UnknownNameError(f"unknown dataset {name!r}; known: {', '.join(DATASETS)}")
 
 
 __all__ = ["FaceSet", "FER2013", "FERPlus", "CKPlus", "ImageFolderFaces", "load_dataset", "write_fer2013_csv",
-           "canonical_split", "to_face", "CKPLUS_CLASSES", "FERPLUS_CLASSES_8", "DATASETS"]
+           "canonical_split", "to_face", "RAFDB", "random_split", "subject_folds", "CKPLUS_CLASSES", "FERPLUS_CLASSES_8", "DATASETS"]
