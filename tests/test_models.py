@@ -15,7 +15,7 @@ TORCH_MODELS = sorted(n for n, e in _REGISTRY.items() if e.kind == "torch")
 
 @pytest.fixture(scope="module")
 def batch(private_test):
-    idx = np.concatenate([np.flatnonzero(private_test.labels == c)[:2] for c in range(7)])  # 2 faces per class
+    idx = np.array([np.flatnonzero(private_test.labels == c)[0] for c in range(7)])  # one face per class
     return torch.from_numpy(private_test.images[idx, None].astype(np.float32)), torch.from_numpy(private_test.labels[idx])
 
 
@@ -30,7 +30,7 @@ def test_model_forward_and_learns(name, batch):
     model.train()
     opt = torch.optim.Adam(model.parameters(), 1e-3)
     losses = []
-    for _ in range(8):
+    for _ in range(6):
         loss = torch.nn.functional.cross_entropy(model(x), y)
         opt.zero_grad()
         loss.backward()

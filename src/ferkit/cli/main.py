@@ -175,7 +175,8 @@ def _run_models(a) -> int:
     for r in list_models():
         acc = r.get("privatetest_accuracy")
         fig = f"PrivateTest {acc:.2%}, {r.get('faces_per_s', 0):,.0f} faces/s" if acc is not None else "not shipped"
-        print(f"{r['name']:24s} {'*' if r['shipped'] else ' '} {fig:40s} {r['description']}")
+        paper = f"paper {r['paper']}" if r.get("paper") else ""
+        print(f"{r['name']:20s} {'*' if r['shipped'] else ' '} {paper:9s} {fig:38s} {r['description']}")
     return 0
 
 

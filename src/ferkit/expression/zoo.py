@@ -44,3 +44,16 @@ def resnet50_fc(num_classes: int = 7, in_chans: int = 1, **kw) -> ResNetFC:
 @register_model("rmn", "Residual Masking Network: ResNet34 + U-Net masking blocks, F = F_R + F_R*M(F_R)", paper="001")
 def rmn(num_classes: int = 7, in_chans: int = 1, **kw) -> ResidualMaskingNetwork:
     return ResidualMaskingNetwork(num_classes, in_chans, **kw)
+
+
+def _register_paper003() -> None:
+    try:
+        from .timm_nets import PAPER003_BACKBONES, PooledBackbone
+    except ImportError:  # timm is part of the train extra
+        return
+    for backbone in PAPER003_BACKBONES:
+        register_model(backbone, f"timm {backbone} trunk + GAP + linear (from scratch), EmoXNet member",
+                       paper="003")(lambda num_classes=7, in_chans=1, _b=backbone, **kw: PooledBackbone(_b, num_classes, in_chans))
+
+
+_register_paper003()
