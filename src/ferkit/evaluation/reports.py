@@ -1,6 +1,7 @@
 """Reports: a JSON file and its Markdown twin with the same figures, written together by one command."""
 from __future__ import annotations
 
+import shlex
 import sys
 from pathlib import Path
 from typing import Any
@@ -12,8 +13,9 @@ def command_line() -> str:
     """The command that is running, as a user would type it."""
     prog = Path(sys.argv[0])
     if prog.name in ("ferkit", "main.py"):
-        return " ".join(["ferkit", *sys.argv[1:]])
-    return " ".join(["python", str(prog.relative_to(Path.cwd()) if prog.is_absolute() and prog.is_relative_to(Path.cwd()) else prog), *sys.argv[1:]])
+        return shlex.join(["ferkit", *sys.argv[1:]])
+    rel = prog.relative_to(Path.cwd()) if prog.is_absolute() and prog.is_relative_to(Path.cwd()) else prog
+    return shlex.join(["python", str(rel), *sys.argv[1:]])
 
 
 def _md_value(v: Any) -> str:

@@ -15,6 +15,7 @@ from lightning.pytorch.callbacks import Callback, EarlyStopping, ModelCheckpoint
 from torch.utils.data import DataLoader, TensorDataset, WeightedRandomSampler
 
 from ..data import FaceSet, load_dataset
+from ..evaluation.reports import command_line
 from ..io import write_json_atomic
 from .module import ExpressionModule
 from .recipes import Recipe, get_recipe
@@ -89,7 +90,7 @@ def train(model: str, dataset: str, data: str, out: str, recipe: str | Recipe = 
     if not resume and last.exists():
         raise FileExistsError(f"{out_dir}: holds a previous run; pass --resume to continue it or choose another --out")
     write_json_atomic(out_dir / "run.json", {"model": model, "dataset": dataset, "data": str(data), "recipe": rec.to_dict(),
-                                            "command": " ".join(["ferkit"] + sys.argv[1:]) if sys.argv else "",
+                                            "command": command_line(),
                                             "hardware": _hardware(), "seed": seed})
     trainer.fit(module, train_dl, val_dl, ckpt_path=str(last) if resume and last.exists() else None)
     epochs = [json.loads(line) for line in open(out_dir / "epochs.jsonl")] if (out_dir / "epochs.jsonl").exists() else []
