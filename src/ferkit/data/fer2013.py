@@ -67,7 +67,7 @@ def _read_image_folders(root: Path, split: str) -> tuple[np.ndarray, np.ndarray,
         )
     if not picked:
         raise DatasetLayoutError(f"{root}: no {split}_* images found in class folders")
-    # Stable order: by numeric id in the file name, as Kaggle ids follow the CSV's order poorly; sort by name.
+    # A stable order that does not depend on the archive or folder listing: by file name.
     picked.sort(key=lambda t: t[0].rsplit("/", 1)[-1])
     names = [n for n, _ in picked]
     labels = np.array([c for _, c in picked], np.int64)

@@ -61,11 +61,12 @@ class FERPlus(FaceSet):
     def __init__(self, votes_csv: str | os.PathLike, images: str | os.PathLike, split: str = "Training",
                  classes: tuple[str, ...] = EMOTIONS):
         split = canonical_split(split)
-        rows = [r for r in read_votes(votes_csv) if r["usage"] == split and r["name"]]
+        split_rows = [r for r in read_votes(votes_csv) if r["usage"] == split]
+        rows = [r for r in split_rows if r["name"]]
         images = Path(images)
         if images.is_file() and images.suffix.lower() == ".csv":
             full = FER2013(images, split)
-            first = min(r["row"] for r in read_votes(votes_csv) if r["usage"] == split)
+            first = split_rows[0]["row"]  # rows of one split are contiguous, in fer2013.csv's order
             pix = {r["name"]: full.images[r["row"] - first] for r in rows}
         else:
             source = FileSource(images)
