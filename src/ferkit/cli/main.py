@@ -58,16 +58,33 @@ def _add_analyze(sub) -> None:
     p.add_argument("--every", type=int, default=1, help="analyse every N-th video frame")
     p.add_argument("--no-annotate", action="store_true", help="write results only, no annotated images / video")
     p.add_argument("--threads", type=int, default=0, help="CPU threads for inference (0 = all cores)")
+    p.add_argument("--gallery", help="gallery file from `ferkit enroll`: label each face with a name or 'unknown'")
 
 
 def _run_analyze(a) -> int:
     from ..runtime.analyzer import Analyzer
     from ..runtime.jobs import analyze_source, source_kind
     source_kind(a.source)  # fail fast on a missing source, before loading models
-    rep = analyze_source(a.source, a.out, Analyzer(a.detector, a.model, a.threads), a.max_frames, a.every,
+    rep = analyze_source(a.source, a.out, Analyzer(a.detector, a.model, a.threads, a.gallery), a.max_frames, a.every,
                          not a.no_annotate)
     print(f"{len(rep.records)} faces -> {a.out}/results.json" + (f" ({len(rep.errors)} files failed)" if rep.errors else ""))
     return 1 if rep.errors else 0
+
+
+def _add_enroll(sub) -> None:
+    p = sub.add_parser("enroll", help="add a person's face embeddings (largest face of each image) to a gallery file")
+    p.add_argument("images", nargs="+", help="photos of the person")
+    p.add_argument("--gallery", required=True, help="gallery .npz file (created if missing)")
+    p.add_argument("--name", required=True, help="the person's name")
+    p.add_argument("--detector", default="default")
+    p.add_argument("--threshold", type=float, help="distance threshold of a new gallery (default: dlib's 0.6)")
+
+
+def _run_enroll(a) -> int:
+    from ..identity.enroll import enroll
+    g = enroll(a.gallery, a.name, a.images, a.detector, a.threshold)
+    print(f"{a.name}: {len(a.images)} images enrolled; {a.gallery}: {len(g.people)} people, {len(g)} embeddings")
+    return 0
 
 
 def _add_evaluate(sub) -> None:
@@ -190,7 +207,8 @@ def _run_detectors(a) -> int:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="ferkit", description="Facial expression recognition toolkit")
     sub = parser.add_subparsers(dest="verb", required=True)
-    for add in (_add_analyze, _add_train, _add_evaluate, _add_export, _add_ship, _add_bench, _add_detect_eval, _add_report):
+    for add in (_add_analyze, _add_enroll, _add_train, _add_evaluate, _add_export, _add_ship, _add_bench, _add_detect_eval,
+                _add_report):
         add(sub)
     sub.add_parser("models", help="list expression models (* = shipped, with measured accuracy)")
     sub.add_parser("detectors", help="list face detectors")
@@ -198,7 +216,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 RUNNERS = {"analyze": _run_analyze, "train": _run_train, "evaluate": _run_evaluate, "export": _run_export,
-           "ship": _run_ship, "bench": _run_bench, "detect-eval": _run_detect_eval, "report": _run_report, "models": _run_models, "detectors": _run_detectors}
+           "ship": _run_ship, "bench": _run_bench, "detect-eval": _run_detect_eval, "enroll": _run_enroll, "report": _run_report, "models": _run_models, "detectors": _run_detectors}
 
 
 def main(argv: list[str] | None = None) -> int:

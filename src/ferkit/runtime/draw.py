@@ -17,6 +17,8 @@ def annotate(image: np.ndarray, faces: list) -> np.ndarray:
         color = EMOTION_COLORS.get(f.emotion, (255, 255, 255))
         cv2.rectangle(img, (x1, y1), (x2, y2), color, thick)
         tag = f"{f.emotion} {f.probabilities[f.emotion]:.0%}"
+        if f.identity is not None:
+            tag = f"{f.identity}: {tag}"
         if f.track_id is not None:
             tag = f"#{f.track_id} {tag}"
         (tw, th), _ = cv2.getTextSize(tag, cv2.FONT_HERSHEY_SIMPLEX, scale, thick)

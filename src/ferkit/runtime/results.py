@@ -25,6 +25,7 @@ class Face:
     index: int = 0
     track_id: int | None = None
     identity: str | None = None
+    identity_distance: float | None = None
 
     def to_dict(self) -> dict[str, Any]:
         d = {"face": self.index, "box": [round(v, 1) for v in self.box], "score": round(self.score, 4),
@@ -33,6 +34,7 @@ class Face:
             d["track"] = self.track_id
         if self.identity is not None:
             d["identity"] = self.identity
+            d["identity_distance"] = round(self.identity_distance, 4) if self.identity_distance is not None else None
         if self.landmarks is not None:
             d["landmarks"] = [[round(x, 1), round(y, 1)] for x, y in self.landmarks]
         return d

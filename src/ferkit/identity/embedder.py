@@ -1,0 +1,42 @@
+"""dlib's 128-d face embeddings (ResNet trained for face verification, 99.38% on LFW per dlib): each face is
+aligned by dlib's 5-point shape predictor into a 150x150 chip first."""
+from __future__ import annotations
+
+import numpy as np
+
+from ..runtime.dlib_models import dlib_model_path, load_dlib, shape_predictor
+
+EMBEDDING_DIM = 128
+#: Faces smaller than this (box side, px) are upscaled before alignment: dlib's predictor needs some pixels.
+MIN_SIDE = 80
+
+
+class DlibEmbedder:
+    """``embed(image_bgr, boxes)`` -> (N, 128) float32, one row per [x1, y1, x2, y2] box."""
+
+    name = "dlib_resnet_v1"
+
+    def __init__(self, chip_size: int = 150, padding: float = 0.25):
+        self.dlib = load_dlib()
+        self.net = self.dlib.face_recognition_model_v1(str(dlib_model_path("dlib_face_recognition_resnet_model_v1.dat")))
+        self.chip_size, self.padding = chip_size, padding
+
+    def chips(self, image: np.ndarray, boxes: np.ndarray) -> list[np.ndarray]:
+        """Aligned RGB chips of the faces in ``boxes``."""
+        import cv2
+        rgb = cv2.cvtColor(image, cv2.COLOR_GRAY2RGB) if image.ndim == 2 else cv2.cvtColor(image, cv2.COLOR_BGR2RGB)
+        out = []
+        for box in np.asarray(boxes, np.float64).reshape(-1, 4):
+            side = max(box[2] - box[0], box[3] - box[1], 1.0)
+            s = max(1.0, MIN_SIDE / side)
+            img = cv2.resize(rgb, None, fx=s, fy=s, interpolation=cv2.INTER_CUBIC) if s > 1 else rgb
+            x1, y1, x2, y2 = (box * s).round().astype(int)
+            shape = shape_predictor(5)(img, self.dlib.rectangle(int(x1), int(y1), int(x2), int(y2)))
+            out.append(np.asarray(self.dlib.get_face_chip(img, shape, self.chip_size, self.padding)))
+        return out
+
+    def embed(self, image: np.ndarray, boxes: np.ndarray) -> np.ndarray:
+        chips = self.chips(image, boxes)
+        if not chips:
+            return np.zeros((0, EMBEDDING_DIM), np.float32)
+        return np.asarray(self.net.compute_face_descriptor(chips), np.float32).reshape(len(chips), EMBEDDING_DIM)

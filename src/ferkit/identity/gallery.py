@@ -1,0 +1,83 @@
+"""A gallery of enrolled face embeddings, stored as one ``.npz`` file, and k-nearest-neighbour identification."""
+from __future__ import annotations
+
+import json
+import os
+import zipfile
+from collections import Counter
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import BadInputError
+from ..io import atomic_path
+
+UNKNOWN = "unknown"
+#: dlib's own same-person cut-off for its 128-d embeddings (Euclidean distance).
+DEFAULT_THRESHOLD = 0.6
+
+
+class Gallery:
+    """Enrolled people: ``names[i]`` owns ``embeddings[i]``; ``identify`` votes among the ``k`` nearest
+    enrolled embeddings closer than ``threshold``, else answers ``unknown``."""
+
+    def __init__(self, embedder: str = "dlib_resnet_v1", threshold: float = DEFAULT_THRESHOLD, k: int = 3):
+        self.embedder, self.threshold, self.k = embedder, threshold, k
+        self.names: list[str] = []
+        self.sources: list[str] = []
+        self.embeddings = np.zeros((0, 128), np.float32)
+
+    def __len__(self) -> int:
+        return len(self.names)
+
+    @property
+    def people(self) -> list[str]:
+        return sorted(set(self.names))
+
+    def add(self, name: str, embeddings: np.ndarray, sources: list[str] | None = None) -> None:
+        e = np.asarray(embeddings, np.float32).reshape(-1, self.embeddings.shape[1])
+        if not name or name == UNKNOWN:
+            raise BadInputError(f"invalid identity name {name!r}")
+        self.embeddings = np.concatenate([self.embeddings, e])
+        self.names += [name] * len(e)
+        self.sources += list(sources) if sources else [""] * len(e)
+
+    def identify(self, embeddings: np.ndarray) -> list[tuple[str, float]]:
+        """(name or ``unknown``, distance to the nearest embedding of that name) for each row."""
+        q = np.asarray(embeddings, np.float32).reshape(-1, self.embeddings.shape[1])
+        if not len(self) or not len(q):
+            return [(UNKNOWN, float("inf"))] * len(q)
+        d = np.sqrt(((q[:, None, :] - self.embeddings[None]) ** 2).sum(-1))
+        out = []
+        for row in d:
+            near = [i for i in np.argsort(row)[: self.k] if row[i] < self.threshold]
+            if not near:
+                out.append((UNKNOWN, float(row.min())))
+                continue
+            votes = Counter(self.names[i] for i in near)
+            best = max(votes, key=lambda n: (votes[n], -min(row[i] for i in near if self.names[i] == n)))
+            out.append((best, float(min(row[i] for i in near if self.names[i] == best))))
+        return out
+
+    def save(self, path: str | os.PathLike) -> None:
+        meta = {"format": "ferkit-gallery", "version": 1, "embedder": self.embedder, "threshold": self.threshold,
+                "k": self.k, "names": self.names, "sources": self.sources}
+        with atomic_path(path) as tmp:
+            with open(tmp, "wb") as f:
+                np.savez(f, embeddings=self.embeddings, meta=np.array(json.dumps(meta)))
+
+    @classmethod
+    def load(cls, path: str | os.PathLike) -> "Gallery":
+        path = Path(path)
+        if not path.is_file():
+            raise BadInputError(f"{path}: gallery file not found (create it with `ferkit enroll`)")
+        try:
+            with np.load(path, allow_pickle=False) as z:
+                emb, meta = z["embeddings"], json.loads(str(z["meta"]))
+        except (OSError, ValueError, KeyError, zipfile.BadZipFile, json.JSONDecodeError, EOFError) as e:
+            raise BadInputError(f"{path}: not a readable ferkit gallery ({type(e).__name__}: {e})") from e
+        if meta.get("format") != "ferkit-gallery" or emb.ndim != 2 or len(emb) != len(meta.get("names", [])):
+            raise BadInputError(f"{path}: not a ferkit gallery (wrong format or inconsistent sizes)")
+        g = cls(meta["embedder"], meta["threshold"], meta["k"])
+        g.embeddings, g.names, g.sources = emb.astype(np.float32), list(meta["names"]), list(meta["sources"])
+        return g
