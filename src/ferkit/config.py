@@ -59,3 +59,6 @@ BARS_MIN_FACE = 60
 FRAME_BATCH = 16
 #: IoU above which a face in a new frame continues an existing track; frames a track survives unseen.
 TRACK_IOU, TRACK_MAX_MISSES = 0.3, 12
+#: A track seen in fewer analysed frames than this is transient (a passing false detection): it keeps its id in the
+#: per-frame results but is left out of the per-person summary.
+TRACK_MIN_FRAMES = 5

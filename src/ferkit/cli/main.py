@@ -173,15 +173,33 @@ def _run_detect_eval(a) -> int:
 
 
 def _add_report(sub) -> None:
-    p = sub.add_parser("report", help="generate a report from runs (reproduction)")
-    p.add_argument("kind", choices=["reproduction"])
-    p.add_argument("--runs", default="runs/repro", help="folder with one run per model")
-    p.add_argument("--out", default="reports/reproduction.json", help="JSON output; the Markdown twin goes beside it")
+    p = sub.add_parser("report", help="generate a report: reproduction (from runs) or detection (runs the backends)")
+    p.add_argument("kind", choices=["reproduction", "detection"])
+    p.add_argument("--runs", default="runs/repro", help="reproduction: folder with one run per model")
+    p.add_argument("--out", help="JSON output (default reports/<kind>.json); the Markdown twin goes beside it")
+    p.add_argument("--box-data", action="append", default=[], metavar="NAME=PATH",
+                   help="detection: a VOC box dataset (repeatable), e.g. dlib_faces=../shared/data/dlib_faces_boxes.tar")
+    p.add_argument("--detectors", help="detection: comma-separated backends (default: all registered)")
+    p.add_argument("--ckplus", help="detection: CK+48 path, for the identification figures")
+    p.add_argument("--video", help="detection: a video, for the track-id count")
+    p.add_argument("--video-people", type=int, help="detection: people with a visible face in --video, counted by eye")
+    p.add_argument("--time-budget", type=float, default=240.0, help="detection: seconds per backend and dataset")
 
 
 def _run_report(a) -> int:
+    if a.kind == "detection":
+        from ..detection.report import detection_report
+        data = dict(kv.split("=", 1) for kv in a.box_data)
+        if not data:
+            raise FerkitError("report detection needs at least one --box-data NAME=PATH")
+        rep = detection_report(data, a.out or "reports/detection.json", a.detectors.split(",") if a.detectors else None,
+                               a.ckplus, a.video, a.time_budget, a.video_people)
+        for r in rep["rows"]:
+            print(r)
+        print({k: rep.get(k) for k in ("default_detector", "identification_accuracy", "false_accept_rate")})
+        return 0
     from ..evaluation.reproduction import reproduction_report
-    for r in reproduction_report(a.runs, a.out):
+    for r in reproduction_report(a.runs, a.out or "reports/reproduction.json"):
         acc = f"{r['accuracy']:.4f}" if r["accuracy"] is not None else "-"
         print(f"{r['model']:12s} paper {r['paper_accuracy']:.4f}  ferkit {acc}  {r['status']}")
     return 0

@@ -21,14 +21,22 @@ def embed_crops(images: np.ndarray, embedder: DlibEmbedder | None = None, batch:
 
 
 def identification_report(images: np.ndarray, subjects: np.ndarray, threshold: float = DEFAULT_THRESHOLD,
-                          k: int = 1, embedder: DlibEmbedder | None = None) -> dict:
+                          k: int = 1, embedder: DlibEmbedder | None = None,
+                          sweep: tuple[float, ...] = (0.4, 0.45, 0.5, 0.55, 0.6)) -> dict:
     """Closed set: the first image (in dataset order) of every subject is enrolled, every other image is a probe
     (accuracy = probes given their own name). Open set: subjects are split in two by their sorted order (every
     other subject), the first half enrolled; probes of the second half that get a name are false accepts."""
     t = time.perf_counter()
     emb = embed_crops(images, embedder)
     seconds = time.perf_counter() - t
-    subjects = np.asarray(subjects)
+    rep = _protocols(emb, np.asarray(subjects), threshold, k)
+    rep["operating_points"] = [{kk: v for kk, v in _protocols(emb, np.asarray(subjects), t_, k).items()
+                                if kk in ("threshold", "identification_accuracy", "false_accept_rate")} for t_ in sweep]
+    rep["ms_per_face"] = round(seconds / max(len(subjects), 1) * 1000, 2)
+    return rep
+
+
+def _protocols(emb: np.ndarray, subjects: np.ndarray, threshold: float, k: int) -> dict:
     first = {s: int(np.flatnonzero(subjects == s)[0]) for s in np.unique(subjects)}
     enrolled = np.zeros(len(subjects), bool)
     enrolled[list(first.values())] = True
@@ -53,5 +61,4 @@ def identification_report(images: np.ndarray, subjects: np.ndarray, threshold: f
             "rejected_known": int(sum(n == UNKNOWN for n in names)),
             "open_set_enrolled_subjects": len(known), "open_set_unknown_probes": int(unknown_probe.sum()),
             "false_accept_rate": round(float(accepted[unknown_probe].mean()), 4) if unknown_probe.any() else None,
-            "open_set_known_accuracy": round(float(known_correct.mean()), 4) if len(known_correct) else None,
-            "ms_per_face": round(seconds / max(len(subjects), 1) * 1000, 2)}
+            "open_set_known_accuracy": round(float(known_correct.mean()), 4) if len(known_correct) else None}

@@ -9,7 +9,7 @@ from typing import Iterator
 import cv2
 import numpy as np
 
-from ..config import EMOTION_COLORS, FRAME_BATCH
+from ..config import EMOTION_COLORS, FRAME_BATCH, TRACK_MIN_FRAMES
 from ..errors import BadInputError
 from ..io import atomic_path, write_json_atomic
 from .analyzer import Analyzer
@@ -99,15 +99,19 @@ def analyze_video(analyzer: Analyzer, source: str | int, out_dir: Path, max_fram
         if not results:
             raise BadInputError(f"{source}: no frames could be decoded (empty or unreadable video)")
     summary = track_summary(results, fps)
-    write_json_atomic(out_dir / f"{stem}_summary.json", {"source": str(source), "fps": fps, "frames": len(results),
-                                                         "every": every, "tracks": summary})
+    people = [t for t in summary if not t["transient"]]
+    write_json_atomic(out_dir / f"{stem}_summary.json", {
+        "source": str(source), "fps": fps, "frames": len(results), "every": every, "people": len(people),
+        "tracks": people, "transient_tracks": [t["track"] for t in summary if t["transient"]],
+        "min_track_frames": TRACK_MIN_FRAMES})
     plot_emotions_over_time(results, fps, out_dir / f"{stem}_emotions.png", analyzer.model.classes,
                             (results[-1].frame + 1) / fps)
     return results
 
 
 def track_summary(results: list[AnalysisResult], fps: float) -> list[dict]:
-    """Per track: frames seen, first/last time, dominant emotion, share of time per emotion, mean probabilities."""
+    """Per track: frames seen, first/last time, dominant emotion, share of time per emotion, mean probabilities,
+    identity (the most frequent name, with a gallery), and ``transient`` (seen in < TRACK_MIN_FRAMES frames)."""
     by_track: dict[int, list] = defaultdict(list)
     for r in results:
         for f in r.faces:
@@ -118,9 +122,11 @@ def track_summary(results: list[AnalysisResult], fps: float) -> list[dict]:
         names = list(items[0][1].probabilities)
         share = {e: round(emotions.count(e) / len(emotions), 4) for e in names}
         mean = {e: round(float(np.mean([f.probabilities[e] for _, f in items])), 4) for e in names}
-        rows.append({"track": tid, "frames": len(items), "start_s": round(items[0][0] / fps, 2),
-                     "end_s": round(items[-1][0] / fps, 2), "dominant_emotion": max(share, key=share.get),
-                     "share": share, "mean_probabilities": mean})
+        ids = [f.identity for _, f in items if f.identity is not None]
+        rows.append({"track": tid, "frames": len(items), "transient": len(items) < TRACK_MIN_FRAMES,
+                     "start_s": round(items[0][0] / fps, 2), "end_s": round(items[-1][0] / fps, 2),
+                     "identity": max(set(ids), key=ids.count) if ids else None,
+                     "dominant_emotion": max(share, key=share.get), "share": share, "mean_probabilities": mean})
     return rows
 
 

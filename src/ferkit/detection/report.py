@@ -1,0 +1,142 @@
+"""``ferkit report detection``: every detector backend on every box dataset (AP50, recall at 1 FP/image, ms per
+640x480 frame, PR curves), identification on CK+ subjects, and track ids on a video -> reports/detection.{md,json}."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from ..config import DEFAULT_DETECTOR
+from ..errors import FerkitError
+from ..evaluation.reports import command_line
+from ..io import atomic_path, write_json_atomic, write_text_atomic
+from .evaluate import evaluate_detector
+from .registry import create_detector, list_detectors
+
+#: Detection goals of the issue, for the default detector.
+GOALS = {"dlib_faces": 0.95, "face_mask": 0.90, "ms_per_frame": 15.0}
+
+
+def detection_report(datasets: dict[str, str], out: str | Path, detectors: list[str] | None = None,
+                     ckplus: str | None = None, video: str | None = None, time_budget_s: float = 240.0,
+                     video_people: int | None = None) -> dict:
+    """``datasets``: name -> VOC folder/archive. Slow backends stop after ``time_budget_s`` per dataset (the row
+    says how many images it covered)."""
+    out = Path(out)
+    names = detectors or [d["name"] for d in list_detectors()]
+    default = create_detector("default").name
+    rows, curves = [], {}
+    for ds_name, path in datasets.items():
+        for name in names:
+            curve: list = []
+            try:
+                rep = evaluate_detector(name, path, time_budget_s=time_budget_s, curve_out=curve)
+            except FerkitError as e:
+                rows.append({"detector": name, "dataset": ds_name, "error": str(e)})
+                continue
+            rows.append({"detector": name, "dataset": ds_name, **{k: rep[k] for k in (
+                "ap50", "recall_at_1fppi", "max_recall", "ms_per_frame", "n_images", "subset", "n_boxes")}})
+            curves[(ds_name, name)] = curve[0]
+    figures = _plot_curves(curves, out) if curves else []
+    report: dict = {"rows": rows, "default_detector": default, "goals": GOALS,
+                    "default_rows": [r for r in rows if r["detector"] == default]}
+    if ckplus:
+        from ..data.ckplus import CKPlus
+        from ..identity.evaluate import identification_report
+        ds = CKPlus(ckplus)
+        ident = identification_report(ds.images, ds.subjects)
+        report.update(identification_accuracy=ident["identification_accuracy"],
+                      false_accept_rate=ident["false_accept_rate"], identification=ident)
+    if video:
+        report["tracking"] = {**_track_count(video), "people_counted_by_eye": video_people}
+    report["command"] = command_line()
+    write_json_atomic(out, report)
+    write_text_atomic(out.with_suffix(".md"), _markdown(report, out.name, figures))
+    return report
+
+
+def _track_count(video: str) -> dict:
+    import json
+    import tempfile
+
+    from ..runtime.analyzer import Analyzer
+    from ..runtime.video import analyze_video
+    with tempfile.TemporaryDirectory() as tmp:
+        analyze_video(Analyzer(), video, Path(tmp), progress=False, write_video=False)
+        s = json.loads(next(Path(tmp).glob("*_summary.json")).read_text())
+    return {"video": Path(video).name, "frames": s["frames"], "detector": DEFAULT_DETECTOR, "track_ids": s["people"],
+            "transient_tracks": len(s["transient_tracks"]), "min_track_frames": s["min_track_frames"],
+            "tracks": [{k: t[k] for k in ("track", "frames", "start_s", "end_s")} for t in s["tracks"]]}
+
+
+def _plot_curves(curves: dict, out: Path) -> list[str]:
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    files = []
+    for ds_name in sorted({d for d, _ in curves}):
+        fig, ax = plt.subplots(figsize=(5.5, 4.2))
+        for (d, name), (p, r) in sorted(curves.items()):
+            if d == ds_name:
+                ax.plot(r, p, lw=1.4, label=name)
+        ax.set(xlabel="recall", ylabel="precision", xlim=(0, 1), ylim=(0, 1.02), title=f"Face detection: {ds_name}")
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=8, loc="lower left")
+        fig.tight_layout()
+        png = out.with_name(f"{out.stem}_pr_{ds_name}.png")
+        with atomic_path(png) as tmp:
+            fig.savefig(tmp, dpi=100, format="png")
+        plt.close(fig)
+        files.append(png.name)
+    return files
+
+
+def _markdown(r: dict, json_name: str, figures: list[str]) -> str:
+    lines = [f"# Face detection, identity and tracking\n",
+             f"*Written by `{r['command']}`; the JSON twin is `{json_name}`. CPU: 2 cores; ms per 640x480 frame is "
+             f"the median of up to 10 runs on the dataset's first image resized to 640x480.*\n",
+             "| detector | dataset | AP50 | recall at 1 FP/image | max recall | ms / 640x480 frame | images | boxes |",
+             "|---|---|---|---|---|---|---|---|"]
+    for row in r["rows"]:
+        if "error" in row:
+            lines.append(f"| {row['detector']} | {row['dataset']} | not run: {row['error']} | | | | | |")
+            continue
+        n = f"{row['n_images']} (first images only: time budget)" if row["subset"] else str(row["n_images"])
+        lines.append(f"| {row['detector']}{' (default)' if row['detector'] == r['default_detector'] else ''} | "
+                     f"{row['dataset']} | {row['ap50']:.3f} | {row['recall_at_1fppi']:.3f} | {row['max_recall']:.3f} | "
+                     f"{row['ms_per_frame']:.1f} | {n} | {row['n_boxes']} |")
+    g = r["goals"]
+    lines.append(f"\nGoals for the default detector ({r['default_detector']}): AP50 >= {g['dlib_faces']} on dlib_faces, "
+                 f">= {g['face_mask']} on face_mask, <= {g['ms_per_frame']} ms per frame.")
+    for row in r["default_rows"]:
+        if "ap50" in row:
+            goal = g.get(row["dataset"])
+            ok = [f"AP50 {row['ap50']:.3f}" + (f" ({'meets' if row['ap50'] >= goal else 'misses'} {goal})" if goal else ""),
+                  f"{row['ms_per_frame']:.1f} ms ({'meets' if row['ms_per_frame'] <= g['ms_per_frame'] else 'misses'} "
+                  f"{g['ms_per_frame']})"]
+            lines.append(f"- {row['dataset']}: " + ", ".join(ok))
+    lines.append("")
+    for fig in figures:
+        lines.append(f"![precision-recall]({fig})\n")
+    if "identification" in r:
+        i = r["identification"]
+        lines += ["## Identification on CK+ subjects\n",
+                  f"Embedder {i['embedder']} (128-d), {i['n_subjects']} subjects, {i['n_images']} images (48x48 grey "
+                  f"crops, upscaled). Closed set: one image per subject enrolled, {i['n_probes']} probes. Open set: every "
+                  f"other subject enrolled ({i['open_set_enrolled_subjects']}), {i['open_set_unknown_probes']} probes of "
+                  f"the others must be rejected. Threshold {i['threshold']} (dlib's same-person distance), k={i['k']}.\n",
+                  "| threshold | identification accuracy (closed set) | false-accept rate (open set) |", "|---|---|---|"]
+        for op in i["operating_points"]:
+            lines.append(f"| {op['threshold']} | {op['identification_accuracy']:.4f} | {op['false_accept_rate']:.4f} |")
+        lines.append(f"\nAt the chosen threshold {i['threshold']}: identification accuracy "
+                     f"**{i['identification_accuracy']:.4f}**, false-accept rate **{i['false_accept_rate']:.4f}**; "
+                     f"{i['ms_per_face']:.0f} ms per face.\n")
+    if "tracking" in r:
+        t = r["tracking"]
+        lines += ["## Tracking\n", f"{t['video']}, {t['frames']} frames, detector {t['detector']}: **{t['track_ids']} track "
+                  f"ids** (tracks seen in >= {t['min_track_frames']} frames; {t['transient_tracks']} transient tracks "
+                  "left out)" + (f"; people with a visible face, counted by eye: **{t['people_counted_by_eye']}**"
+                  if t.get("people_counted_by_eye") is not None else "") + ".\n",
+                  "| track | frames | start s | end s |", "|---|---|---|---|"]
+        lines += [f"| {x['track']} | {x['frames']} | {x['start_s']} | {x['end_s']} |" for x in t["tracks"]]
+    return "\n".join(lines) + "\n"
