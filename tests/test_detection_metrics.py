@@ -1,10 +1,14 @@
 """AP computation checked on hand-made boxes with a known answer; VOC reading on the shared face-mask photos."""
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 
 from ferkit.detection.metrics import average_precision, match_detections, precision_recall, recall_at_fppi
+
+from .conftest import run_cli
 
 
 def test_ap_on_hand_made_boxes():
@@ -45,12 +49,24 @@ def test_dlib_imglab_boxes(shared):
 
 
 def test_detect_eval_cli(shared, tmp_path):
-    import json
-
-    from .conftest import run_cli
     out = tmp_path / "dlib.json"
     run_cli("detect-eval", "--detector", "default", "--data", shared / "dlib_faces_boxes.tar", "--json", out, check=True)
     rep = json.loads(out.read_text())
     assert rep["n_images"] == 9 and rep["n_boxes"] == 43 and rep["ms_per_frame"] > 0
     assert rep["ap50"] >= 0.95
     assert (tmp_path / "dlib_pr.png").exists() and (tmp_path / "dlib.md").exists()
+
+
+def test_report_detection_command(shared, tmp_path):
+    """`ferkit report detection` on the dlib faces with two backends: rows, default, PR picture, Markdown twin."""
+    out = tmp_path / "detection.json"
+    run_cli("report", "detection", "--box-data", f"dlib_faces={shared / 'dlib_faces_boxes.tar'}",
+            "--detectors", "yunet,haar", "--out", out, check=True)
+    rep = json.loads(out.read_text())
+    assert rep["default_detector"] == "yunet"
+    rows = {r["detector"]: r for r in rep["rows"]}
+    assert set(rows) == {"yunet", "haar"} and all(r["n_boxes"] == 43 and r["n_images"] == 9 for r in rows.values())
+    assert rows["yunet"]["ap50"] >= 0.95 and rows["yunet"]["ap50"] > rows["haar"]["ap50"]
+    assert (tmp_path / "detection_pr_dlib_faces.png").stat().st_size > 5000
+    md = out.with_suffix(".md").read_text()
+    assert f"| yunet (default) | dlib_faces | {rows['yunet']['ap50']:.3f} |" in md

@@ -48,6 +48,20 @@ def _dlib_cnn(**kw: Any) -> Detector:
     return DlibCNN(**kw)
 
 
+@register_detector("mediapipe", "MediaPipe BlazeFace full-range model (LiteRT), boxes + 6 keypoints; fast, misses small faces")
+def _mediapipe(**kw: Any) -> Detector:
+    from .blazeface import BlazeFace
+    return BlazeFace(**kw)
+
+
+@register_detector("mediapipe_tiled", "MediaPipe BlazeFace full-range on the whole image + overlapping 256 px tiles (group photos)")
+def _mediapipe_tiled(**kw: Any) -> Detector:
+    from .blazeface import BlazeFace
+    d = BlazeFace(**{"tile": 256, **kw})
+    d.name = "mediapipe_tiled"
+    return d
+
+
 def create_detector(name: str = "default", **kw: Any) -> Detector:
     """Build a detector by name (``default`` = the default of ``ferkit analyze``)."""
     if name == "default":
