@@ -5,9 +5,17 @@
 # Usage: scripts/make_reports.sh [FER2013 path]   (ferkit on PATH, train extra installed)
 set -euo pipefail
 DATA=${1:-../shared/data/fer2013_images.zip}
+SHARED=$(dirname "$DATA")
 mkdir -p reports/logs
 python scripts/measure_framing.py --data "$DATA" 2>&1 | tee reports/logs/face_framing.log
 python scripts/measure_framing.py --data "$DATA" --detector haar --out reports/face_framing_haar.json 2>&1 | tee reports/logs/face_framing_haar.log
+python scripts/measure_framing.py --data "$DATA" --detector yunet --out reports/face_framing_yunet.json 2>&1 | tee reports/logs/face_framing_yunet.log
+# Detection, identity and tracking (the Faster R-CNN row needs runs/faster_rcnn/model.pt, from:
+#   ferkit train-detector --data "$SHARED/face_mask_detection_subset300.tar" --out runs/faster_rcnn --epochs 30 --max-minutes 20)
+ferkit report detection --box-data "dlib_faces=$SHARED/dlib_faces_boxes.tar" \
+  --box-data "face_mask=$SHARED/face_mask_detection_subset300.tar" --ckplus "$SHARED/ckplus48.tar" \
+  --video src/ferkit/assets/examples/tears_of_steel_clip_640x360_10s.mp4 --video-people 3 2>&1 | tee reports/logs/report_detection.log
+ferkit analyze src/ferkit/assets/examples/Solvay_conference_1927.jpg --out demo_out 2>&1 | tee reports/logs/solvay_analyze.log
 ferkit ship --run runs/ferkit_cnn_s --name ferkit_cnn_s --data "$DATA" 2>&1 | grep -v Warning | tee reports/logs/ship_ferkit_cnn_s.log
 ferkit evaluate --dataset fer2013 --data "$DATA" --split privatetest --json reports/default_privatetest.json 2>&1 | tee reports/logs/default_privatetest.log
 ferkit bench --json reports/bench.json 2>&1 | tee reports/logs/bench.log

@@ -71,6 +71,21 @@ def _run_analyze(a) -> int:
     return 1 if rep.errors else 0
 
 
+def _add_explain(sub) -> None:
+    p = sub.add_parser("explain", help="Grad-CAM heat maps of the predicted expression for each face of an image")
+    p.add_argument("image")
+    p.add_argument("--out", required=True, help="output folder (one PNG per face, a strip of all faces, JSON)")
+    p.add_argument("--model", default="default", help="shipped model name, .onnx file, or training .ckpt (any registry CNN)")
+    p.add_argument("--detector", default="default")
+
+
+def _run_explain(a) -> int:
+    from ..runtime.explain import explain_image
+    recs = explain_image(a.image, a.out, a.model, a.detector)
+    print(f"{len(recs)} faces -> {a.out}")
+    return 0
+
+
 def _add_enroll(sub) -> None:
     p = sub.add_parser("enroll", help="add a person's face embeddings (largest face of each image) to a gallery file")
     p.add_argument("images", nargs="+", help="photos of the person")
@@ -84,6 +99,23 @@ def _run_enroll(a) -> int:
     from ..identity.enroll import enroll
     g = enroll(a.gallery, a.name, a.images, a.detector, a.threshold)
     print(f"{a.name}: {len(a.images)} images enrolled; {a.gallery}: {len(g.people)} people, {len(g)} embeddings")
+    return 0
+
+
+def _add_train_detector(sub) -> None:
+    p = sub.add_parser("train-detector", help="train paper 002's Faster R-CNN face detector on VOC boxes (resumable)")
+    p.add_argument("--data", required=True, help="folder or archive of images with PASCAL VOC .xml boxes")
+    p.add_argument("--out", default="runs/faster_rcnn", help="run folder: last.pt (resume), model.pt, log.jsonl")
+    p.add_argument("--epochs", type=int, default=30)
+    p.add_argument("--batch", type=int, default=4)
+    p.add_argument("--lr", type=float, default=0.02)
+    p.add_argument("--max-minutes", type=float, help="stop after the epoch that passes this; rerun to resume")
+    p.add_argument("--threads", type=int, default=0)
+
+
+def _run_train_detector(a) -> int:
+    from ..detection.faster_rcnn import train_faster_rcnn
+    print(json.dumps(train_faster_rcnn(a.data, a.out, a.epochs, a.batch, a.lr, a.max_minutes, a.threads)))
     return 0
 
 
@@ -225,7 +257,7 @@ def _run_detectors(a) -> int:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="ferkit", description="Facial expression recognition toolkit")
     sub = parser.add_subparsers(dest="verb", required=True)
-    for add in (_add_analyze, _add_enroll, _add_train, _add_evaluate, _add_export, _add_ship, _add_bench, _add_detect_eval,
+    for add in (_add_analyze, _add_explain, _add_enroll, _add_train, _add_train_detector, _add_evaluate, _add_export, _add_ship, _add_bench, _add_detect_eval,
                 _add_report):
         add(sub)
     sub.add_parser("models", help="list expression models (* = shipped, with measured accuracy)")
@@ -234,7 +266,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 RUNNERS = {"analyze": _run_analyze, "train": _run_train, "evaluate": _run_evaluate, "export": _run_export,
-           "ship": _run_ship, "bench": _run_bench, "detect-eval": _run_detect_eval, "enroll": _run_enroll, "report": _run_report, "models": _run_models, "detectors": _run_detectors}
+           "ship": _run_ship, "bench": _run_bench, "detect-eval": _run_detect_eval, "enroll": _run_enroll, "explain": _run_explain, "train-detector": _run_train_detector, "report": _run_report, "models": _run_models, "detectors": _run_detectors}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -9,6 +9,7 @@ import cv2
 import numpy as np
 
 from ..data.voc import BoxedImage, load_voc
+from ..errors import FerkitError
 from ..evaluation.reports import write_report
 from ..io import atomic_path
 from .metrics import average_precision, match_detections, precision_recall, recall_at_fppi
@@ -24,6 +25,11 @@ def evaluate_detector(detector: str | Detector, data: str | list[BoxedImage], js
     ``curve_out`` receives the (precision, recall) arrays."""
     det = create_detector(detector) if isinstance(detector, str) else detector
     items = load_voc(data, classes) if isinstance(data, (str, os.PathLike)) else data
+    trained_on = getattr(det, "trained_on", set())
+    n_all = len(items)
+    items = [i for i in items if i.name not in trained_on]  # a trained detector is scored on held-out images only
+    if not items:
+        raise FerkitError(f"{det.name} was trained on every image of this dataset: nothing held out to score it on")
     dets, scores = [], []
     t = time.perf_counter()
     for it in items:
@@ -40,7 +46,7 @@ def evaluate_detector(detector: str | Detector, data: str | list[BoxedImage], js
         curve_out.append((p, r))
     ms = frame_latency_ms(det, items[0].image)
     rep = {"detector": det.name, "data": str(data) if isinstance(data, (str, os.PathLike)) else "", "n_images": len(used),
-           "subset": len(used) < len(items), "n_boxes": n_gt,
+           "subset": len(used) < len(items), "excluded_training_images": n_all - len(items), "n_boxes": n_gt,
            "n_detections": int(len(s)), f"ap{int(iou * 100)}": round(average_precision(p, r), 4),
            "recall_at_1fppi": round(recall_at_fppi(s, tp, n_gt, len(used)), 4),
            "max_recall": round(float(r[-1]) if len(r) else 0.0, 4),

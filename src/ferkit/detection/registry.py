@@ -62,6 +62,12 @@ def _mediapipe_tiled(**kw: Any) -> Detector:
     return d
 
 
+@register_detector("faster_rcnn", "paper 002: torchvision Faster R-CNN (MobileNetV3 FPN) trained here from scratch on face boxes")
+def _faster_rcnn(**kw: Any) -> Detector:
+    from .faster_rcnn import FasterRCNNFaces
+    return FasterRCNNFaces(**kw)
+
+
 def create_detector(name: str = "default", **kw: Any) -> Detector:
     """Build a detector by name (``default`` = the default of ``ferkit analyze``)."""
     if name == "default":

@@ -35,7 +35,8 @@ def detection_report(datasets: dict[str, str], out: str | Path, detectors: list[
                 rows.append({"detector": name, "dataset": ds_name, "error": str(e)})
                 continue
             rows.append({"detector": name, "dataset": ds_name, **{k: rep[k] for k in (
-                "ap50", "recall_at_1fppi", "max_recall", "ms_per_frame", "n_images", "subset", "n_boxes")}})
+                "ap50", "recall_at_1fppi", "max_recall", "ms_per_frame", "n_images", "subset", "n_boxes",
+                "excluded_training_images")}})
             curves[(ds_name, name)] = curve[0]
     figures = _plot_curves(curves, out) if curves else []
     report: dict = {"rows": rows, "default_detector": default, "goals": GOALS,
@@ -102,6 +103,8 @@ def _markdown(r: dict, json_name: str, figures: list[str]) -> str:
             lines.append(f"| {row['detector']} | {row['dataset']} | not run: {row['error']} | | | | | |")
             continue
         n = f"{row['n_images']} (first images only: time budget)" if row["subset"] else str(row["n_images"])
+        if row["excluded_training_images"]:
+            n += f" held out ({row['excluded_training_images']} training images left out)"
         lines.append(f"| {row['detector']}{' (default)' if row['detector'] == r['default_detector'] else ''} | "
                      f"{row['dataset']} | {row['ap50']:.3f} | {row['recall_at_1fppi']:.3f} | {row['max_recall']:.3f} | "
                      f"{row['ms_per_frame']:.1f} | {n} | {row['n_boxes']} |")

