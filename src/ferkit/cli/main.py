@@ -143,15 +143,41 @@ def _run_evaluate(a) -> int:
 
 
 def _add_export(sub) -> None:
-    p = sub.add_parser("export", help="export a training checkpoint to ONNX (needs the train extra)")
-    p.add_argument("--checkpoint", required=True)
+    p = sub.add_parser("export", help="export a training checkpoint or shipped model to ONNX, optionally int8")
+    src = p.add_mutually_exclusive_group(required=True)
+    src.add_argument("--checkpoint", help="training .ckpt (needs the train extra)")
+    src.add_argument("--model", help="a shipped model name or .onnx file (to quantize it)")
     p.add_argument("--out", required=True, help="output .onnx file")
+    p.add_argument("--format", default="onnx", choices=["onnx"])
+    p.add_argument("--int8", action="store_true", help="static int8 quantization, calibrated on Training faces")
+    p.add_argument("--calib-data", help="FER2013 path for --int8 calibration (Training split)")
+    p.add_argument("--calib-n", type=int, default=1000, help="calibration faces (every k-th Training image)")
 
 
 def _run_export(a) -> int:
-    from ..expression.export import export_onnx, load_checkpoint
-    model, _ = load_checkpoint(a.checkpoint)
-    print(export_onnx(model, a.out))
+    from pathlib import Path
+    if a.int8 and not a.calib_data:
+        raise FerkitError("--int8 needs --calib-data (a FER2013 copy: its Training faces calibrate the ranges)")
+    if a.checkpoint:
+        from ..expression.export import export_onnx, load_checkpoint
+        model, _ = load_checkpoint(a.checkpoint)
+        fp32 = export_onnx(model, Path(a.out).with_suffix(".fp32.onnx") if a.int8 else a.out)
+    else:
+        from ..config import DEFAULT_MODEL, MODELS_DIR
+        name = DEFAULT_MODEL if a.model == "default" else a.model
+        fp32 = Path(a.model) if a.model.endswith(".onnx") else MODELS_DIR / name / "model.onnx"
+        if not fp32.is_file():
+            raise FerkitError(f"{a.model}: no such shipped model or .onnx file")
+        if not a.int8:
+            raise FerkitError("--model is already ONNX: add --int8 to quantize it")
+    if a.int8:
+        from ..data import FER2013
+        from ..expression.quantize import quantize_int8
+        train = FER2013(a.calib_data, "Training")
+        step = max(1, len(train) // a.calib_n)
+        print(quantize_int8(fp32, a.out, train.images[::step][:a.calib_n]))
+    else:
+        print(fp32)
     return 0
 
 

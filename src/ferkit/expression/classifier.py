@@ -26,6 +26,7 @@ class ExpressionClassifier:
                 raise UnknownNameError(f"unknown or untrained model {name!r}; shipped models: "
                                        f"{', '.join(shipped_models()) or 'none'} (or pass an exported .onnx path)")
             self.name, self.card, path = name, model_card(name), MODELS_DIR / name / "model.onnx"
+        self.path = path
         self.session = ort_session(path, threads)
         self.input = self.session.get_inputs()[0].name
         self.classes: tuple[str, ...] = tuple(self.card.get("classes", EMOTIONS))

@@ -1,0 +1,29 @@
+"""Static int8 quantization of the shipped model: accuracy on a real PrivateTest subset within bound."""
+from __future__ import annotations
+
+import numpy as np
+
+from ferkit.data import FER2013
+from ferkit.expression.classifier import ExpressionClassifier
+
+from .conftest import run_cli
+
+
+def test_int8_export_keeps_accuracy(fer_zip, tmp_path):
+    out = tmp_path / "int8.onnx"
+    run_cli("export", "--model", "default", "--int8", "--calib-data", fer_zip, "--calib-n", "300", "--out", out,
+            check=True)
+    assert out.stat().st_size < 0.4 * ExpressionClassifier("default").path.stat().st_size  # int8 weights
+    test = FER2013(fer_zip, "PrivateTest")
+    faces, labels = test.images[::7][:500], test.labels[::7][:500]
+    p32 = ExpressionClassifier("default").predict_proba(faces)
+    p8 = ExpressionClassifier(str(out)).predict_proba(faces)
+    assert np.allclose(p8.sum(1), 1, atol=1e-3)
+    acc32, acc8 = (p32.argmax(1) == labels).mean(), (p8.argmax(1) == labels).mean()
+    assert acc8 >= acc32 - 0.01, (acc32, acc8)
+    assert (p8.argmax(1) == p32.argmax(1)).mean() >= 0.93
+
+
+def test_int8_needs_calibration_data(tmp_path):
+    p = run_cli("export", "--model", "default", "--int8", "--out", tmp_path / "x.onnx")
+    assert p.returncode == 2 and "--calib-data" in p.stderr and not (tmp_path / "x.onnx").exists()
