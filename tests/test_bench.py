@@ -14,3 +14,6 @@ def test_bench_json(tmp_path):
     assert rep["video_frames"] == 240 and rep["video_faces"] > 60
     assert rep["photo_faces"] >= 25
     assert set(rep["classifier_faces_per_s_by_batch"]) == {"1", "32", "256"}
+    stages = rep["stage_ms_per_frame"]
+    assert set(stages) == {"decode", "detect", "align", "classify"} and all(v >= 0 for v in stages.values())
+    assert sum(stages.values()) <= 1000 / rep["video_fps"] * 1.05  # the stages add up to (at most) the frame time

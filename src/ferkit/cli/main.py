@@ -202,13 +202,17 @@ def _add_bench(sub) -> None:
     p.add_argument("--threads", type=int, default=0)
     p.add_argument("--video", help="video to time end to end (default: the bundled clip)")
     p.add_argument("--seconds", type=float, default=3.0, help="minimum timing per measurement")
-    p.add_argument("--json", help="write the figures here")
+    p.add_argument("--int8-model", help="an int8 .onnx (ferkit export --int8) to time and score beside the fp32 model")
+    p.add_argument("--fer2013", help="FER2013 path: PrivateTest accuracy in the same run")
+    p.add_argument("--vs-fer", metavar="PYTHON", help="interpreter of an environment with the `fer` package: "
+                   "measure it on the same inputs (needs --fer2013)")
+    p.add_argument("--json", help="write the figures here (and a Markdown twin)")
 
 
 def _run_bench(a) -> int:
     from ..evaluation.reports import write_report
     from ..runtime.bench import bench
-    rep = bench(a.detector, a.model, a.threads, a.seconds, a.video)
+    rep = bench(a.detector, a.model, a.threads, a.seconds, a.video, a.int8_model, a.fer2013, a.vs_fer)
     if a.json:
         write_report(a.json, rep, "ferkit bench: speed on this machine")
     print(json.dumps(rep, indent=2))

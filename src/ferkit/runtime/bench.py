@@ -29,36 +29,110 @@ def _rate(fn, items: int, min_seconds: float) -> float:
             return items * n / dt
 
 
+def _classifier_rates(clf, pool: np.ndarray, min_seconds: float) -> dict[int, float]:
+    rows = {}
+    for bs in (1, 32, 256):
+        batch = np.resize(pool, (bs, *pool.shape[1:]))
+        rows[bs] = round(_rate(lambda: clf.predict_proba(batch), bs, min_seconds), 1)
+    return rows
+
+
+def _video_stages(app: Analyzer, video: str) -> dict:
+    """End-to-end frames/s on ``video`` (frames batched by FRAME_BATCH) and milliseconds per frame of each stage."""
+    from ..expression.preprocess import crop_faces
+    cap, fps, n = open_video(video)
+    t = {"decode": 0.0, "detect": 0.0, "align": 0.0, "classify": 0.0}
+    frames = faces_seen = 0
+    t_all = time.perf_counter()
+    while True:
+        t0 = time.perf_counter()
+        batch = []
+        for _ in range(FRAME_BATCH):
+            ok, frame = cap.read()
+            if not ok:
+                break
+            batch.append(frame)
+        t["decode"] += time.perf_counter() - t0
+        if not batch:
+            break
+        t0 = time.perf_counter()
+        dets = [app.detector.detect(f) for f in batch]
+        t["detect"] += time.perf_counter() - t0
+        t0 = time.perf_counter()
+        crops = [crop_faces(f, d, app.crop_scale) for f, d in zip(batch, dets)]
+        t["align"] += time.perf_counter() - t0
+        t0 = time.perf_counter()
+        app.model.predict_proba(np.concatenate(crops))
+        t["classify"] += time.perf_counter() - t0
+        frames += len(batch)
+        faces_seen += sum(len(d) for d in dets)
+    total = time.perf_counter() - t_all
+    cap.release()
+    return {"video": os.path.basename(video), "video_frames": frames, "video_faces": faces_seen,
+            "video_fps": round(frames / total, 2),
+            "stage_ms_per_frame": {k: round(v / max(frames, 1) * 1000, 2) for k, v in t.items()}}
+
+
 def bench(detector: str = "default", model: str = "default", threads: int = 0, min_seconds: float = 3.0,
-          video: str | None = None) -> dict:
+          video: str | None = None, int8_model: str | None = None, fer2013: str | None = None,
+          fer_python: str | None = None) -> dict:
+    """Speed of the pipeline on this machine. ``int8_model``: an int8 ``.onnx`` to time (and score) beside the fp32
+    model; ``fer2013``: a FER2013 copy to score PrivateTest in the same run; ``fer_python``: the interpreter of an
+    environment with the ``fer`` package, measured on the same inputs (``vs_fer`` ratios)."""
     app = Analyzer(detector, model, threads)
     photo = read_image(EXAMPLE_PHOTO)
     from ..expression.preprocess import crop_faces
     faces = crop_faces(photo, app.detector.detect(photo), app.crop_scale)
     pool = np.concatenate([faces, faces[:, :, ::-1]])
-    rows = {}
-    for bs in (1, 32, 256):
-        batch = np.resize(pool, (bs, *pool.shape[1:]))
-        rows[bs] = round(_rate(lambda: app.model.predict_proba(batch), bs, min_seconds), 1)
+    rows = _classifier_rates(app.model, pool, min_seconds)
     frame = cv2.resize(photo, (640, 480))
     det_ms = 1000 / _rate(lambda: app.detector.detect(frame), 1, min_seconds)
-
     video = video or str(EXAMPLE_VIDEO)
-    cap, fps, n = open_video(video)
-    frames, faces_seen, t0 = 0, 0, time.perf_counter()
-    for batch in read_batches(cap, FRAME_BATCH):
-        idx, imgs = zip(*batch)
-        faces_seen += sum(len(r) for r in app.analyze_frames(list(imgs), ["bench"] * len(imgs), list(idx)))
-        frames += len(imgs)
-    video_s = time.perf_counter() - t0
-    cap.release()
-    return {
-        "classifier": app.model.name, "detector": app.detector.name,
-        "classifier_faces_per_s": rows[256], "classifier_faces_per_s_by_batch": rows,
-        "detector_ms_per_640x480": round(det_ms, 2),
-        "video": os.path.basename(video), "video_frames": frames, "video_faces": faces_seen,
-        "video_fps": round(frames / video_s, 2), "photo_faces": len(faces),
-        "machine": {"cpu": platform.processor() or platform.machine(), "cores": os.cpu_count(),
-                    "threads": threads or os.cpu_count(), "python": platform.python_version(),
-                    "onnxruntime": __import__("onnxruntime").__version__, "opencv": cv2.__version__},
-    }
+    rep = {"classifier": app.model.name, "detector": app.detector.name,
+           "classifier_faces_per_s": rows[256], "classifier_faces_per_s_by_batch": rows,
+           "detector_ms_per_640x480": round(det_ms, 2), **_video_stages(app, video), "photo_faces": len(faces)}
+    test = None
+    if fer2013:
+        from ..data import FER2013
+        test = FER2013(fer2013, "PrivateTest")
+        rep["privatetest_accuracy"] = round(float((app.model.predict_proba(test.images).argmax(1) == test.labels).mean()), 5)
+    if int8_model:
+        from ..expression.classifier import ExpressionClassifier
+        q = ExpressionClassifier(int8_model, threads)
+        rep["int8"] = {"model": str(int8_model), "classifier_faces_per_s_by_batch": _classifier_rates(q, pool, min_seconds)}
+        if test is not None:
+            acc8 = float((q.predict_proba(test.images).argmax(1) == test.labels).mean())
+            rep["int8"]["privatetest_accuracy"] = round(acc8, 5)
+            rep["int8_accuracy_drop_points"] = round((rep["privatetest_accuracy"] - acc8) * 100, 2)
+    if fer_python:
+        rep["vs_fer"] = _vs_fer(fer_python, test, video, rep)
+    rep["machine"] = {"cpu": platform.processor() or platform.machine(), "cores": os.cpu_count(),
+                      "threads": threads or os.cpu_count(), "python": platform.python_version(),
+                      "onnxruntime": __import__("onnxruntime").__version__, "opencv": cv2.__version__}
+    return rep
+
+
+def _vs_fer(python: str, test, video: str, ours: dict) -> dict:
+    """Run ``peer_fer.py`` with fer's interpreter on the same faces, photo and video; ratios ferkit / fer."""
+    import json
+    import subprocess
+    import tempfile
+    from pathlib import Path
+
+    from ..errors import FerkitError
+    if test is None:
+        raise FerkitError("--vs-fer needs --fer2013 (both tools are scored on the same PrivateTest faces)")
+    with tempfile.TemporaryDirectory() as tmp:
+        faces = Path(tmp) / "faces.npz"
+        np.savez(faces, faces=test.images, labels=test.labels)
+        p = subprocess.run([python, str(Path(__file__).with_name("peer_fer.py")), "--faces", str(faces),
+                            "--photo", str(EXAMPLE_PHOTO), "--video", video], capture_output=True, text=True)
+    lines = [ln for ln in p.stdout.splitlines() if ln.startswith("{")]
+    if p.returncode != 0 or not lines:
+        raise FerkitError(f"the fer run failed ({python}): {p.stderr.strip().splitlines()[-1] if p.stderr.strip() else p.returncode}")
+    fer = json.loads(lines[-1])
+    return {"fer": fer,
+            "classifier_speed_ratio": round(ours["classifier_faces_per_s"] / fer["classifier_faces_per_s"], 2),
+            "video_speed_ratio": round(ours["video_fps"] / fer["video_fps"], 2),
+            "accuracy_gain_points": round((ours["privatetest_accuracy"] - fer["accuracy"]) * 100, 2),
+            "photo_faces": {"ferkit": ours["photo_faces"], "fer": fer["photo_faces"]}}

@@ -1,0 +1,65 @@
+"""Measure the ``fer`` package (justinshenk/fer: Haar + mini-Xception) on given inputs, for ``ferkit bench --vs-fer``.
+
+Runs *inside fer's own environment* (``python peer_fer.py ...`` with that environment's interpreter), so it imports
+nothing from ferkit. Prints one JSON object: classifier faces/s (fastest of fer's classifier paths, batched),
+accuracy on the given faces, end-to-end frames/s on a video, faces found on a photo."""
+from __future__ import annotations
+
+import argparse
+import json
+import time
+
+
+def _rate(fn, items: int, min_seconds: float) -> float:
+    fn()
+    n, t0 = 0, time.perf_counter()
+    while True:
+        fn()
+        n += 1
+        dt = time.perf_counter() - t0
+        if dt >= min_seconds:
+            return items * n / dt
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--faces", required=True, help=".npz with faces (N, 48, 48) uint8 and labels (N,) in FER2013 order")
+    ap.add_argument("--photo", required=True)
+    ap.add_argument("--video", required=True)
+    ap.add_argument("--min-seconds", type=float, default=3.0)
+    a = ap.parse_args()
+    import cv2
+    import numpy as np
+    from fer.fer import FER
+    data = np.load(a.faces)
+    faces, labels = data["faces"], data["labels"]
+    x = (cv2.resize(faces.transpose(1, 2, 0), (64, 64)).transpose(2, 0, 1).astype("float32") / 255.0 - 0.5) * 2.0
+    out: dict = {"tool": "fer", "version": __import__("importlib.metadata").metadata.version("fer")}
+    rates = {}
+    for tflite in (True, False):
+        det = FER(use_tflite=tflite)
+        probs = np.concatenate([np.asarray(det._classify_emotions(x[i:i + 256])) for i in range(0, len(x), 256)])
+        key = "tflite" if tflite else "keras"
+        out[f"accuracy_{key}"] = round(float((probs.argmax(1) == labels).mean()), 5)
+        batch = x[:256]
+        rates[key] = round(_rate(lambda: det._classify_emotions(batch), len(batch), a.min_seconds), 1)
+    out["classifier_faces_per_s_by_path"] = rates
+    best = max(rates, key=rates.get)
+    out["classifier_path"], out["classifier_faces_per_s"] = best, rates[best]
+    out["accuracy"] = out[f"accuracy_{best}"]
+    det = FER()  # fer's defaults: Haar cascade, TFLite classifier
+    out["photo_faces"] = len(det.detect_emotions(cv2.imread(a.photo)))
+    cap = cv2.VideoCapture(a.video)
+    frames, t0 = 0, time.perf_counter()
+    while True:
+        ok, frame = cap.read()
+        if not ok:
+            break
+        det.detect_emotions(frame)
+        frames += 1
+    out["video_frames"], out["video_fps"] = frames, round(frames / (time.perf_counter() - t0), 2)
+    print(json.dumps(out))
+
+
+if __name__ == "__main__":
+    main()
