@@ -48,6 +48,28 @@ def test_dlib_imglab_boxes(shared):
     assert len(items) == 9 and sum(len(i.boxes) for i in items) == 43  # training 18 + testing 25
 
 
+def test_wider_face_list(shared, tmp_path):
+    """A miniature in WIDER FACE's layout, built from the dlib faces: same boxes back; invalid boxes skipped."""
+    import cv2
+
+    from ferkit.data.voc import load_voc
+    dlib = load_voc(shared / "dlib_faces_boxes.tar")[:3]
+    lines = []
+    for k, it in enumerate(dlib):
+        rel = f"{k}--Event/{it.name}"
+        (tmp_path / "WIDER_val" / "images" / f"{k}--Event").mkdir(parents=True)
+        cv2.imwrite(str(tmp_path / "WIDER_val" / "images" / rel), it.image)
+        lines += [rel, str(len(it.boxes) + 1)]
+        lines += [f"{x1:g} {y1:g} {x2 - x1:g} {y2 - y1:g} 0 0 0 0 0 0" for x1, y1, x2, y2 in it.boxes]
+        lines.append("1 1 5 5 0 0 0 1 0 0")  # flagged invalid
+    (tmp_path / "wider_face_split").mkdir()
+    (tmp_path / "wider_face_split" / "wider_face_val_bbx_gt.txt").write_text("\n".join(lines) + "\n")
+    items = load_voc(tmp_path)
+    assert [i.name for i in items] == [i.name for i in dlib]
+    for got, want in zip(items, dlib):
+        assert np.allclose(got.boxes, want.boxes) and got.image.shape == want.image.shape
+
+
 def test_detect_eval_cli(shared, tmp_path):
     out = tmp_path / "dlib.json"
     run_cli("detect-eval", "--detector", "default", "--data", shared / "dlib_faces_boxes.tar", "--json", out, check=True)

@@ -1,5 +1,6 @@
-"""Box annotations (folder or archive): PASCAL VOC XML (one file per image) and dlib imglab XML
-(``<images><image file=...><box top= left= width= height=/>``): images with their face boxes."""
+"""Box annotations (folder or archive): PASCAL VOC XML (one file per image), dlib imglab XML
+(``<images><image file=...><box top= left= width= height=/>``) and WIDER FACE ``*_bbx_gt.txt`` lists (image path,
+box count, then ``x y w h ...`` per box; boxes flagged invalid are skipped): images with their face boxes."""
 from __future__ import annotations
 
 import os
@@ -27,9 +28,12 @@ def load_voc(root: str | os.PathLike, classes: tuple[str, ...] | None = None) ->
     source = FileSource(root)
     names = source.names()
     xmls = [n for n in names if n.lower().endswith(".xml")]
+    wider = [n for n in names if n.endswith("_bbx_gt.txt")]
     by_base = {n.rsplit("/", 1)[-1]: n for n in names if not n.lower().endswith(".xml")}
+    if wider and not xmls:
+        return _wider(source, names, wider)
     if not xmls:
-        raise DatasetLayoutError(f"{root}: no PASCAL VOC .xml annotations found")
+        raise DatasetLayoutError(f"{root}: no PASCAL VOC .xml annotations (nor a WIDER FACE *_bbx_gt.txt) found")
     items: dict[str, tuple[np.ndarray, list[str]]] = {}
     for xml_name, data in source.read_many(xmls):
         try:
@@ -64,3 +68,31 @@ def _imglab(tree: ET.Element) -> list[tuple[str, np.ndarray, list[str]]]:
                   float(b.get("top")) + float(b.get("height"))] for b in img.iter("box") if b.get("ignore") != "1"]
         out.append((img.get("file", ""), np.array(boxes, float).reshape(-1, 4), ["face"] * len(boxes)))
     return out
+
+
+def _wider(source: FileSource, names: list[str], lists: list[str]) -> list[BoxedImage]:
+    """WIDER FACE lists: images are looked up by their relative path (``0--Parade/0_Parade_....jpg``) at the end of
+    a name in the source."""
+    entries: list[tuple[str, np.ndarray]] = []
+    for list_name, data in source.read_many(lists):
+        lines = [ln.strip() for ln in data.decode("utf-8", "replace").splitlines()]
+        k = 0
+        try:
+            while k < len(lines) and lines[k]:
+                path, count = lines[k], int(lines[k + 1])
+                rows = [ln.split() for ln in lines[k + 2:k + 2 + max(count, 1)]]  # a 0-box image has one 0 row
+                boxes = [[float(r[0]), float(r[1]), float(r[0]) + float(r[2]), float(r[1]) + float(r[3])]
+                         for r in rows[:count] if len(r) >= 4 and float(r[2]) > 0 and float(r[3]) > 0
+                         and not (len(r) >= 8 and r[7] == "1")]
+                entries.append((path, np.array(boxes, float).reshape(-1, 4)))
+                k += 2 + max(count, 1)
+        except (ValueError, IndexError) as e:
+            raise DatasetLayoutError(f"{list_name}: not a WIDER FACE box list near line {k + 1} ({e})") from e
+    found = {}
+    for path, _ in entries:
+        match = [n for n in names if n.endswith("/" + path) or n == path]
+        if not match:
+            raise DatasetLayoutError(f"image {path!r} of the WIDER list not found")
+        found[path] = match[0]
+    images = dict(source.read_many(list(found.values())))
+    return [BoxedImage(p.rsplit("/", 1)[-1], decode_image(images[found[p]], p), b, ["face"] * len(b)) for p, b in entries]
