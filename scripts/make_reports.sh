@@ -18,4 +18,11 @@ ferkit report detection --box-data "dlib_faces=$SHARED/dlib_faces_boxes.tar" \
 ferkit analyze src/ferkit/assets/examples/Solvay_conference_1927.jpg --out demo_out 2>&1 | tee reports/logs/solvay_analyze.log
 ferkit ship --run runs/ferkit_cnn_s --name ferkit_cnn_s --data "$DATA" 2>&1 | grep -v Warning | tee reports/logs/ship_ferkit_cnn_s.log
 ferkit evaluate --dataset fer2013 --data "$DATA" --split privatetest --json reports/default_privatetest.json 2>&1 | tee reports/logs/default_privatetest.log
-ferkit bench --json reports/bench.json 2>&1 | tee reports/logs/bench.log
+# Speed: fp32 vs int8 and the fer package side by side (FER_PYTHON: an environment with `pip install --no-deps fer`
+# + tensorflow-cpu, opencv-python-headless<5, pandas, matplotlib, Pillow, setuptools<81; skipped when unset)
+ferkit export --model default --int8 --calib-data "$DATA" --out runs/int8/ferkit_cnn_s_int8.onnx 2>&1 | tee reports/logs/export_int8.log
+ferkit bench --json reports/speed.json --int8-model runs/int8/ferkit_cnn_s_int8.onnx --fer2013 "$DATA" \
+  ${FER_PYTHON:+--vs-fer "$FER_PYTHON"} 2>&1 | tee reports/logs/bench.log
+for photo in Solvay_conference_1927.jpg classroom_in_tanzania.jpg; do
+  ferkit explain "src/ferkit/assets/examples/$photo" --out reports/gradcam 2>&1 | tee -a reports/logs/explain.log
+done

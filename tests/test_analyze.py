@@ -137,3 +137,99 @@ def test_analyze_video(demo, tmp_path):
     cap = cv2.VideoCapture(str(out / "tears_of_steel_clip_640x360_10s_annotated.mp4"))
     assert int(cap.get(cv2.CAP_PROP_FRAME_COUNT)) == 240
     assert read_image(out / "tears_of_steel_clip_640x360_10s_emotions.png").shape[0] > 100
+
+
+def test_video_pipeline_equals_frame_by_frame(demo, tmp_path):
+    """The streaming pipeline (threaded decoding, faces batched across frames) gives the records that analysing
+    each decoded frame on its own gives."""
+    import cv2
+    from ferkit.runtime.analyzer import Analyzer
+    from ferkit.runtime.video import analyze_video
+    clip = demo / "tears_of_steel_clip_640x360_10s.mp4"
+    app = Analyzer()
+    streamed = analyze_video(app, str(clip), tmp_path, progress=False, write_video=False)
+    cap = cv2.VideoCapture(str(clip))
+    for res in streamed:
+        ok, frame = cap.read()
+        assert ok
+        alone = app(frame)
+        assert len(alone.faces) == len(res.faces)
+        for a, b in zip(alone.faces, res.faces):
+            assert a.box == b.box and a.emotion == b.emotion
+            assert np.allclose(list(a.probabilities.values()), list(b.probabilities.values()), atol=1e-5)
+    assert not cap.read()[0]
+
+
+def test_detect_every_and_smoothing(demo, tmp_path):
+    """--detect-every 3: the detector runs on frames 0, 3, 6...; the frames between reuse those boxes.
+    --smooth 0.6: per track, smoothed = 0.6 * previous smoothed + 0.4 * probabilities."""
+    from ferkit.detection import create_detector
+    from ferkit.runtime.analyzer import Analyzer
+    from ferkit.runtime.video import analyze_video
+
+    class Counting:
+        def __init__(self):
+            self.inner, self.calls, self.name = create_detector("default"), 0, "yunet"
+
+        def detect(self, img):
+            self.calls += 1
+            return self.inner.detect(img)
+
+    det = Counting()
+    res = analyze_video(Analyzer(det), str(demo / "tears_of_steel_clip_640x360_10s.mp4"), tmp_path,
+                        max_frames=90, progress=False, write_video=False, detect_every=3, smooth=0.6)
+    assert len(res) == 90 and det.calls == 30
+    for r in res:
+        if r.frame % 3:
+            assert [f.box for f in r.faces] == [f.box for f in res[r.frame - 1].faces]
+    last: dict = {}
+    for r in res:
+        for f in r.faces:
+            p = np.array(list(f.probabilities.values()))
+            want = p if f.track_id not in last else 0.6 * last[f.track_id] + 0.4 * p
+            assert np.allclose(list(f.smoothed.values()), want, atol=1e-6)
+            last[f.track_id] = want
+    assert last  # faces were seen
+
+
+def test_live_view_streams_annotated_frames(demo, tmp_path):
+    """--serve: the annotated frames of a video are streamed as MJPEG on the loopback interface."""
+    import threading
+    import urllib.request
+
+    import cv2
+    from ferkit.runtime.analyzer import Analyzer
+    from ferkit.runtime.serve import BOUNDARY, FrameServer
+    from ferkit.runtime.video import analyze_video
+    server = FrameServer(port=0)
+    parts: list[bytes] = []
+
+    def read_stream():
+        with urllib.request.urlopen(f"http://127.0.0.1:{server.port}/", timeout=10) as r:
+            buf = b""
+            while len(parts) < 3:
+                chunk = r.read(4096)
+                if not chunk:
+                    break
+                buf += chunk
+                while buf.count(b"--" + BOUNDARY) >= 2:
+                    head, _, rest = buf.partition(b"--" + BOUNDARY)
+                    first, _, buf = rest.partition(b"--" + BOUNDARY)
+                    buf = b"--" + BOUNDARY + buf
+                    parts.append(first.split(b"\r\n\r\n", 1)[1].rstrip(b"\r\n"))
+
+    reader = threading.Thread(target=read_stream, daemon=True)
+    try:
+        reader.start()
+        import time
+        time.sleep(0.3)
+        analyze_video(Analyzer(), str(demo / "tears_of_steel_clip_640x360_10s.mp4"), tmp_path, max_frames=48,
+                      progress=False, write_video=False, on_frame=server.publish)
+        reader.join(timeout=10)
+        with urllib.request.urlopen(f"http://127.0.0.1:{server.port}/frame.jpg", timeout=10) as r:
+            last = cv2.imdecode(np.frombuffer(r.read(), np.uint8), cv2.IMREAD_COLOR)
+    finally:
+        server.close()
+    assert last.shape == (360, 640, 3)
+    assert len(parts) >= 2
+    assert all(cv2.imdecode(np.frombuffer(p, np.uint8), cv2.IMREAD_COLOR).shape == (360, 640, 3) for p in parts)

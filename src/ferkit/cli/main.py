@@ -5,7 +5,7 @@ import argparse
 import json
 import sys
 
-from ..config import DEFAULT_DETECTOR, DEFAULT_MODEL
+from ..config import DEFAULT_DETECTOR, DEFAULT_MODEL, DEFAULT_PRECISION
 from ..errors import FerkitError
 
 
@@ -56,17 +56,35 @@ def _add_analyze(sub) -> None:
     p.add_argument("--model", default="default", help=f"expression model (default: {DEFAULT_MODEL}; see `ferkit models`)")
     p.add_argument("--max-frames", type=int, help="stop videos / webcams after this many frames")
     p.add_argument("--every", type=int, default=1, help="analyse every N-th video frame")
+    p.add_argument("--detect-every", type=int, default=1,
+                   help="videos: run the detector on every K-th analysed frame, carry its boxes in between")
+    p.add_argument("--serve", type=int, metavar="PORT",
+                   help="videos / webcams: stream annotated frames live at http://127.0.0.1:PORT/ (MJPEG)")
+    p.add_argument("--smooth", type=float, default=0.0,
+                   help="videos: add per-track smoothed probabilities (moving-average weight of the past, 0..1)")
     p.add_argument("--no-annotate", action="store_true", help="write results only, no annotated images / video")
     p.add_argument("--threads", type=int, default=0, help="CPU threads for inference (0 = all cores)")
     p.add_argument("--gallery", help="gallery file from `ferkit enroll`: label each face with a name or 'unknown'")
+    p.add_argument("--precision", default=DEFAULT_PRECISION, choices=["int8", "fp32"],
+                   help="shipped models: their int8 or fp32 ONNX copy")
 
 
 def _run_analyze(a) -> int:
     from ..runtime.analyzer import Analyzer
     from ..runtime.jobs import analyze_source, source_kind
     source_kind(a.source)  # fail fast on a missing source, before loading models
-    rep = analyze_source(a.source, a.out, Analyzer(a.detector, a.model, a.threads, a.gallery), a.max_frames, a.every,
-                         not a.no_annotate)
+    server = None
+    if a.serve is not None:
+        from ..runtime.serve import FrameServer
+        server = FrameServer(a.serve)
+        print(f"live view: http://127.0.0.1:{server.port}/", flush=True)
+    try:
+        rep = analyze_source(a.source, a.out, Analyzer(a.detector, a.model, a.threads, a.gallery, a.precision), a.max_frames,
+                             a.every, not a.no_annotate, detect_every=a.detect_every, smooth=a.smooth,
+                             on_frame=server.publish if server else None)
+    finally:
+        if server:
+            server.close()
     print(f"{len(rep.records)} faces -> {a.out}/results.json" + (f" ({len(rep.errors)} files failed)" if rep.errors else ""))
     return 1 if rep.errors else 0
 
@@ -127,13 +145,15 @@ def _add_evaluate(sub) -> None:
     p.add_argument("--images", help="ferplus only: FER+ image folder/zip or fer2013.csv")
     p.add_argument("--split", default="PrivateTest", help="Training | PublicTest | PrivateTest")
     p.add_argument("--tta", action="store_true", help="average with horizontally flipped faces")
+    p.add_argument("--precision", default=DEFAULT_PRECISION, choices=["int8", "fp32"],
+                   help="shipped models: their int8 or fp32 ONNX copy")
     p.add_argument("--json", help="write the report here (and a confusion-matrix PNG beside it)")
 
 
 def _run_evaluate(a) -> int:
     from ..evaluation.evaluate import evaluate
     kw = {"images": a.images} if a.images else {}
-    rep = evaluate(a.model, a.dataset, a.data, a.split, a.json, a.tta, **kw)
+    rep = evaluate(a.model, a.dataset, a.data, a.split, a.json, a.tta, a.precision, **kw)
     print(json.dumps({k: rep[k] for k in ("model", "dataset", "split", "n", "accuracy", "macro_f1")}))
     for c, m in rep["per_class"].items():
         print(f"  {c:9s} precision {m['precision']:.3f} recall {m['recall']:.3f} f1 {m['f1']:.3f} n={m['support']}")

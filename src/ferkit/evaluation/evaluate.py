@@ -6,14 +6,14 @@ from pathlib import Path
 
 import numpy as np
 
-from ..config import EMOTIONS
+from ..config import DEFAULT_PRECISION, EMOTIONS
 from ..data import FaceSet, load_dataset
 from .metrics import classification_report
 from .plots import plot_confusion_matrix
 from .reports import write_report
 
 
-def load_any_classifier(model: str, classes: tuple[str, ...] = EMOTIONS):
+def load_any_classifier(model: str, classes: tuple[str, ...] = EMOTIONS, precision: str = DEFAULT_PRECISION):
     """A shipped model name, an ``.onnx`` file, a training checkpoint (``.ckpt``) or a fitted classical
     model (``.joblib``); the last two need the train extra."""
     if model.endswith(".joblib"):
@@ -23,7 +23,7 @@ def load_any_classifier(model: str, classes: tuple[str, ...] = EMOTIONS):
         from ..expression.export import TorchClassifier
         return TorchClassifier(model, classes)
     from ..expression.classifier import ExpressionClassifier
-    return ExpressionClassifier(model)
+    return ExpressionClassifier(model, precision=precision)
 
 
 def evaluate_faceset(clf, ds: FaceSet, tta: bool = False) -> tuple[dict, np.ndarray]:
@@ -39,15 +39,15 @@ def evaluate_faceset(clf, ds: FaceSet, tta: bool = False) -> tuple[dict, np.ndar
 
 
 def evaluate(model: str, dataset: str, data: str, split: str = "PrivateTest", json_out: str | None = None,
-             tta: bool = False, **kw) -> dict:
+             tta: bool = False, precision: str = DEFAULT_PRECISION, **kw) -> dict:
     """Evaluate and write the JSON report (and ``<json stem>_confusion.png`` beside it)."""
     ds = load_dataset(dataset, data, split, **kw)
-    clf = load_any_classifier(model)
+    clf = load_any_classifier(model, precision=precision)
     if tuple(ds.classes) != tuple(clf.classes):
         raise ValueError(f"dataset classes {ds.classes} differ from model classes {clf.classes}")
     rep, _ = evaluate_faceset(clf, ds, tta)
-    rep = {"model": getattr(clf, "name", model), "dataset": dataset, "data": str(data), "split": ds.split,
-           "tta": tta, **rep}
+    rep = {"model": getattr(clf, "name", model), "precision": getattr(clf, "precision", "fp32"), "dataset": dataset,
+           "data": str(data), "split": ds.split, "tta": tta, **rep}
     if ds.skipped:
         rep["skipped"] = ds.skipped
     if json_out:

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..config import CLASSIFY_BATCH, DEFAULT_MODEL, EMOTIONS, FACE_SIZE, MODELS_DIR
+from ..config import CLASSIFY_BATCH, DEFAULT_MODEL, DEFAULT_PRECISION, EMOTIONS, FACE_SIZE, MODELS_DIR
 from ..errors import UnknownNameError
 from ..runtime.onnx import ort_session
 from .registry import model_card, shipped_models
@@ -16,7 +16,8 @@ class ExpressionClassifier:
 
     ``name`` is a shipped model (``ferkit models``) or a path to an exported ``.onnx`` file."""
 
-    def __init__(self, name: str = "default", threads: int = 0, batch_size: int = CLASSIFY_BATCH):
+    def __init__(self, name: str = "default", threads: int = 0, batch_size: int = CLASSIFY_BATCH,
+                 precision: str = DEFAULT_PRECISION):
         name = DEFAULT_MODEL if name == "default" else name
         path = Path(name)
         if path.suffix == ".onnx":
@@ -26,6 +27,12 @@ class ExpressionClassifier:
                 raise UnknownNameError(f"unknown or untrained model {name!r}; shipped models: "
                                        f"{', '.join(shipped_models()) or 'none'} (or pass an exported .onnx path)")
             self.name, self.card, path = name, model_card(name), MODELS_DIR / name / "model.onnx"
+            if precision not in ("fp32", "int8"):
+                raise UnknownNameError(f"unknown precision {precision!r}: fp32 or int8")
+            int8 = MODELS_DIR / name / "model_int8.onnx"
+            if precision == "int8" and int8.is_file():  # models shipped without an int8 copy run in fp32
+                path = int8
+        self.precision = "int8" if path.name.endswith("_int8.onnx") else "fp32"
         self.path = path
         self.session = ort_session(path, threads)
         self.input = self.session.get_inputs()[0].name

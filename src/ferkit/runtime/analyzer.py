@@ -6,7 +6,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..config import CROP_SCALE
+from ..config import CROP_SCALE, DEFAULT_PRECISION
 from ..detection import Detection, Detector, create_detector
 from ..expression.classifier import ExpressionClassifier
 from ..expression.preprocess import crop_faces
@@ -24,9 +24,9 @@ class Analyzer:
     """
 
     def __init__(self, detector: str | Detector = "default", model: str | ExpressionClassifier = "default",
-                 threads: int = 0, gallery: str | os.PathLike | Gallery | None = None):
+                 threads: int = 0, gallery: str | os.PathLike | Gallery | None = None, precision: str = DEFAULT_PRECISION):
         self.detector = create_detector(detector) if isinstance(detector, str) else detector
-        self.model = ExpressionClassifier(model, threads) if isinstance(model, str) else model
+        self.model = ExpressionClassifier(model, threads, precision=precision) if isinstance(model, str) else model
         self.crop_scale = CROP_SCALE.get(self.detector.name, 1.0)
         self.gallery = Gallery.load(gallery) if isinstance(gallery, (str, os.PathLike)) else gallery
         self.embedder = DlibEmbedder() if self.gallery is not None else None
@@ -36,10 +36,12 @@ class Analyzer:
             return self.analyze_frames([source], ["array"])[0]
         return self.analyze_frames([read_image(source)], [str(source)])[0]
 
-    def analyze_frames(self, images: list[np.ndarray], sources: list[str],
-                       frames: list[int | None] | None = None) -> list[AnalysisResult]:
-        """Analyse several images at once: faces of all images are classified in one batch."""
-        dets = [self.detector.detect(img) for img in images]
+    def analyze_frames(self, images: list[np.ndarray], sources: list[str], frames: list[int | None] | None = None,
+                       detections: list[list[Detection] | None] | None = None) -> list[AnalysisResult]:
+        """Analyse several images at once: faces of all images are classified in one batch. ``detections``: faces
+        already found per image (``None``: detect), e.g. carried over from an earlier video frame."""
+        detections = detections or [None] * len(images)
+        dets = [self.detector.detect(img) if d is None else d for img, d in zip(images, detections)]
         crops = [crop_faces(img, d, self.crop_scale) for img, d in zip(images, dets)]
         probs = self.model.predict_proba(np.concatenate(crops) if crops else np.zeros((0, 48, 48), np.uint8))
         frames = frames or [None] * len(images)

@@ -80,6 +80,7 @@ def bench(detector: str = "default", model: str = "default", threads: int = 0, m
     model; ``fer2013``: a FER2013 copy to score PrivateTest in the same run; ``fer_python``: the interpreter of an
     environment with the ``fer`` package, measured on the same inputs (``vs_fer`` ratios)."""
     app = Analyzer(detector, model, threads)
+    rep_model = {"classifier_precision": app.model.precision}
     photo = read_image(EXAMPLE_PHOTO)
     from ..expression.preprocess import crop_faces
     faces = crop_faces(photo, app.detector.detect(photo), app.crop_scale)
@@ -88,7 +89,7 @@ def bench(detector: str = "default", model: str = "default", threads: int = 0, m
     frame = cv2.resize(photo, (640, 480))
     det_ms = 1000 / _rate(lambda: app.detector.detect(frame), 1, min_seconds)
     video = video or str(EXAMPLE_VIDEO)
-    rep = {"classifier": app.model.name, "detector": app.detector.name,
+    rep = {"classifier": app.model.name, **rep_model, "detector": app.detector.name,
            "classifier_faces_per_s": rows[256], "classifier_faces_per_s_by_batch": rows,
            "detector_ms_per_640x480": round(det_ms, 2), **_video_stages(app, video), "photo_faces": len(faces)}
     test = None
@@ -96,14 +97,25 @@ def bench(detector: str = "default", model: str = "default", threads: int = 0, m
         from ..data import FER2013
         test = FER2013(fer2013, "PrivateTest")
         rep["privatetest_accuracy"] = round(float((app.model.predict_proba(test.images).argmax(1) == test.labels).mean()), 5)
+    from ..expression.classifier import ExpressionClassifier
+    variants = {}
     if int8_model:
-        from ..expression.classifier import ExpressionClassifier
-        q = ExpressionClassifier(int8_model, threads)
-        rep["int8"] = {"model": str(int8_model), "classifier_faces_per_s_by_batch": _classifier_rates(q, pool, min_seconds)}
-        if test is not None:
-            acc8 = float((q.predict_proba(test.images).argmax(1) == test.labels).mean())
-            rep["int8"]["privatetest_accuracy"] = round(acc8, 5)
-            rep["int8_accuracy_drop_points"] = round((rep["privatetest_accuracy"] - acc8) * 100, 2)
+        variants = {app.model.precision: app.model, "int8": ExpressionClassifier(int8_model, threads)}
+    elif not str(model).endswith(".onnx"):  # a shipped model: both of its copies
+        for prec in ("fp32", "int8"):
+            clf = ExpressionClassifier(model, threads, precision=prec)
+            if clf.precision == prec:
+                variants[prec] = clf
+    if len(variants) == 2:
+        rep["precisions"] = {}
+        for prec, clf in variants.items():
+            row = {"file": clf.path.name, "classifier_faces_per_s_by_batch": _classifier_rates(clf, pool, min_seconds)}
+            if test is not None:
+                row["privatetest_accuracy"] = round(float((clf.predict_proba(test.images).argmax(1) == test.labels).mean()), 5)
+            rep["precisions"][prec] = row
+        if test is not None and "fp32" in variants:
+            rep["int8_accuracy_drop_points"] = round(
+                (rep["precisions"]["fp32"]["privatetest_accuracy"] - rep["precisions"]["int8"]["privatetest_accuracy"]) * 100, 2)
     if fer_python:
         rep["vs_fer"] = _vs_fer(fer_python, test, video, rep)
     rep["machine"] = {"cpu": platform.processor() or platform.machine(), "cores": os.cpu_count(),

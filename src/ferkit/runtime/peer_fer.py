@@ -33,7 +33,8 @@ def main() -> None:
     from fer.fer import FER
     data = np.load(a.faces)
     faces, labels = data["faces"], data["labels"]
-    x = (cv2.resize(faces.transpose(1, 2, 0), (64, 64)).transpose(2, 0, 1).astype("float32") / 255.0 - 0.5) * 2.0
+    # fer's own preprocessing: grey face resized to 64x64, scaled to -1..1
+    x = (np.stack([cv2.resize(f, (64, 64)) for f in faces]).astype("float32") / 255.0 - 0.5) * 2.0
     out: dict = {"tool": "fer", "version": __import__("importlib.metadata").metadata.version("fer")}
     rates = {}
     for tflite in (True, False):

@@ -26,6 +26,7 @@ class Face:
     track_id: int | None = None
     identity: str | None = None
     identity_distance: float | None = None
+    smoothed: dict[str, float] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         d = {"face": self.index, "box": [round(v, 1) for v in self.box], "score": round(self.score, 4),
@@ -35,6 +36,9 @@ class Face:
         if self.identity is not None:
             d["identity"] = self.identity
             d["identity_distance"] = round(self.identity_distance, 4) if self.identity_distance is not None else None
+        if self.smoothed is not None:
+            d["smoothed_emotion"] = max(self.smoothed, key=self.smoothed.get)
+            d["smoothed_probabilities"] = {k: round(v, 5) for k, v in self.smoothed.items()}
         if self.landmarks is not None:
             d["landmarks"] = [[round(x, 1), round(y, 1)] for x, y in self.landmarks]
         return d

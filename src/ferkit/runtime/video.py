@@ -49,6 +49,57 @@ def read_batches(cap: cv2.VideoCapture, batch: int, max_frames: int | None = Non
         yield out
 
 
+def prefetch(items: Iterator, depth: int = 2) -> Iterator:
+    """Iterate ``items`` in a background thread, at most ``depth`` items ahead (decoding overlaps inference:
+    OpenCV and ONNX Runtime release the GIL). Exceptions are re-raised in the consumer."""
+    import queue
+    import threading
+    q: queue.Queue = queue.Queue(maxsize=depth)
+    done, stop = object(), threading.Event()
+
+    def run() -> None:
+        try:
+            for x in items:
+                while not stop.is_set():
+                    try:
+                        q.put(x, timeout=0.1)
+                        break
+                    except queue.Full:
+                        continue
+                if stop.is_set():
+                    return
+            q.put(done)
+        except BaseException as e:  # noqa: BLE001 - handed to the consumer
+            q.put(e)
+
+    t = threading.Thread(target=run, daemon=True)
+    t.start()
+    try:
+        while True:
+            x = q.get()
+            if x is done:
+                return
+            if isinstance(x, BaseException):
+                raise x
+            yield x
+    finally:
+        stop.set()
+
+
+class TrackSmoother:
+    """Exponential moving average of each track's probabilities: s = a * s_previous + (1 - a) * p."""
+
+    def __init__(self, a: float):
+        self.a = a
+        self.state: dict[int, np.ndarray] = {}
+
+    def __call__(self, track: int, p: dict[str, float]) -> dict[str, float]:
+        v = np.array(list(p.values()))
+        prev = self.state.get(track)
+        self.state[track] = v if prev is None else self.a * prev + (1 - self.a) * v
+        return {k: float(x) for k, x in zip(p, self.state[track])}
+
+
 class _LazyWriter:
     """A VideoWriter opened on the first frame (its size is known only then)."""
 
@@ -69,16 +120,25 @@ class _LazyWriter:
 
 
 def analyze_video(analyzer: Analyzer, source: str | int, out_dir: Path, max_frames: int | None = None,
-                  every: int = 1, progress: bool = True, write_video: bool = True) -> list[AnalysisResult]:
+                  every: int = 1, progress: bool = True, write_video: bool = True, detect_every: int = 1,
+                  smooth: float = 0.0, on_frame=None) -> list[AnalysisResult]:
     """Analyse a video file or webcam; write ``<stem>_annotated.mp4``, ``<stem>_summary.json`` and
     ``<stem>_emotions.png`` into ``out_dir``. Returns per-frame results (without images, to bound memory).
-    Nothing is left in ``out_dir`` if the video cannot be decoded."""
+    Nothing is left in ``out_dir`` if the video cannot be decoded.
+
+    Frames are decoded in a background thread and their faces classified in batches of FRAME_BATCH frames.
+    ``detect_every`` k > 1 runs the detector on every k-th analysed frame only and carries its boxes to the frames
+    in between; ``smooth`` a in [0, 1) adds each track's exponentially smoothed probabilities to its records; ``on_frame(annotated_bgr)`` is
+    called with every annotated frame (live view, e.g. ``FrameServer.publish``)."""
     from tqdm import tqdm
 
     cap, fps, n = open_video(source)
     stem = Path(str(source)).stem if isinstance(source, str) else f"webcam{source}"
     tracker = IoUTracker()
+    smoother = TrackSmoother(smooth) if smooth > 0 else None
     results: list[AnalysisResult] = []
+    carried: list = []
+    analysed = 0
     with ExitStack() as stack:
         stack.callback(cap.release)
         tmp = stack.enter_context(atomic_path(out_dir / f"{stem}_annotated.mp4")) if write_video else None
@@ -86,13 +146,25 @@ def analyze_video(analyzer: Analyzer, source: str | int, out_dir: Path, max_fram
         stack.callback(writer.release)  # runs before the atomic rename
         bar = stack.enter_context(tqdm(total=n if n > 0 else None, unit="frame", desc=stem,
                                        disable=None if progress else True))
-        for batch in read_batches(cap, FRAME_BATCH, max_frames, every):
+        for batch in prefetch(read_batches(cap, FRAME_BATCH, max_frames, every)):
             idx, frames = zip(*batch)
-            for res in analyzer.analyze_frames(list(frames), [str(source)] * len(frames), list(idx)):
+            dets = []
+            for frame in frames:
+                if analysed % max(detect_every, 1) == 0:
+                    carried = analyzer.detector.detect(frame)
+                dets.append(carried)
+                analysed += 1
+            for res in analyzer.analyze_frames(list(frames), [str(source)] * len(frames), list(idx), dets):
                 for f, tid in zip(res.faces, tracker.update(np.array([f.box for f in res.faces]).reshape(-1, 4))):
                     f.track_id = tid
-                if write_video:
-                    writer.write(res.plot())
+                    if smoother is not None:
+                        f.smoothed = smoother(tid, f.probabilities)
+                if write_video or on_frame is not None:
+                    annotated = res.plot()
+                    if write_video:
+                        writer.write(annotated)
+                    if on_frame is not None:
+                        on_frame(annotated)
                 res.image = None
                 results.append(res)
             bar.update(idx[-1] + 1 - bar.n)
@@ -101,7 +173,8 @@ def analyze_video(analyzer: Analyzer, source: str | int, out_dir: Path, max_fram
     summary = track_summary(results, fps)
     people = [t for t in summary if not t["transient"]]
     write_json_atomic(out_dir / f"{stem}_summary.json", {
-        "source": str(source), "fps": fps, "frames": len(results), "every": every, "people": len(people),
+        "source": str(source), "fps": fps, "frames": len(results), "every": every, "detect_every": detect_every,
+        "smooth": smooth, "people": len(people),
         "tracks": people, "transient_tracks": [t["track"] for t in summary if t["transient"]],
         "min_track_frames": TRACK_MIN_FRAMES})
     plot_emotions_over_time(results, fps, out_dir / f"{stem}_emotions.png", analyzer.model.classes,
