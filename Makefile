@@ -29,7 +29,7 @@ test: setup-train
 	FERKIT_SHARED_DATA=$(SHARED) $(PY) -m pytest -q
 
 bench: setup
-	$(VENV)/bin/ferkit bench --json reports/bench.json
+	$(VENV)/bin/ferkit bench --json reports/speed.json
 
 clean:
 	rm -rf $(VENV) $(DEMO_OUT) .pytest_cache

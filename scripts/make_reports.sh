@@ -24,5 +24,5 @@ ferkit export --model default --int8 --calib-data "$DATA" --out runs/int8/ferkit
 ferkit bench --json reports/speed.json --int8-model runs/int8/ferkit_cnn_s_int8.onnx --fer2013 "$DATA" \
   ${FER_PYTHON:+--vs-fer "$FER_PYTHON"} 2>&1 | tee reports/logs/bench.log
 for photo in Solvay_conference_1927.jpg classroom_in_tanzania.jpg; do
-  ferkit explain "src/ferkit/assets/examples/$photo" --out reports/gradcam 2>&1 | tee -a reports/logs/explain.log
+  ferkit explain "src/ferkit/assets/examples/$photo" --out reports/gradcam --no-per-face 2>&1 | tee -a reports/logs/explain.log
 done

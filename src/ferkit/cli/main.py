@@ -95,11 +95,12 @@ def _add_explain(sub) -> None:
     p.add_argument("--out", required=True, help="output folder (one PNG per face, a strip of all faces, JSON)")
     p.add_argument("--model", default="default", help="shipped model name, .onnx file, or training .ckpt (any registry CNN)")
     p.add_argument("--detector", default="default")
+    p.add_argument("--no-per-face", action="store_true", help="only the grid of all faces and the JSON")
 
 
 def _run_explain(a) -> int:
     from ..runtime.explain import explain_image
-    recs = explain_image(a.image, a.out, a.model, a.detector)
+    recs = explain_image(a.image, a.out, a.model, a.detector, not a.no_per_face)
     print(f"{len(recs)} faces -> {a.out}")
     return 0
 

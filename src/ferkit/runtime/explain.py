@@ -43,10 +43,21 @@ def overlay(face: np.ndarray, heat: np.ndarray, label: str) -> np.ndarray:
     return img
 
 
+def grid(tiles: list[np.ndarray], per_row: int = 8) -> np.ndarray:
+    """Tiles in rows of ``per_row`` (the last row padded with black)."""
+    rows = []
+    for i in range(0, len(tiles), per_row):
+        row = tiles[i:i + per_row]
+        row += [np.zeros_like(tiles[0])] * (min(per_row, len(tiles)) - len(row))
+        rows.append(np.hstack(row))
+    return np.vstack(rows)
+
+
 def explain_image(source: str | os.PathLike, out_dir: str | os.PathLike, model: str = "default",
-                  detector: str = "default") -> list[dict]:
-    """Write ``<stem>_face<i>_gradcam.png`` per face, ``<stem>_gradcam.png`` (all faces side by side) and
-    ``<stem>_gradcam.json``; returns the records (box, emotion, probability, heat-map centre of mass in 0..1)."""
+                  detector: str = "default", per_face: bool = True) -> list[dict]:
+    """Write ``<stem>_gradcam.png`` (every face's heat map, in rows of 8), ``<stem>_gradcam.json`` and, with
+    ``per_face``, ``<stem>_face<i>_gradcam.png``; returns the records (box, emotion, probability, heat-map centre of
+    mass in 0..1 of the face crop)."""
     img = read_image(source)
     det = create_detector(detector)
     faces = det.detect(img)
@@ -60,13 +71,16 @@ def explain_image(source: str | os.PathLike, out_dir: str | os.PathLike, model: 
         for i, (f, m, p) in enumerate(zip(faces, maps, probs)):
             c = int(p.argmax())
             tile = overlay(crops[i], m, f"{EMOTIONS[c]} {p[c]:.0%}")
-            write_image_atomic(out / f"{stem}_face{i}_gradcam.png", tile)
+            if per_face:
+                write_image_atomic(out / f"{stem}_face{i}_gradcam.png", tile)
             tiles.append(tile)
             w = m.sum() or 1.0
             records.append({"face": i, "box": [round(float(v), 1) for v in f.box], "emotion": EMOTIONS[c],
                             "probability": round(float(p[c]), 4),
                             "heat_centre": [round(float((xs * m).sum() / w / m.shape[1]), 3),
                                             round(float((ys * m).sum() / w / m.shape[0]), 3)]})
-        write_image_atomic(out / f"{stem}_gradcam.png", np.hstack(tiles[:12]))
+        g = grid(tiles)
+        write_image_atomic(out / f"{stem}_gradcam.png", cv2.resize(g, (g.shape[1] * 2 // 3, g.shape[0] * 2 // 3),
+                                                                     interpolation=cv2.INTER_AREA))
     write_json_atomic(out / f"{stem}_gradcam.json", records)
     return records
