@@ -8,7 +8,7 @@ from .conftest import run_cli
 
 def test_bench_json(tmp_path):
     out = tmp_path / "bench.json"
-    run_cli("bench", "--seconds", "0.3", "--json", out, check=True)
+    run_cli("bench", "--seconds", "0.3", "--detect-every", "3", "--json", out, check=True)
     rep = json.loads(out.read_text())
     assert rep["classifier_faces_per_s"] > 0 and rep["video_fps"] > 0
     assert rep["video_frames"] == 240 and rep["video_faces"] > 60
@@ -17,3 +17,7 @@ def test_bench_json(tmp_path):
     stages = rep["stage_ms_per_frame"]
     assert set(stages) == {"decode", "detect", "align", "classify"} and all(v >= 0 for v in stages.values())
     assert sum(stages.values()) <= 1000 / rep["video_fps"] * 1.05  # the stages add up to (at most) the frame time
+    (clip,), (v640,) = rep["pipeline_clip"], rep["pipeline_640x480"]
+    assert clip["frames"] == v640["frames"] == 240 and clip["detect_every"] == 3
+    assert clip["fps"] > 0 and 0 < v640["peak_memory_mb"] < 2000
+    assert rep["precisions"]["int8"]["file"] == "model_int8.onnx" and rep["classifier_precision"] == "int8"

@@ -227,13 +227,17 @@ def _add_bench(sub) -> None:
     p.add_argument("--fer2013", help="FER2013 path: PrivateTest accuracy in the same run")
     p.add_argument("--vs-fer", metavar="PYTHON", help="interpreter of an environment with the `fer` package: "
                    "measure it on the same inputs (needs --fer2013)")
+    p.add_argument("--detect-every", default="1,3", help="streaming pipeline runs: detector every K-th frame (list)")
+    p.add_argument("--long-video-minutes", type=float, default=0.0,
+                   help="also time a looped 640x480 video this long and report peak memory (e.g. 10)")
     p.add_argument("--json", help="write the figures here (and a Markdown twin)")
 
 
 def _run_bench(a) -> int:
     from ..evaluation.reports import write_report
     from ..runtime.bench import bench
-    rep = bench(a.detector, a.model, a.threads, a.seconds, a.video, a.int8_model, a.fer2013, a.vs_fer)
+    rep = bench(a.detector, a.model, a.threads, a.seconds, a.video, a.int8_model, a.fer2013, a.vs_fer,
+                tuple(int(k) for k in a.detect_every.split(",")), a.long_video_minutes)
     if a.json:
         write_report(a.json, rep, "ferkit bench: speed on this machine")
     print(json.dumps(rep, indent=2))

