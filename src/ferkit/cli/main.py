@@ -234,12 +234,18 @@ def _add_bench(sub) -> None:
 
 
 def _run_bench(a) -> int:
-    from ..evaluation.reports import write_report
     from ..runtime.bench import bench
     rep = bench(a.detector, a.model, a.threads, a.seconds, a.video, a.int8_model, a.fer2013, a.vs_fer,
                 tuple(int(k) for k in a.detect_every.split(",")), a.long_video_minutes)
     if a.json:
-        write_report(a.json, rep, "ferkit bench: speed on this machine")
+        from pathlib import Path
+
+        from ..io import write_json_atomic, write_text_atomic
+        from ..evaluation.reports import command_line
+        from ..runtime.speed_report import speed_markdown
+        rep["command"] = command_line()
+        write_json_atomic(a.json, rep)
+        write_text_atomic(Path(a.json).with_suffix(".md"), speed_markdown(rep, Path(a.json).name))
     print(json.dumps(rep, indent=2))
     return 0
 

@@ -93,8 +93,9 @@ def make_640x480_video(path: str | os.PathLike, minutes: float | None, source: s
 
 
 def pipeline_run(video: str, detect_every: int = 1, model: str = "default") -> dict:
-    """Frames/s of the streaming pipeline (``analyze_video``, no video written) and the peak resident memory of
-    the process, meant to run in a fresh process (``python -m ferkit.runtime.bench VIDEO K``)."""
+    """Steady-state frames/s of the streaming pipeline (``analyze_video`` after a 32-frame warm-up, without writing
+    a video, summary or plot) and the peak resident memory of the process, meant to run in a fresh process
+    (``python -m ferkit.runtime.bench VIDEO K``)."""
     import resource
     import tempfile
     from pathlib import Path
@@ -102,8 +103,10 @@ def pipeline_run(video: str, detect_every: int = 1, model: str = "default") -> d
     from .video import analyze_video
     app = Analyzer("default", model)
     with tempfile.TemporaryDirectory() as tmp:
+        analyze_video(app, video, Path(tmp), max_frames=32, progress=False, write_video=False, summary=False)  # warm-up
         t = time.perf_counter()
-        res = analyze_video(app, video, Path(tmp), progress=False, write_video=False, detect_every=detect_every)
+        res = analyze_video(app, video, Path(tmp), progress=False, write_video=False, detect_every=detect_every,
+                            summary=False)
         seconds = time.perf_counter() - t
     return {"frames": len(res), "detect_every": detect_every, "fps": round(len(res) / seconds, 2),
             "peak_memory_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)}

@@ -121,7 +121,7 @@ class _LazyWriter:
 
 def analyze_video(analyzer: Analyzer, source: str | int, out_dir: Path, max_frames: int | None = None,
                   every: int = 1, progress: bool = True, write_video: bool = True, detect_every: int = 1,
-                  smooth: float = 0.0, on_frame=None) -> list[AnalysisResult]:
+                  smooth: float = 0.0, on_frame=None, summary: bool = True) -> list[AnalysisResult]:
     """Analyse a video file or webcam; write ``<stem>_annotated.mp4``, ``<stem>_summary.json`` and
     ``<stem>_emotions.png`` into ``out_dir``. Returns per-frame results (without images, to bound memory).
     Nothing is left in ``out_dir`` if the video cannot be decoded.
@@ -129,7 +129,8 @@ def analyze_video(analyzer: Analyzer, source: str | int, out_dir: Path, max_fram
     Frames are decoded in a background thread and their faces classified in batches of FRAME_BATCH frames.
     ``detect_every`` k > 1 runs the detector on every k-th analysed frame only and carries its boxes to the frames
     in between; ``smooth`` a in [0, 1) adds each track's exponentially smoothed probabilities to its records; ``on_frame(annotated_bgr)`` is
-    called with every annotated frame (live view, e.g. ``FrameServer.publish``)."""
+    called with every annotated frame (live view, e.g. ``FrameServer.publish``); ``summary=False`` skips the summary
+    JSON and the plot."""
     from tqdm import tqdm
 
     cap, fps, n = open_video(source)
@@ -170,6 +171,8 @@ def analyze_video(analyzer: Analyzer, source: str | int, out_dir: Path, max_fram
             bar.update(idx[-1] + 1 - bar.n)
         if not results:
             raise BadInputError(f"{source}: no frames could be decoded (empty or unreadable video)")
+    if not summary:
+        return results
     summary = track_summary(results, fps)
     people = [t for t in summary if not t["transient"]]
     write_json_atomic(out_dir / f"{stem}_summary.json", {
