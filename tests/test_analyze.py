@@ -140,14 +140,14 @@ def test_analyze_video(demo, tmp_path):
 
 
 def test_video_pipeline_equals_frame_by_frame(demo, tmp_path):
-    """The streaming pipeline (threaded decoding, faces batched across frames) gives the records that analysing
-    each decoded frame on its own gives."""
+    """The streaming pipeline (decoding in a background thread, faces batched across frames) gives the records that
+    analysing each decoded frame on its own gives."""
     import cv2
     from ferkit.runtime.analyzer import Analyzer
     from ferkit.runtime.video import analyze_video
     clip = demo / "tears_of_steel_clip_640x360_10s.mp4"
     app = Analyzer()
-    streamed = analyze_video(app, str(clip), tmp_path, progress=False, write_video=False)
+    streamed = analyze_video(app, str(clip), tmp_path, progress=False, write_video=False, prefetch_frames=32)
     cap = cv2.VideoCapture(str(clip))
     for res in streamed:
         ok, frame = cap.read()

@@ -5,7 +5,7 @@ import argparse
 import json
 import sys
 
-from ..config import DEFAULT_DETECTOR, DEFAULT_MODEL, DEFAULT_PRECISION
+from ..config import DEFAULT_DETECTOR, DEFAULT_MODEL, DEFAULT_PRECISION, FRAME_PREFETCH
 from ..errors import FerkitError
 
 
@@ -58,6 +58,8 @@ def _add_analyze(sub) -> None:
     p.add_argument("--every", type=int, default=1, help="analyse every N-th video frame")
     p.add_argument("--detect-every", type=int, default=1,
                    help="videos: run the detector on every K-th analysed frame, carry its boxes in between")
+    p.add_argument("--prefetch", type=int, default=FRAME_PREFETCH, metavar="N",
+                   help="videos: decode up to N frames ahead in a background thread (0: inline)")
     p.add_argument("--serve", type=int, metavar="PORT",
                    help="videos / webcams: stream annotated frames live at http://127.0.0.1:PORT/ (MJPEG)")
     p.add_argument("--smooth", type=float, default=0.0,
@@ -81,7 +83,7 @@ def _run_analyze(a) -> int:
     try:
         rep = analyze_source(a.source, a.out, Analyzer(a.detector, a.model, a.threads, a.gallery, a.precision), a.max_frames,
                              a.every, not a.no_annotate, detect_every=a.detect_every, smooth=a.smooth,
-                             on_frame=server.publish if server else None)
+                             on_frame=server.publish if server else None, prefetch_frames=a.prefetch)
     finally:
         if server:
             server.close()

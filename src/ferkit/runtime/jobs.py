@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..config import IMAGE_EXTENSIONS, FRAME_BATCH, VIDEO_EXTENSIONS
+from ..config import FRAME_BATCH, FRAME_PREFETCH, IMAGE_EXTENSIONS, VIDEO_EXTENSIONS
 from ..errors import BadInputError, FerkitError
 from ..io import read_image
 from .analyzer import Analyzer
@@ -49,7 +49,7 @@ def source_kind(source: str) -> str:
 
 def analyze_source(source: str, out: str | Path, analyzer: Analyzer, max_frames: int | None = None,
                    every: int = 1, annotate: bool = True, progress: bool = True, detect_every: int = 1,
-                   smooth: float = 0.0, on_frame=None) -> AnalyzeReport:
+                   smooth: float = 0.0, on_frame=None, prefetch_frames: int = FRAME_PREFETCH) -> AnalyzeReport:
     """Analyse ``source`` and write outputs into ``out``. Bad files in a folder are reported in
     ``errors`` and skipped; a bad single source raises ``BadInputError`` before anything is written."""
     from tqdm import tqdm
@@ -60,7 +60,7 @@ def analyze_source(source: str, out: str | Path, analyzer: Analyzer, max_frames:
     if kind in ("video", "webcam"):
         out.mkdir(parents=True, exist_ok=True)
         for r in analyze_video(analyzer, int(source) if kind == "webcam" else source, out, max_frames, every,
-                               progress, annotate, detect_every, smooth, on_frame):
+                               progress, annotate, detect_every, smooth, on_frame, prefetch_frames=prefetch_frames):
             rep.records += r.records()
     else:
         files = [Path(source)] if kind == "image" else sorted(

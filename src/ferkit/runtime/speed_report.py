@@ -41,8 +41,9 @@ def speed_markdown(r: dict, json_name: str) -> str:
             "## Video\n", f"Per-stage milliseconds per frame on `{r['video']}` ({r['video_frames']} frames, detector on every "
             f"frame, sequential): " + ", ".join(f"{k} {v}" for k, v in r["stage_ms_per_frame"].items())
             + f"; {r['video_fps']} frames/s. Detector alone: {r['detector_ms_per_640x480']} ms per 640x480 frame.\n",
-            "Streaming pipeline (`ferkit analyze --detect-every K`: threaded decoding, faces batched across frames, boxes "
-            "carried between detections), each run in a fresh process:\n",
+            "Streaming pipeline (`ferkit analyze --detect-every K`: faces batched across frames, boxes carried between "
+            "detections, decoding inline as `FRAME_PREFETCH` = 0 sets; steady state after a 32-frame warm-up), each run "
+            "in a fresh process:\n",
             "| detector every K frames | frames/s, bundled clip (640x360) | frames/s, same clip at 640x480 | peak memory MB |",
             "|---|---|---|---|"]
     v640 = {x["detect_every"]: x for x in r.get("pipeline_640x480", [])}

@@ -9,7 +9,7 @@ from typing import Iterator
 import cv2
 import numpy as np
 
-from ..config import EMOTION_COLORS, FRAME_BATCH, TRACK_MIN_FRAMES
+from ..config import EMOTION_COLORS, FRAME_BATCH, FRAME_PREFETCH, TRACK_MIN_FRAMES
 from ..errors import BadInputError
 from ..io import atomic_path, write_json_atomic
 from .analyzer import Analyzer
@@ -121,12 +121,14 @@ class _LazyWriter:
 
 def analyze_video(analyzer: Analyzer, source: str | int, out_dir: Path, max_frames: int | None = None,
                   every: int = 1, progress: bool = True, write_video: bool = True, detect_every: int = 1,
-                  smooth: float = 0.0, on_frame=None, summary: bool = True) -> list[AnalysisResult]:
+                  smooth: float = 0.0, on_frame=None, summary: bool = True,
+                  prefetch_frames: int = FRAME_PREFETCH) -> list[AnalysisResult]:
     """Analyse a video file or webcam; write ``<stem>_annotated.mp4``, ``<stem>_summary.json`` and
     ``<stem>_emotions.png`` into ``out_dir``. Returns per-frame results (without images, to bound memory).
     Nothing is left in ``out_dir`` if the video cannot be decoded.
 
-    Frames are decoded in a background thread and their faces classified in batches of FRAME_BATCH frames.
+    Faces are classified in batches of FRAME_BATCH frames; with ``prefetch_frames`` > 0 frames are decoded that far
+    ahead in a background thread (overlapping decoding with inference).
     ``detect_every`` k > 1 runs the detector on every k-th analysed frame only and carries its boxes to the frames
     in between; ``smooth`` a in [0, 1) adds each track's exponentially smoothed probabilities to its records; ``on_frame(annotated_bgr)`` is
     called with every annotated frame (live view, e.g. ``FrameServer.publish``); ``summary=False`` skips the summary
@@ -147,7 +149,10 @@ def analyze_video(analyzer: Analyzer, source: str | int, out_dir: Path, max_fram
         stack.callback(writer.release)  # runs before the atomic rename
         bar = stack.enter_context(tqdm(total=n if n > 0 else None, unit="frame", desc=stem,
                                        disable=None if progress else True))
-        for batch in prefetch(read_batches(cap, FRAME_BATCH, max_frames, every)):
+        batches = read_batches(cap, FRAME_BATCH, max_frames, every)
+        if prefetch_frames > 0:
+            batches = prefetch(batches, max(1, prefetch_frames // FRAME_BATCH))
+        for batch in batches:
             idx, frames = zip(*batch)
             dets = []
             for frame in frames:
