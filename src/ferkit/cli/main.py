@@ -186,11 +186,10 @@ def _run_export(a) -> int:
         model, _ = load_checkpoint(a.checkpoint)
         fp32 = export_onnx(model, Path(a.out).with_suffix(".fp32.onnx") if a.int8 else a.out)
     else:
-        from ..config import DEFAULT_MODEL, MODELS_DIR
-        name = DEFAULT_MODEL if a.model == "default" else a.model
-        fp32 = Path(a.model) if a.model.endswith(".onnx") else MODELS_DIR / name / "model.onnx"
+        from ..expression.classifier import model_onnx_path
+        fp32 = model_onnx_path(a.model, "fp32")
         if not fp32.is_file():
-            raise FerkitError(f"{a.model}: no such shipped model or .onnx file")
+            raise FerkitError(f"{a.model}: no such .onnx file")
         if not a.int8:
             raise FerkitError("--model is already ONNX: add --int8 to quantize it")
     if a.int8:

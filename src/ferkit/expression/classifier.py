@@ -11,6 +11,21 @@ from ..runtime.onnx import ort_session
 from .registry import model_card, shipped_models
 
 
+def model_onnx_path(name: str = "default", precision: str = "fp32") -> Path:
+    """The ONNX file of a shipped model (its int8 copy for ``precision='int8'`` where it ships one, else fp32) or
+    ``name`` itself when it is an ``.onnx`` path."""
+    if precision not in ("fp32", "int8"):
+        raise UnknownNameError(f"unknown precision {precision!r}: fp32 or int8")
+    name = DEFAULT_MODEL if name == "default" else name
+    if Path(name).suffix == ".onnx":
+        return Path(name)
+    if name not in shipped_models():
+        raise UnknownNameError(f"unknown or untrained model {name!r}; shipped models: "
+                               f"{', '.join(shipped_models()) or 'none'} (or pass an exported .onnx path)")
+    int8 = MODELS_DIR / name / "model_int8.onnx"
+    return int8 if precision == "int8" and int8.is_file() else MODELS_DIR / name / "model.onnx"
+
+
 class ExpressionClassifier:
     """A trained expression model: ``predict_proba(faces)`` on (N, 48, 48) uint8 grey crops -> (N, C) probabilities.
 
@@ -18,20 +33,11 @@ class ExpressionClassifier:
 
     def __init__(self, name: str = "default", threads: int = 0, batch_size: int = CLASSIFY_BATCH,
                  precision: str = DEFAULT_PRECISION):
-        name = DEFAULT_MODEL if name == "default" else name
-        path = Path(name)
-        if path.suffix == ".onnx":
+        path = model_onnx_path(name, precision)  # models shipped without an int8 copy run in fp32
+        if Path(name).suffix == ".onnx":
             self.name, self.card = path.stem, {"classes": list(EMOTIONS)}
-        else:
-            if name not in shipped_models():
-                raise UnknownNameError(f"unknown or untrained model {name!r}; shipped models: "
-                                       f"{', '.join(shipped_models()) or 'none'} (or pass an exported .onnx path)")
-            self.name, self.card, path = name, model_card(name), MODELS_DIR / name / "model.onnx"
-            if precision not in ("fp32", "int8"):
-                raise UnknownNameError(f"unknown precision {precision!r}: fp32 or int8")
-            int8 = MODELS_DIR / name / "model_int8.onnx"
-            if precision == "int8" and int8.is_file():  # models shipped without an int8 copy run in fp32
-                path = int8
+        else:  # a shipped model: its folder is its name
+            self.name, self.card = path.parent.name, model_card(path.parent.name)
         self.precision = "int8" if path.name.endswith("_int8.onnx") else "fp32"
         self.path = path
         self.session = ort_session(path, threads)

@@ -7,13 +7,13 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from ..config import CROP_SCALE, MODELS_DIR
+from ..config import CROP_SCALE
 from ..detection import create_detector
 from ..errors import BadInputError
+from ..expression.classifier import model_onnx_path
 from ..expression.explain import OnnxCAM, grad_cam_torch
 from ..expression.preprocess import crop_faces
 from ..io import read_image, write_image_atomic, write_json_atomic
-from ..expression.registry import shipped_models
 
 TILE = 192
 
@@ -25,11 +25,9 @@ def cam_function(model: str = "default"):
         net, _ = load_checkpoint(model)
         net.softmax = False  # Grad-CAM differentiates the class score (logit), not its probability
         return lambda faces: grad_cam_torch(net, faces)
-    from ..config import DEFAULT_MODEL
-    name = DEFAULT_MODEL if model == "default" else model
-    path = Path(model) if model.endswith(".onnx") else MODELS_DIR / name / "model.onnx"
+    path = model_onnx_path(model, "fp32")  # CAM reads the float weights of the linear head
     if not path.is_file():
-        raise BadInputError(f"{model}: not a shipped model ({', '.join(shipped_models())}), .onnx or .ckpt file")
+        raise BadInputError(f"{model}: no such .onnx file")
     return OnnxCAM(path)
 
 
