@@ -1,17 +1,25 @@
 """``ferkit bench``: classifier faces/s (batched), detector ms/frame, end-to-end video frames/s, on this machine."""
 from __future__ import annotations
 
+import json
 import os
 import platform
+import subprocess
+import sys
+import tempfile
 import time
+from pathlib import Path
 
 import cv2
 import numpy as np
 
 from ..config import ASSETS_DIR, FRAME_BATCH
+from ..errors import FerkitError
+from ..expression.classifier import ExpressionClassifier
+from ..expression.preprocess import crop_faces
 from ..io import read_image
 from .analyzer import Analyzer
-from .video import open_video
+from .video import open_video, read_batches
 
 EXAMPLE_PHOTO = ASSETS_DIR / "examples" / "Solvay_conference_1927.jpg"
 EXAMPLE_VIDEO = ASSETS_DIR / "examples" / "tears_of_steel_clip_640x360_10s.mp4"
@@ -29,29 +37,42 @@ def _rate(fn, items: int, min_seconds: float) -> float:
             return items * n / dt
 
 
-def _classifier_rates(clf, pool: np.ndarray, min_seconds: float) -> dict[int, float]:
+def example_faces(app: Analyzer) -> np.ndarray:
+    """The 48x48 crops of the bundled group photo and their mirror images: the faces the classifier is timed on."""
+    photo = read_image(EXAMPLE_PHOTO)
+    faces = crop_faces(photo, app.detector.detect(photo), app.crop_scale)
+    return np.concatenate([faces, faces[:, :, ::-1]])
+
+
+def classifier_rates(clf, pool: np.ndarray, min_seconds: float) -> dict[str, float]:
+    """Faces/s of ``clf.predict_proba`` at batch sizes 1, 32 and 256 (keys as in the JSON report)."""
     rows = {}
     for bs in (1, 32, 256):
         batch = np.resize(pool, (bs, *pool.shape[1:]))
-        rows[bs] = round(_rate(lambda: clf.predict_proba(batch), bs, min_seconds), 1)
+        rows[str(bs)] = round(_rate(lambda: clf.predict_proba(batch), bs, min_seconds), 1)
     return rows
+
+
+def machine_info(threads: int = 0) -> dict:
+    return {"cpu": platform.processor() or platform.machine(), "cores": os.cpu_count(),
+            "threads": threads or os.cpu_count(), "python": platform.python_version(),
+            "onnxruntime": __import__("onnxruntime").__version__, "opencv": cv2.__version__}
+
+
+def _accuracy(clf, test) -> float:
+    return round(float((clf.predict_proba(test.images).argmax(1) == test.labels).mean()), 5)
 
 
 def _video_stages(app: Analyzer, video: str) -> dict:
     """End-to-end frames/s on ``video`` (frames batched by FRAME_BATCH) and milliseconds per frame of each stage."""
-    from ..expression.preprocess import crop_faces
     cap, fps, n = open_video(video)
+    batches = read_batches(cap, FRAME_BATCH)
     t = {"decode": 0.0, "detect": 0.0, "align": 0.0, "classify": 0.0}
     frames = faces_seen = 0
     t_all = time.perf_counter()
     while True:
         t0 = time.perf_counter()
-        batch = []
-        for _ in range(FRAME_BATCH):
-            ok, frame = cap.read()
-            if not ok:
-                break
-            batch.append(frame)
+        batch = [frame for _, frame in next(batches, [])]
         t["decode"] += time.perf_counter() - t0
         if not batch:
             break
@@ -97,8 +118,6 @@ def pipeline_run(video: str, detect_every: int = 1, model: str = "default") -> d
     a video, summary or plot) and the peak resident memory of the process, meant to run in a fresh process
     (``python -m ferkit.runtime.bench VIDEO K``)."""
     import resource
-    import tempfile
-    from pathlib import Path
 
     from .video import analyze_video
     app = Analyzer("default", model)
@@ -113,9 +132,6 @@ def pipeline_run(video: str, detect_every: int = 1, model: str = "default") -> d
 
 
 def _pipeline_in_subprocess(video: str, detect_every: int) -> dict:
-    import json
-    import subprocess
-    import sys
     p = subprocess.run([sys.executable, "-m", "ferkit.runtime.bench", video, str(detect_every)],
                        capture_output=True, text=True, check=True)
     return json.loads(p.stdout.strip().splitlines()[-1])
@@ -131,20 +147,14 @@ def bench(detector: str = "default", model: str = "default", threads: int = 0, m
     runs in a fresh process on a 640x480 copy of the video for each ``detect_every``; ``long_video_minutes`` > 0
     also times a looped 640x480 video that long and reports the process's peak memory."""
     app = Analyzer(detector, model, threads)
-    rep_model = {"classifier_precision": app.model.precision}
-    photo = read_image(EXAMPLE_PHOTO)
-    from ..expression.preprocess import crop_faces
-    faces = crop_faces(photo, app.detector.detect(photo), app.crop_scale)
-    pool = np.concatenate([faces, faces[:, :, ::-1]])
-    rows = _classifier_rates(app.model, pool, min_seconds)
-    frame = cv2.resize(photo, (640, 480))
+    pool = example_faces(app)
+    rows = classifier_rates(app.model, pool, min_seconds)
+    frame = cv2.resize(read_image(EXAMPLE_PHOTO), (640, 480))
     det_ms = 1000 / _rate(lambda: app.detector.detect(frame), 1, min_seconds)
     video = video or str(EXAMPLE_VIDEO)
-    rep = {"classifier": app.model.name, **rep_model, "detector": app.detector.name,
-           "classifier_faces_per_s": rows[256], "classifier_faces_per_s_by_batch": rows,
-           "detector_ms_per_640x480": round(det_ms, 2), **_video_stages(app, video), "photo_faces": len(faces)}
-    import tempfile
-    from pathlib import Path
+    rep = {"classifier": app.model.name, "classifier_precision": app.model.precision, "detector": app.detector.name,
+           "classifier_faces_per_s": rows["256"], "classifier_faces_per_s_by_batch": rows,
+           "detector_ms_per_640x480": round(det_ms, 2), **_video_stages(app, video), "photo_faces": len(pool) // 2}
     rep["pipeline_clip"] = [_pipeline_in_subprocess(video, k) for k in detect_every]
     with tempfile.TemporaryDirectory() as tmp:
         v640 = Path(tmp) / "clip_640x480.mp4"
@@ -159,42 +169,35 @@ def bench(detector: str = "default", model: str = "default", threads: int = 0, m
     if fer2013:
         from ..data import FER2013
         test = FER2013(fer2013, "PrivateTest")
-        rep["privatetest_accuracy"] = round(float((app.model.predict_proba(test.images).argmax(1) == test.labels).mean()), 5)
-    from ..expression.classifier import ExpressionClassifier
+        rep["privatetest_accuracy"] = _accuracy(app.model, test)
     variants = {}
     if int8_model:
         variants = {app.model.precision: app.model, "int8": ExpressionClassifier(int8_model, threads)}
     elif not str(model).endswith(".onnx"):  # a shipped model: both of its copies
         for prec in ("fp32", "int8"):
-            clf = ExpressionClassifier(model, threads, precision=prec)
+            clf = app.model if prec == app.model.precision else ExpressionClassifier(model, threads, precision=prec)
             if clf.precision == prec:
                 variants[prec] = clf
     if len(variants) == 2:
         rep["precisions"] = {}
-        for prec, clf in variants.items():
-            row = {"file": clf.path.name, "classifier_faces_per_s_by_batch": _classifier_rates(clf, pool, min_seconds)}
+        for prec, clf in variants.items():  # the default copy is not timed or scored twice
+            own = clf is app.model
+            row = {"file": clf.path.name,
+                   "classifier_faces_per_s_by_batch": rows if own else classifier_rates(clf, pool, min_seconds)}
             if test is not None:
-                row["privatetest_accuracy"] = round(float((clf.predict_proba(test.images).argmax(1) == test.labels).mean()), 5)
+                row["privatetest_accuracy"] = rep["privatetest_accuracy"] if own else _accuracy(clf, test)
             rep["precisions"][prec] = row
         if test is not None and "fp32" in variants:
             rep["int8_accuracy_drop_points"] = round(
                 (rep["precisions"]["fp32"]["privatetest_accuracy"] - rep["precisions"]["int8"]["privatetest_accuracy"]) * 100, 2)
     if fer_python:
         rep["vs_fer"] = _vs_fer(fer_python, test, video, rep)
-    rep["machine"] = {"cpu": platform.processor() or platform.machine(), "cores": os.cpu_count(),
-                      "threads": threads or os.cpu_count(), "python": platform.python_version(),
-                      "onnxruntime": __import__("onnxruntime").__version__, "opencv": cv2.__version__}
+    rep["machine"] = machine_info(threads)
     return rep
 
 
 def _vs_fer(python: str, test, video: str, ours: dict) -> dict:
     """Run ``peer_fer.py`` with fer's interpreter on the same faces, photo and video; ratios ferkit / fer."""
-    import json
-    import subprocess
-    import tempfile
-    from pathlib import Path
-
-    from ..errors import FerkitError
     if test is None:
         raise FerkitError("--vs-fer needs --fer2013 (both tools are scored on the same PrivateTest faces)")
     with tempfile.TemporaryDirectory() as tmp:
@@ -216,6 +219,4 @@ def _vs_fer(python: str, test, video: str, ours: dict) -> dict:
 
 
 if __name__ == "__main__":  # one streaming-pipeline run in a fresh process (for peak memory)
-    import json
-    import sys
     print(json.dumps(pipeline_run(sys.argv[1], int(sys.argv[2]))))

@@ -15,8 +15,6 @@ def _check(value: float | None, goal: float, higher: bool = True) -> str:
 
 
 def speed_markdown(r: dict, json_name: str) -> str:
-    import json
-    r = json.loads(json.dumps(r))  # the JSON twin's form (string keys for batch sizes)
     m = r["machine"]
     out = ["# ferkit bench: speed on this machine\n",
            f"*Written by `{r['command']}`; the JSON twin is `{json_name}`. Machine: {m['cores']} CPU cores "
