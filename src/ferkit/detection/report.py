@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..config import DEFAULT_DETECTOR
+from ..data.voc import load_voc
 from ..errors import FerkitError
 from ..evaluation.reports import command_line
 from ..io import atomic_path, write_json_atomic, write_text_atomic
@@ -25,10 +25,11 @@ def detection_report(datasets: dict[str, str], out: str | Path, detectors: list[
     default = create_detector("default").name
     rows, curves = [], {}
     for ds_name, path in datasets.items():
+        items = load_voc(path)  # decoded once, scored by every backend
         for name in names:
             curve: list = []
             try:
-                rep = evaluate_detector(name, path, time_budget_s=time_budget_s, curve_out=curve)
+                rep = evaluate_detector(name, items, time_budget_s=time_budget_s, curve_out=curve)
             except FerkitError as e:
                 rows.append({"detector": name, "dataset": ds_name, "error": str(e)})
                 continue
@@ -60,10 +61,11 @@ def _track_count(video: str) -> dict:
 
     from ..runtime.analyzer import Analyzer
     from ..runtime.video import analyze_video
+    app = Analyzer()
     with tempfile.TemporaryDirectory() as tmp:
-        analyze_video(Analyzer(), video, Path(tmp), progress=False, write_video=False)
+        analyze_video(app, video, Path(tmp), progress=False, write_video=False)
         s = json.loads(next(Path(tmp).glob("*_summary.json")).read_text())
-    return {"video": Path(video).name, "frames": s["frames"], "detector": DEFAULT_DETECTOR, "track_ids": s["people"],
+    return {"video": Path(video).name, "frames": s["frames"], "detector": app.detector.name, "track_ids": s["people"],
             "transient_tracks": len(s["transient_tracks"]), "min_track_frames": s["min_track_frames"],
             "tracks": [{k: t[k] for k in ("track", "frames", "start_s", "end_s")} for t in s["tracks"]]}
 

@@ -10,7 +10,7 @@ from .embedder import DlibEmbedder
 from .gallery import DEFAULT_THRESHOLD, UNKNOWN, Gallery
 
 
-def embed_crops(images: np.ndarray, embedder: DlibEmbedder | None = None, batch: int = 64) -> np.ndarray:
+def embed_crops(images: np.ndarray, embedder: DlibEmbedder | None = None) -> np.ndarray:
     """Embeddings of face crops (N, H, W) or (N, H, W, 3), each crop taken as the face box."""
     embedder = embedder or DlibEmbedder()
     out = []

@@ -55,8 +55,11 @@ class Gallery:
                 out.append((UNKNOWN, float(row.min())))
                 continue
             votes = Counter(self.names[i] for i in near)
-            best = max(votes, key=lambda n: (votes[n], -min(row[i] for i in near if self.names[i] == n)))
-            out.append((best, float(min(row[i] for i in near if self.names[i] == best))))
+            nearest: dict[str, float] = {}
+            for i in near:  # ``near`` is sorted: a name's first entry is its closest
+                nearest.setdefault(self.names[i], float(row[i]))
+            best = max(nearest, key=lambda n: (votes[n], -nearest[n]))
+            out.append((best, nearest[best]))
         return out
 
     def save(self, path: str | os.PathLike) -> None:
