@@ -38,6 +38,14 @@ DETECTORS_DIR = ASSETS_DIR / "detectors"
 MTCNN_THRESHOLDS = (0.6, 0.7, 0.95)
 
 DEFAULT_MODEL = "ferkit_cnn_s"
+#: The expression model for masked faces (``analyze --masked on|auto``): paper 000's student, distilled from the
+#: default model on synthesized masked FER2013 (reports/masked.md).
+MASKED_MODEL = "ferkit_cnn_s_masked"
+#: The mask / no-mask classifier (``analyze --masked auto``) and its decision threshold on P(mask).
+MASK_DETECTOR_DIR = ASSETS_DIR / "mask_detector"
+MASK_THRESHOLD = 0.5
+#: ``analyze --masked``: off (every face to the default model), on (every face to the masked model), auto.
+MASKED_MODES = ("off", "on", "auto")
 #: Shipped models run their int8 copy (model_int8.onnx) when there is one: same accuracy, ~3x the faces/s on a
 #: CPU with VNNI (model card and reports/speed.md); "fp32" runs model.onnx.
 DEFAULT_PRECISION = "int8"

@@ -5,15 +5,19 @@ import argparse
 import json
 import sys
 
-from ..config import DEFAULT_DETECTOR, DEFAULT_MODEL, DEFAULT_PRECISION, FRAME_PREFETCH
+from ..config import DEFAULT_DETECTOR, DEFAULT_MODEL, DEFAULT_PRECISION, FRAME_PREFETCH, MASKED_MODEL, MASKED_MODES
 from ..errors import FerkitError
+from .distill import add_teach, run_teach
+from .masked import add_mask, run_mask
 
 
 def _add_train(sub) -> None:
     p = sub.add_parser("train", help="train an expression model (needs the train extra)")
     p.add_argument("--model", required=True, help="registered architecture (see `ferkit models`)")
-    p.add_argument("--dataset", default="fer2013", help="fer2013 | ferplus")
-    p.add_argument("--data", required=True, help="dataset path (Kaggle folder/zip or fer2013.csv for fer2013)")
+    p.add_argument("--dataset", default="fer2013", help="fer2013 | ferplus | mask")
+    p.add_argument("--data", required=True, help="dataset path (Kaggle folder/zip or fer2013.csv for fer2013; "
+                                                 "the masked copy for mask)")
+    p.add_argument("--images", help="ferplus: FER2013 images; mask: the plain FER2013 copy")
     p.add_argument("--recipe", default="ferkit", help="named recipe (ferkit.training.recipes)")
     p.add_argument("--out", required=True, help="run folder: checkpoints, epochs.jsonl, summary.json")
     p.add_argument("--resume", action="store_true", help="continue the run in --out from its last checkpoint")
@@ -28,6 +32,9 @@ def _add_train(sub) -> None:
     p.add_argument("--threads", type=int, help="torch CPU threads")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--limit-batches", type=int, help="train / validate on this many batches per epoch (smoke runs)")
+    p.add_argument("--teacher", help="stored teacher outputs (`ferkit teach`): distil with Hinton's loss")
+    p.add_argument("--kd-alpha", type=float, help="distillation: weight of the hard-label loss (recipe default 0.1)")
+    p.add_argument("--kd-temperature", type=float, help="distillation: temperature (recipe default 10)")
     p.add_argument("--grid", help='classical models: JSON grid searched on the validation split, e.g. {"k": [1, 3, 5]}')
     p.add_argument("--max-train", type=int, help="classical models: random subset of the training split")
 
@@ -43,7 +50,8 @@ def _run_train(a) -> int:
     from ..training.train import train
     s = train(a.model, a.dataset, a.data, a.out, a.recipe, resume=a.resume, accelerator=a.accelerator,
               devices=a.devices, num_nodes=a.num_nodes, precision=a.precision, max_time=a.max_time,
-              threads=a.threads, seed=a.seed, limit_batches=a.limit_batches, epochs=a.epochs, batch_size=a.batch_size, lr=a.lr)
+              threads=a.threads, seed=a.seed, limit_batches=a.limit_batches, teacher=a.teacher, images=a.images, epochs=a.epochs, batch_size=a.batch_size, lr=a.lr,
+              kd_alpha=a.kd_alpha, kd_temperature=a.kd_temperature)
     print(json.dumps({k: v for k, v in s.items() if k != "recipe"}, indent=2))
     return 0
 
@@ -69,6 +77,9 @@ def _add_analyze(sub) -> None:
     p.add_argument("--gallery", help="gallery file from `ferkit enroll`: label each face with a name or 'unknown'")
     p.add_argument("--precision", default=DEFAULT_PRECISION, choices=["int8", "fp32"],
                    help="shipped models: their int8 or fp32 ONNX copy")
+    p.add_argument("--masked", default="off", choices=list(MASKED_MODES),
+                   help="masked faces: off, on (all faces to the masked-face model) or auto (the mask detector decides)")
+    p.add_argument("--masked-model", default=MASKED_MODEL, help="expression model for masked faces")
 
 
 def _run_analyze(a) -> int:
@@ -81,7 +92,8 @@ def _run_analyze(a) -> int:
         server = FrameServer(a.serve)
         print(f"live view: http://127.0.0.1:{server.port}/", flush=True)
     try:
-        rep = analyze_source(a.source, a.out, Analyzer(a.detector, a.model, a.threads, a.gallery, a.precision), a.max_frames,
+        rep = analyze_source(a.source, a.out, Analyzer(a.detector, a.model, a.threads, a.gallery, a.precision,
+                                                             a.masked, a.masked_model), a.max_frames,
                              a.every, not a.no_annotate, detect_every=a.detect_every, smooth=a.smooth,
                              on_frame=server.publish if server else None, prefetch_frames=a.prefetch)
     finally:
@@ -206,14 +218,25 @@ def _run_export(a) -> int:
 def _add_ship(sub) -> None:
     p = sub.add_parser("ship", help="developers: export a run's best checkpoint into the package, measure it, write its card")
     p.add_argument("--run", required=True, help="training run folder (from `ferkit train --out`)")
-    p.add_argument("--name", required=True, help="name of the shipped model")
+    p.add_argument("--name", help="name of the shipped model (not for --mask-detector)")
     p.add_argument("--data", required=True, help="FER2013 path for the PublicTest / PrivateTest figures")
     p.add_argument("--reports", default="reports", help="where the evaluation reports and logs go")
+    p.add_argument("--description", help="the model card's description and data line (default: FER2013 Training)")
+    p.add_argument("--mask-detector", action="store_true",
+                   help="ship a mask / no-mask run (--data: masked FER2013 copy, --images: plain copy)")
+    p.add_argument("--images", help="--mask-detector: the plain FER2013 copy")
+    p.add_argument("--photos", help="--mask-detector: annotated face-mask photos (VOC) for the real-photo figure")
 
 
 def _run_ship(a) -> int:
+    if a.mask_detector:
+        from ..masks.ship import ship_mask_detector
+        print(json.dumps(ship_mask_detector(a.run, a.data, a.images, a.photos, a.reports), indent=2))
+        return 0
+    if not a.name:
+        raise FerkitError("ship needs --name (or --mask-detector)")
     from ..training.ship import ship_model
-    print(json.dumps(ship_model(a.run, a.name, a.data, a.reports), indent=2))
+    print(json.dumps(ship_model(a.run, a.name, a.data, a.reports, a.description), indent=2))
     return 0
 
 
@@ -268,7 +291,7 @@ def _run_detect_eval(a) -> int:
 
 def _add_report(sub) -> None:
     p = sub.add_parser("report", help="generate a report: reproduction (from runs) or detection (runs the backends)")
-    p.add_argument("kind", choices=["reproduction", "detection"])
+    p.add_argument("kind", choices=["reproduction", "detection", "masked"])
     p.add_argument("--runs", default="runs/repro", help="reproduction: folder with one run per model")
     p.add_argument("--out", help="JSON output (default reports/<kind>.json); the Markdown twin goes beside it")
     p.add_argument("--box-data", action="append", default=[], metavar="NAME=PATH",
@@ -278,9 +301,21 @@ def _add_report(sub) -> None:
     p.add_argument("--video", help="detection: a video, for the track-id count")
     p.add_argument("--video-people", type=int, help="detection: people with a visible face in --video, counted by eye")
     p.add_argument("--time-budget", type=float, default=240.0, help="detection: seconds per backend and dataset")
+    p.add_argument("--data", help="masked: the original FER2013")
+    p.add_argument("--masked-data", default="runs/masked_fer2013", help="masked: the masked copy (`ferkit mask`)")
+    p.add_argument("--photos", help="masked: annotated face-mask photos (VOC) for the mask-detection figure")
+    p.add_argument("--demo", nargs="*", default=[], help="masked: photos to mask for the picture check")
 
 
 def _run_report(a) -> int:
+    if a.kind == "masked":
+        if not a.data:
+            raise FerkitError("report masked needs --data (the original FER2013)")
+        from ..masks.report import masked_report
+        r = masked_report(a.data, a.masked_data, a.photos, a.demo, a.out or "reports/masked.json")
+        print(json.dumps({k: r.get(k) for k in ("teacher_full", "student_only_masked", "student_kd_masked",
+                                                "distillation_gain", "mask_detection_accuracy")}))
+        return 0
     if a.kind == "detection":
         from ..detection.report import detection_report
         data = dict(kv.split("=", 1) for kv in a.box_data)
@@ -320,7 +355,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="ferkit", description="Facial expression recognition toolkit")
     sub = parser.add_subparsers(dest="verb", required=True)
     for add in (_add_analyze, _add_explain, _add_enroll, _add_train, _add_train_detector, _add_evaluate, _add_export, _add_ship, _add_bench, _add_detect_eval,
-                _add_report):
+                _add_report, add_mask, add_teach):
         add(sub)
     sub.add_parser("models", help="list expression models (* = shipped, with measured accuracy)")
     sub.add_parser("detectors", help="list face detectors")
@@ -328,7 +363,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 RUNNERS = {"analyze": _run_analyze, "train": _run_train, "evaluate": _run_evaluate, "export": _run_export,
-           "ship": _run_ship, "bench": _run_bench, "detect-eval": _run_detect_eval, "enroll": _run_enroll, "explain": _run_explain, "train-detector": _run_train_detector, "report": _run_report, "models": _run_models, "detectors": _run_detectors}
+           "ship": _run_ship, "bench": _run_bench, "detect-eval": _run_detect_eval, "enroll": _run_enroll, "explain": _run_explain, "train-detector": _run_train_detector, "report": _run_report, "models": _run_models, "detectors": _run_detectors,
+           "mask": run_mask, "teach": run_teach}
 
 
 def main(argv: list[str] | None = None) -> int:

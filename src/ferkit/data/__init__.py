@@ -3,20 +3,22 @@ from __future__ import annotations
 
 import os
 
-from ..errors import UnknownNameError
+from ..errors import DatasetLayoutError, UnknownNameError
 from .ckplus import CKPLUS_CLASSES, CKPlus
 from .faceset import FaceSet, to_face
 from .fer2013 import FER2013, canonical_split, write_fer2013_csv
 from .ferplus import FERPLUS_CLASSES_8, FERPlus
 from .folder import ImageFolderFaces
+from .masked import MASK_CLASSES, MaskedVsPlain
 from .protocols import random_split, subject_folds
 from .rafdb import RAFDB
 
-DATASETS = ("fer2013", "ferplus", "ckplus", "rafdb", "folder")
+DATASETS = ("fer2013", "ferplus", "ckplus", "rafdb", "folder", "mask")
 
 
 def load_dataset(name: str, path: str | os.PathLike, split: str = "PrivateTest", **kw) -> FaceSet:
-    """Load a dataset by name. For ``ferplus`` pass ``images=`` (FER+ image folder/zip or fer2013.csv)."""
+    """Load a dataset by name. For ``ferplus`` pass ``images=`` (FER+ image folder/zip or fer2013.csv); for
+    ``mask`` (mask / no-mask), ``path`` is the masked FER2013 copy and ``images=`` the plain one."""
     name = name.lower()
     if name == "fer2013":
         return FER2013(path, split)
@@ -26,10 +28,15 @@ def load_dataset(name: str, path: str | os.PathLike, split: str = "PrivateTest",
         return CKPlus(path)
     if name == "rafdb":
         return RAFDB(path, split)
+    if name == "mask":
+        if not kw.get("images"):
+            raise DatasetLayoutError("the mask dataset needs the plain FER2013 copy too (--images)")
+        return MaskedVsPlain(path, kw["images"], split)
     if name == "folder":
         return ImageFolderFaces(path)
     raise UnknownNameError(f"unknown dataset {name!r}; known: {', '.join(DATASETS)}")
 
 
 __all__ = ["FaceSet", "FER2013", "FERPlus", "CKPlus", "ImageFolderFaces", "load_dataset", "write_fer2013_csv",
-           "canonical_split", "to_face", "RAFDB", "random_split", "subject_folds", "CKPLUS_CLASSES", "FERPLUS_CLASSES_8", "DATASETS"]
+           "canonical_split", "to_face", "RAFDB", "random_split", "subject_folds", "CKPLUS_CLASSES", "FERPLUS_CLASSES_8", "DATASETS",
+           "MASK_CLASSES", "MaskedVsPlain"]

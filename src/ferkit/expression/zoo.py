@@ -16,6 +16,11 @@ def ferkit_cnn_m(num_classes: int = 7, in_chans: int = 1, **kw) -> VGGLike:
     return VGGLike((32, 64, 128, 256), num_classes, in_chans, **kw)
 
 
+@register_model("mask_net", "ferkit's tiny mask / no-mask classifier (16-32-64, BN, GAP), 48x48 grey")
+def mask_net(num_classes: int = 2, in_chans: int = 1, **kw) -> VGGLike:
+    return VGGLike((16, 32, 64), num_classes, in_chans, **kw)
+
+
 @register_model("simple_cnn", "simple CNN: conv 5x5x64 / 3x3x64 / 3x3x128 with pools, FC 1024-1024-7", paper="002")
 def simple_cnn(num_classes: int = 7, in_chans: int = 1, **kw) -> SimpleCNN:
     return SimpleCNN(num_classes, in_chans)

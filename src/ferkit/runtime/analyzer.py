@@ -5,7 +5,8 @@ import os
 
 import numpy as np
 
-from ..config import CROP_SCALE, DEFAULT_PRECISION
+from ..config import CROP_SCALE, DEFAULT_PRECISION, MASKED_MODEL, MASKED_MODES
+from ..errors import UnknownNameError
 from ..detection import Detection, Detector, create_detector
 from ..expression.classifier import ExpressionClassifier
 from ..expression.preprocess import crop_faces
@@ -20,15 +21,41 @@ class Analyzer:
     >>> app = Analyzer()                       # default detector and model
     >>> res = app("group.jpg")                 # or a BGR numpy array
     >>> res.faces[0].emotion, res.to_json(); res.save("annotated.jpg")
+
+    ``masked``: ``off`` (every face to ``model``), ``on`` (every face to ``masked_model``) or ``auto`` (the mask
+    detector sends the faces that wear a mask to ``masked_model``); each face records which.
     """
 
     def __init__(self, detector: str | Detector = "default", model: str | ExpressionClassifier = "default",
-                 threads: int = 0, gallery: str | os.PathLike | Gallery | None = None, precision: str = DEFAULT_PRECISION):
+                 threads: int = 0, gallery: str | os.PathLike | Gallery | None = None, precision: str = DEFAULT_PRECISION,
+                 masked: str = "off", masked_model: str | ExpressionClassifier = MASKED_MODEL):
         self.detector = create_detector(detector) if isinstance(detector, str) else detector
         self.model = ExpressionClassifier(model, threads, precision=precision) if isinstance(model, str) else model
         self.crop_scale = CROP_SCALE.get(self.detector.name, 1.0)
         self.gallery = Gallery.load(gallery) if isinstance(gallery, (str, os.PathLike)) else gallery
         self.embedder = DlibEmbedder() if self.gallery is not None else None
+        if masked not in MASKED_MODES:
+            raise UnknownNameError(f"unknown masked mode {masked!r}; use one of {', '.join(MASKED_MODES)}")
+        self.masked = masked
+        self.masked_model = None if masked == "off" else (
+            ExpressionClassifier(masked_model, threads, precision=precision) if isinstance(masked_model, str) else masked_model)
+        self.mask_classifier = None
+        if masked == "auto":
+            from ..masks.detector import MaskClassifier
+            self.mask_classifier = MaskClassifier(threads=threads)
+
+    def classify(self, crops: np.ndarray) -> tuple[np.ndarray, np.ndarray | None, np.ndarray | None]:
+        """Probabilities of each crop, P(mask) per crop (``auto``) and whether it went to the masked model."""
+        if self.masked == "off" or len(crops) == 0:
+            return self.model.predict_proba(crops), None, None
+        mask_p = self.mask_classifier.mask_probability(crops) if self.mask_classifier is not None else None
+        routed = mask_p >= self.mask_classifier.threshold if mask_p is not None else np.ones(len(crops), bool)
+        probs = np.zeros((len(crops), len(self.model.classes)), np.float32)
+        if (~routed).any():
+            probs[~routed] = self.model.predict_proba(crops[~routed])
+        if routed.any():
+            probs[routed] = self.masked_model.predict_proba(crops[routed])
+        return probs, mask_p, routed
 
     def __call__(self, source: str | os.PathLike | np.ndarray) -> AnalysisResult:
         if isinstance(source, np.ndarray):
@@ -42,11 +69,16 @@ class Analyzer:
         detections = detections or [None] * len(images)
         dets = [self.detector.detect(img) if d is None else d for img, d in zip(images, detections)]
         crops = [crop_faces(img, d, self.crop_scale) for img, d in zip(images, dets)]
-        probs = self.model.predict_proba(np.concatenate(crops) if crops else np.zeros((0, 48, 48), np.uint8))
+        probs, mask_p, routed = self.classify(np.concatenate(crops) if crops else np.zeros((0, 48, 48), np.uint8))
         frames = frames or [None] * len(images)
         results, k = [], 0
         for img, src, fr, d in zip(images, sources, frames, dets):
             faces = [self._face(i, det, probs[k + i]) for i, det in enumerate(d)]
+            if routed is not None:
+                for i, f in enumerate(faces):
+                    f.masked = bool(routed[k + i])
+                    f.mask_probability = None if mask_p is None else float(mask_p[k + i])
+                    f.model = (self.masked_model if f.masked else self.model).name
             k += len(d)
             if self.embedder is not None and faces:
                 names = self.gallery.identify(self.embedder.embed(img, np.array([f.box for f in faces])))

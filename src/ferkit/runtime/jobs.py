@@ -47,6 +47,16 @@ def source_kind(source: str) -> str:
     return "video" if p.suffix.lower() in VIDEO_EXTENSIONS else "image"
 
 
+def image_files(source: str) -> list[Path]:
+    """The image itself, or the image files under a folder (sorted); an error for a folder without any."""
+    if source_kind(source) == "image":
+        return [Path(source)]
+    files = sorted(f for f in Path(source).rglob("*") if f.is_file() and f.suffix.lower() in IMAGE_EXTENSIONS)
+    if not files:
+        raise BadInputError(f"{source}: no image files ({', '.join(IMAGE_EXTENSIONS)}) in this folder")
+    return files
+
+
 def analyze_source(source: str, out: str | Path, analyzer: Analyzer, max_frames: int | None = None,
                    every: int = 1, annotate: bool = True, progress: bool = True, detect_every: int = 1,
                    smooth: float = 0.0, on_frame=None, prefetch_frames: int = FRAME_PREFETCH) -> AnalyzeReport:
@@ -63,10 +73,7 @@ def analyze_source(source: str, out: str | Path, analyzer: Analyzer, max_frames:
                                progress, annotate, detect_every, smooth, on_frame, prefetch_frames=prefetch_frames):
             rep.records += r.records()
     else:
-        files = [Path(source)] if kind == "image" else sorted(
-            f for f in Path(source).rglob("*") if f.is_file() and f.suffix.lower() in IMAGE_EXTENSIONS)
-        if kind == "folder" and not files:
-            raise BadInputError(f"{source}: no image files ({', '.join(IMAGE_EXTENSIONS)}) in this folder")
+        files = image_files(source)
         batch: list[tuple[Path, np.ndarray]] = []
         for i, f in enumerate(tqdm(files, unit="img", disable=None if progress and kind == "folder" else True)):
             try:

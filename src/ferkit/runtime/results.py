@@ -27,6 +27,9 @@ class Face:
     identity: str | None = None
     identity_distance: float | None = None
     smoothed: dict[str, float] | None = None
+    masked: bool | None = None              # ``analyze --masked on|auto``: sent to the masked-face model
+    mask_probability: float | None = None   # ``--masked auto``: the mask detector's P(mask)
+    model: str | None = None                # the expression model that classified the face (with --masked)
 
     def to_dict(self) -> dict[str, Any]:
         d = {"face": self.index, "box": [round(v, 1) for v in self.box], "score": round(self.score, 4),
@@ -36,6 +39,10 @@ class Face:
         if self.identity is not None:
             d["identity"] = self.identity
             d["identity_distance"] = round(self.identity_distance, 4) if self.identity_distance is not None else None
+        if self.masked is not None:
+            d["masked"], d["model"] = self.masked, self.model
+            if self.mask_probability is not None:
+                d["mask_probability"] = round(self.mask_probability, 4)
         if self.smoothed is not None:
             d["smoothed_emotion"] = max(self.smoothed, key=self.smoothed.get)
             d["smoothed_probabilities"] = {k: round(v, 5) for k, v in self.smoothed.items()}

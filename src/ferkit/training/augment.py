@@ -33,4 +33,23 @@ def augment_batch(x: torch.Tensor, r: Recipe) -> torch.Tensor:
         box = ((yy - cy.view(n, 1, 1)).abs() < eh.view(n, 1, 1) / 2) & ((xx - cx.view(n, 1, 1)).abs() < ew.view(n, 1, 1) / 2)
         box &= (torch.rand(n, device=dev) < r.erase).view(n, 1, 1)
         x = torch.where(box.unsqueeze(1), torch.rand_like(x) * 255, x)
+    if r.lowres > 0:
+        x = _lowres(x, r.lowres)
+    if r.jitter > 0:
+        c = 1 + (torch.rand(n, 1, 1, 1, device=dev) * 2 - 1) * r.jitter
+        b = (torch.rand(n, 1, 1, 1, device=dev) * 2 - 1) * r.jitter * 128
+        x = ((x - 128) * c + 128 + b).clamp(0, 255)
+    return x
+
+
+def _lowres(x: torch.Tensor, p: float) -> torch.Tensor:
+    """Replace a fraction ``p`` of the batch by copies shrunk to a random side of 12..40 px and enlarged back."""
+    n, h = x.shape[0], x.shape[-1]
+    pick = torch.rand(n, device=x.device) < p
+    if not pick.any():
+        return x
+    side = int(torch.randint(12, 41, (1,)))
+    small = F.interpolate(x[pick], size=(side, side), mode="area")
+    x = x.clone()
+    x[pick] = F.interpolate(small, size=(h, h), mode="bilinear", align_corners=False)
     return x

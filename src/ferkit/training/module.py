@@ -10,6 +10,7 @@ import torch.nn.functional as F
 from ..expression.nets import WithPreprocessing
 from ..expression.registry import create_model
 from .augment import augment_batch
+from .distill import kd_loss
 from .recipes import Recipe
 
 
@@ -33,9 +34,13 @@ class ExpressionModule(L.LightningModule):
         return F.cross_entropy(logits, y, weight=self.class_weights, label_smoothing=self.recipe.label_smoothing)
 
     def training_step(self, batch, _):
-        x, y = batch
+        x, y = batch[:2]
         x = augment_batch(x.float(), self.recipe)
-        loss = self._loss(self(x.contiguous(memory_format=torch.channels_last)), y)
+        logits = self(x.contiguous(memory_format=torch.channels_last))
+        if len(batch) == 3:  # stored teacher logits: Hinton distillation
+            loss = kd_loss(logits, batch[2], y, self.recipe.kd_temperature, self.recipe.kd_alpha)
+        else:
+            loss = self._loss(logits, y)
         self.log("train_loss", loss, prog_bar=True, on_step=False, on_epoch=True)
         return loss
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import shlex
 import shutil
 from pathlib import Path
 
@@ -20,7 +21,11 @@ from ..io import write_json_atomic, write_text_atomic
 from ..runtime.onnx import ort_session
 
 
-def ship_model(run: str | Path, name: str, data: str, reports: str | Path = "reports") -> dict:
+def ship_model(run: str | Path, name: str, data: str, reports: str | Path = "reports",
+               description: str | None = None) -> dict:
+    """Export ``run``'s best checkpoint as the shipped model ``name``; measure it on ``data``'s PublicTest and
+    PrivateTest (FER2013 layout: the original or a masked copy) and write its card. ``description`` says what
+    it was trained on when that is not plain FER2013."""
     run, reports = Path(run), Path(reports)
     summary = json.loads((run / "summary.json").read_text())
     info = json.loads((run / "run.json").read_text())
@@ -44,7 +49,7 @@ def ship_model(run: str | Path, name: str, data: str, reports: str | Path = "rep
         rep = {"model": name, "dataset": "fer2013", "data": str(data), "split": ds.split, **rep}
         stem = reports / f"{name}_{ds.split.lower()}"
         plot_confusion_matrix(np.array(rep["confusion_matrix"]), rep["classes"], f"{stem}_confusion.png",
-                              f"{name} on FER2013 {ds.split}: {rep['accuracy']:.2%} (n={rep['n']})")
+                              f"{name} on {_test_set(data)} {ds.split}: {rep['accuracy']:.2%} (n={rep['n']})")
         write_json_atomic(f"{stem}.json", rep)
         figures[ds.split] = rep
     from ..expression.quantize import quantize_int8
@@ -68,14 +73,15 @@ def ship_model(run: str | Path, name: str, data: str, reports: str | Path = "rep
         "name": name, "description": info.get("description", f"{info['model']} trained on FER2013 Training"),
         "architecture": info["model"], "classes": list(EMOTIONS), "input": "48x48 grey face crop, pixels 0..255",
         "params": int(sum(p.numel() for p in model.parameters())), "macs_per_face": count_macs(model),
-        "data": "FER2013 Training (28,709 faces); selection on PublicTest; reported on PrivateTest",
+        "data": description or "FER2013 Training (28,709 faces); selection on PublicTest; reported on PrivateTest",
         "recipe": info["recipe"], "train_command": info["command"],
-        "ship_command": f"ferkit ship --run {run} --name {name} --data {data}",
+        "ship_command": f"ferkit ship --run {run} --name {name} --data {data}"
+                        + (f" --description {shlex.quote(description)}" if description else ""),
         "train_hardware": summary["hardware"], "train_seconds": summary["train_seconds"],
         "epochs": summary["epochs_done"],
         "publictest_accuracy": figures["PublicTest"]["accuracy"], "privatetest_accuracy": figures["PrivateTest"]["accuracy"],
         "privatetest_macro_f1": figures["PrivateTest"]["macro_f1"],
-        "faces_per_s": faces_per_s, "faces_per_s_machine": machine_info(),
+        "faces_per_s": faces_per_s, "faces_per_s_machine": machine_info(), "test_set": _test_set(data),
         "onnx_vs_torch_max_abs_diff": max_diff, "default": name == DEFAULT_MODEL, "int8": int8,
     }
     write_json_atomic(dest / "card.json", card)
@@ -83,6 +89,15 @@ def ship_model(run: str | Path, name: str, data: str, reports: str | Path = "rep
     write_text_atomic(reports / f"{name}_card.md", model_card_markdown(card))
     return {k: card[k] for k in ("name", "publictest_accuracy", "privatetest_accuracy", "faces_per_s", "onnx_vs_torch_max_abs_diff",
                                  "int8")}
+
+
+def _test_set(data: str) -> str:
+    """'FER2013', or 'masked FER2013 (seed N)' for a copy written by ``ferkit mask``."""
+    from ..masks.dataset import REPORT
+    report = Path(data) / REPORT
+    if report.is_file():
+        return f"masked FER2013 (ferkit mask, seed {json.loads(report.read_text())['seed']})"
+    return "FER2013"
 
 
 def model_card_markdown(c: dict) -> str:
@@ -99,8 +114,8 @@ def model_card_markdown(c: dict) -> str:
 | data | {c['data']} |
 | recipe | `{r['name']}`: {r['epochs']} epochs, batch {r['batch_size']}, {r['optimizer']} lr {r['lr']} ({r['schedule']}, warm-up {r['warmup_epochs']} epochs), weight decay {r['weight_decay']}, label smoothing {r['label_smoothing']}; augmentation rotation +-{r['rotation']} deg, zoom +-{r['scale']}, shift +-{r['shift']}, flips {r['hflip']}, random erasing p={r['erase']} |
 | training | {c['epochs']} epochs in {c['train_seconds'] / 60:.0f} min on {c['train_hardware']} |
-| **FER2013 PrivateTest accuracy** | **{c['privatetest_accuracy']:.2%}** (macro F1 {c['privatetest_macro_f1']:.3f}) |
-| FER2013 PublicTest accuracy (selection split) | {c['publictest_accuracy']:.2%} |
+| **{c.get('test_set', 'FER2013')} PrivateTest accuracy** | **{c['privatetest_accuracy']:.2%}** (macro F1 {c['privatetest_macro_f1']:.3f}) |
+| {c.get('test_set', 'FER2013')} PublicTest accuracy (selection split) | {c['publictest_accuracy']:.2%} |
 | speed | **{c['faces_per_s']:,.0f} faces/s** (ONNX Runtime, batch 256, {c['faces_per_s_machine']['cores']} CPU cores, {c['faces_per_s_machine']['cpu']}) |
 | ONNX vs PyTorch | max abs difference of probabilities {c['onnx_vs_torch_max_abs_diff']:.2e} on 256 PublicTest faces |
 | int8 (`{c['int8']['file']}`, the runtime default) | PrivateTest **{c['int8']['privatetest_accuracy']:.2%}**, PublicTest {c['int8']['publictest_accuracy']:.2%}, **{c['int8']['faces_per_s']:,.0f} faces/s**; calibration: {c['int8']['calibration']} |

@@ -21,11 +21,13 @@ from .module import ExpressionModule
 from .recipes import Recipe, get_recipe
 
 #: Train and validation splits of each dataset (selection never uses the final test split).
-TRAIN_VAL_SPLITS = {"fer2013": ("Training", "PublicTest"), "ferplus": ("Training", "PublicTest")}
+TRAIN_VAL_SPLITS = {"fer2013": ("Training", "PublicTest"), "ferplus": ("Training", "PublicTest"),
+                    "mask": ("Training", "PublicTest")}
 
 
-def _tensors(ds: FaceSet) -> TensorDataset:
-    return TensorDataset(torch.from_numpy(ds.images[:, None].copy()), torch.from_numpy(ds.labels))
+def _tensors(ds: FaceSet, teacher_logits: np.ndarray | None = None) -> TensorDataset:
+    t = [] if teacher_logits is None else [torch.from_numpy(teacher_logits)]
+    return TensorDataset(torch.from_numpy(ds.images[:, None].copy()), torch.from_numpy(ds.labels), *t)
 
 
 class EpochLog(Callback):
@@ -52,14 +54,18 @@ class EpochLog(Callback):
 def train(model: str, dataset: str, data: str, out: str, recipe: str | Recipe = "ferkit", resume: bool = False,
           accelerator: str = "auto", devices: str | int = "auto", num_nodes: int = 1, precision: str = "32-true",
           max_time: str | None = None, threads: int | None = None, seed: int = 0,
-          limit_batches: int | None = None, **overrides) -> dict:
-    """Train ``model`` on ``dataset`` and return a summary (best validation accuracy, checkpoint, time)."""
+          limit_batches: int | None = None, teacher: str | None = None, images: str | None = None,
+          **overrides) -> dict:
+    """Train ``model`` on ``dataset`` and return a summary (best validation accuracy, checkpoint, time).
+    ``teacher``: a file of stored teacher outputs (``ferkit teach``) on the training faces: the student then
+    learns with Hinton's distillation loss (recipe's ``kd_alpha``, ``kd_temperature``)."""
     rec = recipe if isinstance(recipe, Recipe) else get_recipe(recipe, **overrides)
     if threads:
         torch.set_num_threads(threads)
     L.seed_everything(seed, workers=True)
     tr_split, va_split = TRAIN_VAL_SPLITS.get(dataset, ("Training", "PublicTest"))
-    train_set, val_set = load_dataset(dataset, data, tr_split), load_dataset(dataset, data, va_split)
+    train_set = load_dataset(dataset, data, tr_split, images=images)
+    val_set = load_dataset(dataset, data, va_split, images=images)
     out_dir = Path(out)
     ckpt_dir = out_dir / "checkpoints"
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -69,7 +75,12 @@ def train(model: str, dataset: str, data: str, out: str, recipe: str | Recipe = 
     sampler = None
     if rec.balance == "oversample":
         sampler = WeightedRandomSampler(inv[train_set.labels], len(train_set), replacement=True)
-    train_dl = DataLoader(_tensors(train_set), batch_size=rec.batch_size, shuffle=sampler is None, sampler=sampler,
+    teacher_logits = None
+    if teacher:
+        from ..masks.dataset import faceset_keys
+        from .teacher import TeacherOutputs
+        teacher_logits = TeacherOutputs.load(teacher).for_keys(faceset_keys(train_set))
+    train_dl = DataLoader(_tensors(train_set, teacher_logits), batch_size=rec.batch_size, shuffle=sampler is None, sampler=sampler,
                           drop_last=True)
     val_dl = DataLoader(_tensors(val_set), batch_size=512)
     module = ExpressionModule(model, len(train_set.classes), rec.to_dict(),
@@ -89,8 +100,8 @@ def train(model: str, dataset: str, data: str, out: str, recipe: str | Recipe = 
     last = ckpt_dir / "last.ckpt"
     if not resume and last.exists():
         raise FileExistsError(f"{out_dir}: holds a previous run; pass --resume to continue it or choose another --out")
-    write_json_atomic(out_dir / "run.json", {"model": model, "dataset": dataset, "data": str(data), "recipe": rec.to_dict(),
-                                            "command": command_line(),
+    write_json_atomic(out_dir / "run.json", {"model": model, "dataset": dataset, "data": str(data), "images": images, "recipe": rec.to_dict(),
+                                            "teacher": teacher, "command": command_line(),
                                             "hardware": _hardware(), "seed": seed})
     trainer.fit(module, train_dl, val_dl, ckpt_path=str(last) if resume and last.exists() else None)
     epochs = [json.loads(line) for line in open(out_dir / "epochs.jsonl")] if (out_dir / "epochs.jsonl").exists() else []

@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Paper 000's masked-face experiment on a 2-core CPU, step by step, each step resumable (rerun the script after a
+# kill): masked FER2013 -> stored teacher outputs -> mask detector -> student without / with distillation.
+# Usage: scripts/run_masked.sh [FER2013 path] [epochs of each student]   (ferkit with the train + dlib extras on PATH)
+# Then: `ferkit ship` of the distilled student and mask detector, `ferkit report masked` (scripts/make_reports.sh).
+set -euo pipefail
+DATA=${1:-../shared/data/fer2013_images.zip}
+EPOCHS=${2:-15}
+MASKED=runs/masked_fer2013
+mkdir -p reports/logs runs
+resume() { [ -e "$1/checkpoints/last.ckpt" ] && echo --resume || true; }
+done_run() { [ -e "$1/summary.json" ] && grep -q '"full_recipe": true' "$1/summary.json"; }
+
+[ -e $MASKED/masking_report.json ] || ferkit mask --dataset fer2013 --data "$DATA" --out $MASKED --seed 0 --workers 2 \
+  > reports/logs/masked_synthesis.log 2>&1
+[ -e runs/teacher_full_face.npz ] || ferkit teach --model ferkit_cnn_s --data "$DATA" --split Training \
+  --out runs/teacher_full_face.npz > reports/logs/masked_teach.log 2>&1
+done_run runs/mask_det || ferkit train --model mask_net --dataset mask --data $MASKED --images "$DATA" --recipe maskdet \
+  --out runs/mask_det --threads 2 $(resume runs/mask_det) > reports/logs/mask_det_train.log 2>&1
+done_run runs/masked_student || ferkit train --model ferkit_cnn_s --data $MASKED --recipe ferkit --epochs "$EPOCHS" \
+  --out runs/masked_student --threads 2 $(resume runs/masked_student) > reports/logs/masked_student_train.log 2>&1
+done_run runs/masked_kd || ferkit train --model ferkit_cnn_s --data $MASKED --recipe ferkit --epochs "$EPOCHS" \
+  --teacher runs/teacher_full_face.npz --out runs/masked_kd --threads 2 $(resume runs/masked_kd) \
+  > reports/logs/masked_kd_train.log 2>&1
+echo "masked runs done"

@@ -1,0 +1,175 @@
+"""``ferkit report masked``: paper 000's experiment side by side with the paper (teacher on full faces, student
+without and with distillation on masked FER2013 PrivateTest), mask detection on real photos, the synthesis
+counts, and a picture check -> reports/masked.{md,json} and reports/masked_examples.png."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from ..config import DEFAULT_MODEL, MASKED_MODEL
+from ..data import FER2013
+from ..evaluation.evaluate import evaluate_faceset, load_any_classifier
+from ..evaluation.reports import command_line
+from ..io import read_image, write_image_atomic, write_json_atomic, write_text_atomic
+from .dataset import REPORT
+from .detector import MaskClassifier
+from .evaluate import mask_detection_report
+from .photo import mask_photo
+
+#: Paper 000's figures (FER2013 test split) and the issue's goals.
+PAPER = {"teacher_full": 0.69, "student_only_masked": 0.46, "student_kd_masked": 0.61}
+GOALS = {"student_kd_masked": 0.66, "distillation_gain": 0.10, "mask_detection_accuracy": 0.95}
+
+
+def _run_row(run: Path, masked: str) -> dict:
+    """A student run evaluated on masked PublicTest (selection) and PrivateTest."""
+    if not (run / "checkpoints" / "best.ckpt").exists():
+        return {"run": str(run), "status": "not run"}
+    summary = json.loads((run / "summary.json").read_text()) if (run / "summary.json").exists() else {}
+    info = json.loads((run / "run.json").read_text())
+    clf = load_any_classifier(str(run / "checkpoints" / "best.ckpt"))
+    row = {"run": str(run), "command": info["command"], "epochs": summary.get("epochs_done"),
+           "recipe_epochs": info["recipe"]["epochs"], "train_minutes": round(summary.get("train_seconds", 0) / 60, 1),
+           "hardware": summary.get("hardware"), "teacher_file": info.get("teacher"),
+           "kd": {"alpha": info["recipe"]["kd_alpha"], "temperature": info["recipe"]["kd_temperature"]}
+           if info.get("teacher") else None}
+    for split in ("PublicTest", "PrivateTest"):
+        rep, _ = evaluate_faceset(clf, FER2013(masked, split))
+        row[f"{split.lower()}_accuracy"] = rep["accuracy"]
+        if split == "PrivateTest":
+            row["privatetest_macro_f1"] = rep["macro_f1"]
+    return row
+
+
+def examples_grid(masked: str, demo: list[str], out: str | Path, seed: int = 0) -> list[dict]:
+    """16 masked FER2013 PrivateTest faces (drawn with ``seed``) above 4 masked demo photos, as one PNG."""
+    ds = FER2013(masked, "PrivateTest")
+    pick = np.random.default_rng(seed).choice(len(ds), 16, replace=False)
+    faces = [cv2.cvtColor(cv2.resize(ds.images[i], (120, 120), interpolation=cv2.INTER_CUBIC), cv2.COLOR_GRAY2BGR)
+             for i in pick]
+    top = np.vstack([np.hstack(faces[r * 8:(r + 1) * 8]) for r in range(2)])
+    tiles, placed = [], []
+    width = top.shape[1] // max(1, len(demo))
+    for path in demo:
+        img, pls = mask_photo(read_image(path), seed=seed, key=Path(path).name)
+        s = min(width / img.shape[1], 320 / img.shape[0])
+        tile = np.full((320, width, 3), 255, np.uint8)
+        small = cv2.resize(img, (int(img.shape[1] * s), int(img.shape[0] * s)), interpolation=cv2.INTER_AREA)
+        tile[:small.shape[0], :small.shape[1]] = small
+        tiles.append(tile)
+        placed.append({"photo": Path(path).name, "faces": len(pls), "placements": [p.to_dict() for p in pls]})
+    bottom = np.hstack(tiles) if tiles else np.zeros((0, top.shape[1], 3), np.uint8)
+    bottom = cv2.copyMakeBorder(bottom, 0, 0, 0, top.shape[1] - bottom.shape[1], cv2.BORDER_CONSTANT, value=(255,) * 3)
+    write_image_atomic(out, np.vstack([top, bottom]))
+    return placed
+
+
+def masked_report(data: str, masked: str, photos: str | None, demo: list[str], out: str | Path = "reports/masked.json",
+                  student_run: str = "runs/masked_student", kd_run: str = "runs/masked_kd") -> dict:
+    out = Path(out)
+    teacher = load_any_classifier(DEFAULT_MODEL, precision="fp32")
+    teacher_full, _ = evaluate_faceset(teacher, FER2013(data, "PrivateTest"))
+    teacher_masked, _ = evaluate_faceset(teacher, FER2013(masked, "PrivateTest"))
+    student, kd = _run_row(Path(student_run), masked), _run_row(Path(kd_run), masked)
+    rep: dict = {
+        "command": command_line(), "data": data, "masked_data": masked,
+        "synthesis": {k: v for k, v in json.loads((Path(masked) / REPORT).read_text()).items()
+                      if k in ("faces", "methods", "flagged", "templates", "colours", "seed", "command", "seconds")},
+        "teacher_model": DEFAULT_MODEL,
+        "teacher_full": teacher_full["accuracy"],
+        "teacher_on_masked": teacher_masked["accuracy"],
+        "student_only_masked": student.get("privatetest_accuracy"),
+        "student_kd_masked": kd.get("privatetest_accuracy"),
+        "student_only_run": student, "student_kd_run": kd,
+        "paper": PAPER, "goals": GOALS,
+    }
+    if rep["student_only_masked"] is not None and rep["student_kd_masked"] is not None:
+        rep["distillation_gain"] = rep["student_kd_masked"] - rep["student_only_masked"]
+    try:
+        shipped = load_any_classifier(MASKED_MODEL)
+        r, _ = evaluate_faceset(shipped, FER2013(masked, "PrivateTest"))
+        rep["shipped_masked_model"] = {"name": MASKED_MODEL, "precision": shipped.precision,
+                                       "privatetest_accuracy": r["accuracy"]}
+    except Exception as e:  # not shipped yet
+        rep["shipped_masked_model"] = {"name": MASKED_MODEL, "status": f"not shipped ({e})"}
+    clf = MaskClassifier()
+    rep["mask_detector"] = {k: v for k, v in clf.card.items() if k in ("architecture", "params", "macs_per_face",
+                            "synthetic_publictest_accuracy", "synthetic_privatetest_accuracy", "train_command", "epochs")}
+    if photos:
+        rep["mask_detection"] = {"data": photos, **mask_detection_report(clf, photos)}
+        rep["mask_detection_accuracy"] = rep["mask_detection"]["accuracy"]
+    png = out.with_name(out.stem + "_examples.png")
+    rep["examples_png"] = png.name
+    rep["examples_demo"] = examples_grid(masked, demo, png) if demo else []
+    write_json_atomic(out, rep)
+    write_text_atomic(out.with_suffix(".md"), _markdown(rep, out))
+    return rep
+
+
+def _pct(v) -> str:
+    return "-" if v is None else f"{v:.2%}"
+
+
+def _markdown(r: dict, out: Path) -> str:
+    s, k, syn = r["student_only_run"], r["student_kd_run"], r["synthesis"]
+    md = [f"# Masked faces (paper 000)\n\n*Written by `{r['command']}`; the JSON twin is `{out.name}`.*\n",
+          "## Expression recognition on masked FER2013\n",
+          "Test figures on FER2013 PrivateTest: the original faces for the teacher, the masked copy for the students "
+          "(same faces, masks drawn by `ferkit mask`, seed "
+          f"{syn['seed']}). Selection on PublicTest only.\n",
+          "| model | test faces | paper 000 | ferkit | PublicTest (selection) | schedule | training |",
+          "|---|---|---|---|---|---|---|",
+          f"| teacher `{r['teacher_model']}` (full face) | original | {_pct(PAPER['teacher_full'])} | "
+          f"**{_pct(r['teacher_full'])}** | - | shipped default model (its card) | - |",
+          f"| the same teacher, no masked training | masked | - | {_pct(r['teacher_on_masked'])} | - | - | - |"]
+    for label, row, key in (("student only", s, "student_only_masked"), ("student with distillation", k, "student_kd_masked")):
+        if row.get("status"):
+            md.append(f"| {label} | masked | {_pct(PAPER[key])} | {row['status']} | - | - | - |")
+            continue
+        sched = f"{row['epochs']} of {row['recipe_epochs']} epochs" + (
+            f"; KD alpha {row['kd']['alpha']}, T {row['kd']['temperature']}" if row["kd"] else "")
+        md.append(f"| {label} | masked | {_pct(PAPER[key])} | **{_pct(row['privatetest_accuracy'])}** | "
+                  f"{_pct(row['publictest_accuracy'])} | {sched} | {row['train_minutes']} min, {row['hardware']} |")
+    gain = r.get("distillation_gain")
+    md += ["", f"Distillation gain: **{'-' if gain is None else f'{gain * 100:+.2f} points'}** "
+           f"(paper 000: +15 points; goal >= +{GOALS['distillation_gain'] * 100:.0f}). "
+           f"Goal for the distilled student: >= {GOALS['student_kd_masked']:.0%}.", ""]
+    sh = r["shipped_masked_model"]
+    md.append(f"Shipped masked-face model `{sh['name']}` ({sh.get('precision', '-')}): "
+              f"{_pct(sh.get('privatetest_accuracy')) if 'privatetest_accuracy' in sh else sh.get('status')} "
+              "on masked PrivateTest.\n")
+    md.append("Commands:\n\n```")
+    md += [row["command"] for row in (s, k) if "command" in row]
+    md.append("```\n")
+    md.append("## Mask detection\n")
+    det = r.get("mask_detection")
+    if det:
+        c = det["confusion"]
+        md += [f"Real photos ({det['data']}): **{_pct(det['accuracy'])}** on {det['faces']} annotated faces "
+               f"({det['with_mask']} with a mask, {det['without_mask']} without); goal >= {GOALS['mask_detection_accuracy']:.0%}. "
+               f"Mask recall {_pct(det['mask_recall'])}, no-mask recall {_pct(det['no_mask_recall'])} "
+               f"(with mask called no mask: {c['with_mask_called_no_mask']}; without mask called mask: "
+               f"{c['without_mask_called_mask']}). Faces wearing a mask incorrectly ({det['incorrect_faces']}) "
+               f"called masked: {_pct(det['incorrect_called_mask'])}.", "",
+               "| face size | faces | accuracy |", "|---|---|---|"]
+        md += [f"| {b} | {v['faces']} | {_pct(v['accuracy'])} |" for b, v in det["by_face_size"].items()]
+        md.append("")
+    m = r["mask_detector"]
+    md.append(f"The detector (`{m.get('architecture')}`, {m.get('params', 0):,} parameters) was trained only on "
+              f"synthesized faces: synthetic PublicTest {_pct(m.get('synthetic_publictest_accuracy'))}, PrivateTest "
+              f"{_pct(m.get('synthetic_privatetest_accuracy'))}. Crops of the annotated boxes are framed like the "
+              "default detector's.\n")
+    md += ["## Synthesis\n",
+           f"{syn['faces']:,} faces masked in {syn['seconds'] / 60:.1f} min (`{syn['command']}`). Placement: "
+           + ", ".join(f"{n:,} {m}" for m, n in syn["methods"].items())
+           + f"; {syn['flagged']:,} flagged (listed in `masking_flagged.csv` beside the masked copy): where dlib's "
+           "detector misses the face, landmarks are predicted in the median dlib box of FER2013 faces, and where "
+           "they are implausible the mask goes to the mean anchors of the frame.\n",
+           "Templates: " + ", ".join(f"{t} {n:,}" for t, n in sorted(syn["templates"].items())) + ".\n",
+           f"![masked examples]({r['examples_png']})\n",
+           f"Top: 16 masked PrivateTest faces; bottom: {len(r['examples_demo'])} demo photos masked by "
+           "`ferkit mask` (detector + landmarks)."]
+    return "\n".join(md) + "\n"

@@ -1,0 +1,55 @@
+"""Teacher outputs computed once and stored (``ferkit teach``), so a student distils on any machine without
+running the teacher: an ``.npz`` with each face's key and the teacher's log-probabilities (= logits up to a
+per-face constant, which the softmax at any temperature ignores)."""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..data import load_dataset
+from ..errors import DatasetLayoutError
+from ..io import atomic_path
+from ..masks.dataset import faceset_keys
+
+
+@dataclass
+class TeacherOutputs:
+    keys: np.ndarray      # (N,) str: face keys (``faceset_keys``)
+    logits: np.ndarray    # (N, C) float32 log-probabilities
+    model: str
+    split: str
+
+    def for_keys(self, keys: list[str]) -> np.ndarray:
+        """The teacher's logits in the order of ``keys``; an error naming the first key it lacks."""
+        index = {k: i for i, k in enumerate(self.keys.tolist())}
+        missing = [k for k in keys if k not in index]
+        if missing:
+            raise DatasetLayoutError(f"the teacher file has no output for {len(missing)} face(s), e.g. {missing[0]!r}: "
+                                     f"it was computed on another dataset or split ({self.split})")
+        return self.logits[[index[k] for k in keys]]
+
+    def save(self, path: str | os.PathLike) -> None:
+        with atomic_path(path) as tmp:
+            with open(tmp, "wb") as f:
+                np.savez_compressed(f, keys=self.keys, logits=self.logits, model=self.model, split=self.split)
+
+    @classmethod
+    def load(cls, path: str | os.PathLike) -> "TeacherOutputs":
+        try:
+            z = np.load(path, allow_pickle=False)
+            return cls(z["keys"], z["logits"].astype(np.float32), str(z["model"]), str(z["split"]))
+        except (OSError, KeyError, ValueError) as e:
+            raise DatasetLayoutError(f"{path}: not a ferkit teacher file ({e})") from e
+
+
+def teacher_outputs(model: str, dataset: str, data: str | os.PathLike, split: str = "Training",
+                    precision: str = "fp32", threads: int = 0) -> TeacherOutputs:
+    """Run a shipped (or exported ``.onnx``) model over a dataset split and keep its log-probabilities."""
+    from ..expression.classifier import ExpressionClassifier
+    ds = load_dataset(dataset, data, split)
+    clf = ExpressionClassifier(model, threads, precision=precision)
+    p = clf.predict_proba(ds.images)
+    keys = np.array(faceset_keys(ds))
+    return TeacherOutputs(keys, np.log(np.clip(p, 1e-8, 1)).astype(np.float32), clf.name, ds.split or split)
