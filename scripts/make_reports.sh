@@ -26,3 +26,14 @@ ferkit bench --json reports/speed.json --int8-model runs/int8/ferkit_cnn_s_int8.
 for photo in Solvay_conference_1927.jpg classroom_in_tanzania.jpg; do
   ferkit explain "src/ferkit/assets/examples/$photo" --out reports/gradcam --no-per-face 2>&1 | tee -a reports/logs/explain.log
 done
+# Masked faces (paper 000): the runs come from scripts/run_masked.sh "$DATA" (masked FER2013, teacher file, mask
+# detector, students without / with distillation); ship the distilled student and the mask detector, then report.
+ferkit ship --run runs/masked_kd --name ferkit_cnn_s_masked --data runs/masked_fer2013 \
+  --description "masked FER2013 Training (ferkit mask, seed 0), distilled from ferkit_cnn_s on the full faces (T 10, alpha 0.1); selection on masked PublicTest; reported on masked PrivateTest" \
+  2>&1 | grep -v Warning | tee reports/logs/ship_ferkit_cnn_s_masked.log
+ferkit ship --mask-detector --run runs/mask_det --data runs/masked_fer2013 --images "$DATA" \
+  --photos "$SHARED/face_mask_detection_subset300.tar" 2>&1 | grep -v Warning | tee reports/logs/ship_mask_detector.log
+DEMO=$(mktemp -d) && tar xf "$SHARED/demo_media.tar" -C "$DEMO"
+ferkit report masked --data "$DATA" --masked-data runs/masked_fer2013 --photos "$SHARED/face_mask_detection_subset300.tar" \
+  --demo "$DEMO"/demo_media/{model_face,woman_portrait,two_people,city_portrait}.jpg 2>&1 | tee reports/logs/report_masked.log
+rm -rf "$DEMO"

@@ -61,6 +61,9 @@ VIDEO_EXTENSIONS = (".mp4", ".avi", ".mov", ".mkv", ".webm", ".m4v", ".mpg", ".m
 #: the detector's OpenMP threads. Worth raising where there are cores to spare or decoding is costly (e.g. 4K).
 FRAME_PREFETCH = 0
 
+#: Test-time augmentation: pixels by which the shifted views move the face (``--tta N``, expression/tta.py).
+TTA_SHIFT = 2
+
 #: Default batch size for expression classification.
 CLASSIFY_BATCH = 256
 

@@ -80,6 +80,8 @@ def _add_analyze(sub) -> None:
     p.add_argument("--masked", default="off", choices=list(MASKED_MODES),
                    help="masked faces: off, on (all faces to the masked-face model) or auto (the mask detector decides)")
     p.add_argument("--masked-model", default=MASKED_MODEL, help="expression model for masked faces")
+    p.add_argument("--tta", type=int, default=0, metavar="N",
+                   help="test-time augmentation: average each face over N views (2: + mirror; up to 10)")
 
 
 def _run_analyze(a) -> int:
@@ -93,7 +95,7 @@ def _run_analyze(a) -> int:
         print(f"live view: http://127.0.0.1:{server.port}/", flush=True)
     try:
         rep = analyze_source(a.source, a.out, Analyzer(a.detector, a.model, a.threads, a.gallery, a.precision,
-                                                             a.masked, a.masked_model), a.max_frames,
+                                                             a.masked, a.masked_model, a.tta), a.max_frames,
                              a.every, not a.no_annotate, detect_every=a.detect_every, smooth=a.smooth,
                              on_frame=server.publish if server else None, prefetch_frames=a.prefetch)
     finally:
@@ -159,7 +161,8 @@ def _add_evaluate(sub) -> None:
     p.add_argument("--data", required=True, help="dataset path (folder, zip/tar archive, fer2013.csv, fer2013new.csv)")
     p.add_argument("--images", help="ferplus only: FER+ image folder/zip or fer2013.csv")
     p.add_argument("--split", default="PrivateTest", help="Training | PublicTest | PrivateTest")
-    p.add_argument("--tta", action="store_true", help="average with horizontally flipped faces")
+    p.add_argument("--tta", type=int, nargs="?", const=2, default=0, metavar="N",
+                   help="test-time augmentation: average over N views (2: + mirror; 10: paper 003's)")
     p.add_argument("--precision", default=DEFAULT_PRECISION, choices=["int8", "fp32"],
                    help="shipped models: their int8 or fp32 ONNX copy")
     p.add_argument("--json", help="write the report here (and a confusion-matrix PNG beside it)")

@@ -15,7 +15,11 @@ from .reports import write_report
 
 def load_any_classifier(model: str, classes: tuple[str, ...] = EMOTIONS, precision: str = DEFAULT_PRECISION):
     """A shipped model name, an ``.onnx`` file, a training checkpoint (``.ckpt``) or a fitted classical
-    model (``.joblib``); the last two need the train extra."""
+    model (``.joblib``; the last two need the train extra), or several of these joined by ``+``: their
+    averaging ensemble."""
+    if "+" in model:
+        from ..expression.ensemble import AverageEnsemble
+        return AverageEnsemble([load_any_classifier(m, classes, precision) for m in model.split("+")])
     if model.endswith(".joblib"):
         from ..training.classical import EstimatorClassifier
         return EstimatorClassifier(model, classes)
@@ -26,12 +30,13 @@ def load_any_classifier(model: str, classes: tuple[str, ...] = EMOTIONS, precisi
     return ExpressionClassifier(model, precision=precision)
 
 
-def evaluate_faceset(clf, ds: FaceSet, tta: bool = False) -> tuple[dict, np.ndarray]:
-    """Report on ``ds`` and the probabilities; ``tta`` averages with the horizontally flipped faces."""
+def evaluate_faceset(clf, ds: FaceSet, tta: int = 0) -> tuple[dict, np.ndarray]:
+    """Report on ``ds`` and the probabilities; ``tta`` > 1 averages over that many views (expression/tta.py)."""
+    if tta and tta > 1:
+        from ..expression.tta import TTAClassifier
+        clf = TTAClassifier(clf, tta)
     t = time.perf_counter()
     probs = clf.predict_proba(ds.images)
-    if tta:
-        probs = (probs + clf.predict_proba(ds.images[:, :, ::-1].copy())) / 2
     seconds = time.perf_counter() - t
     rep = classification_report(ds.labels, probs.argmax(1), tuple(clf.classes))
     rep["seconds"] = round(seconds, 3)
@@ -39,7 +44,7 @@ def evaluate_faceset(clf, ds: FaceSet, tta: bool = False) -> tuple[dict, np.ndar
 
 
 def evaluate(model: str, dataset: str, data: str, split: str = "PrivateTest", json_out: str | None = None,
-             tta: bool = False, precision: str = DEFAULT_PRECISION, **kw) -> dict:
+             tta: int = 0, precision: str = DEFAULT_PRECISION, **kw) -> dict:
     """Evaluate and write the JSON report (and ``<json stem>_confusion.png`` beside it)."""
     ds = load_dataset(dataset, data, split, **kw)
     clf = load_any_classifier(model, precision=precision)

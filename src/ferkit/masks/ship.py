@@ -5,7 +5,6 @@ import json
 import shutil
 from pathlib import Path
 
-
 from ..config import MASK_DETECTOR_DIR
 from ..data.masked import MaskedVsPlain
 from ..expression.export import export_onnx, load_checkpoint

@@ -23,12 +23,13 @@ class Analyzer:
     >>> res.faces[0].emotion, res.to_json(); res.save("annotated.jpg")
 
     ``masked``: ``off`` (every face to ``model``), ``on`` (every face to ``masked_model``) or ``auto`` (the mask
-    detector sends the faces that wear a mask to ``masked_model``); each face records which.
+    detector sends the faces that wear a mask to ``masked_model``); each face records which. ``tta`` > 1: each
+    face's probabilities are averaged over that many views (expression/tta.py).
     """
 
     def __init__(self, detector: str | Detector = "default", model: str | ExpressionClassifier = "default",
                  threads: int = 0, gallery: str | os.PathLike | Gallery | None = None, precision: str = DEFAULT_PRECISION,
-                 masked: str = "off", masked_model: str | ExpressionClassifier = MASKED_MODEL):
+                 masked: str = "off", masked_model: str | ExpressionClassifier = MASKED_MODEL, tta: int = 0):
         self.detector = create_detector(detector) if isinstance(detector, str) else detector
         self.model = ExpressionClassifier(model, threads, precision=precision) if isinstance(model, str) else model
         self.crop_scale = CROP_SCALE.get(self.detector.name, 1.0)
@@ -39,6 +40,10 @@ class Analyzer:
         self.masked = masked
         self.masked_model = None if masked == "off" else (
             ExpressionClassifier(masked_model, threads, precision=precision) if isinstance(masked_model, str) else masked_model)
+        if tta and tta > 1:
+            from ..expression.tta import TTAClassifier
+            self.model = TTAClassifier(self.model, tta)
+            self.masked_model = self.masked_model and TTAClassifier(self.masked_model, tta)
         self.mask_classifier = None
         if masked == "auto":
             from ..masks.detector import MaskClassifier

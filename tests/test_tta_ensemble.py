@@ -1,0 +1,53 @@
+"""Test-time augmentation and averaging ensembles on real FER2013 faces with the shipped model."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from ferkit.evaluation.evaluate import evaluate_faceset, load_any_classifier
+from ferkit.expression.classifier import ExpressionClassifier
+from ferkit.expression.ensemble import AverageEnsemble, greedy_members
+from ferkit.expression.tta import TTAClassifier, tta_views
+
+
+@pytest.fixture(scope="module")
+def faces(private_test):
+    return private_test.images[:200], private_test.labels[:200]
+
+
+def test_tta_views_and_probabilities(faces):
+    x, _ = faces
+    v = tta_views(x[:8], 10)
+    assert v.shape == (10, 8, 48, 48) and v.dtype == np.uint8
+    assert np.array_equal(v[0], x[:8]) and np.array_equal(v[1], x[:8, :, ::-1])
+    assert np.array_equal(v[2][:, 2:, 2:], x[:8, :-2, :-2])  # shifted right and down by 2 px
+    clf = ExpressionClassifier("default", precision="fp32")
+    p10 = TTAClassifier(clf, 10).predict_proba(x)
+    assert p10.shape == (200, 7)
+    np.testing.assert_allclose(p10.sum(1), 1, atol=1e-5)
+    p2 = TTAClassifier(clf, 2).predict_proba(x)
+    np.testing.assert_allclose(p2, (clf.predict_proba(x) + clf.predict_proba(x[:, :, ::-1].copy())) / 2, atol=1e-6)
+    with pytest.raises(ValueError):
+        tta_views(x[:2], 11)
+
+
+def test_average_ensemble_and_greedy_selection(faces):
+    x, y = faces
+    fp32 = ExpressionClassifier("default", precision="fp32")
+    int8 = ExpressionClassifier("default", precision="int8")
+    ens = AverageEnsemble([fp32, int8])
+    np.testing.assert_allclose(ens.predict_proba(x), (fp32.predict_proba(x) + int8.predict_proba(x)) / 2, atol=1e-6)
+    assert load_any_classifier("ferkit_cnn_s+ferkit_cnn_s").predict_proba(x[:4]).shape == (4, 7)
+    probs = {"fp32": fp32.predict_proba(x), "int8": int8.predict_proba(x),
+             "uniform": np.full((len(x), 7), 1 / 7, np.float32)}
+    chosen = greedy_members(probs, y)
+    accs = {n: float((p.argmax(1) == y).mean()) for n, p in probs.items()}
+    assert chosen[0] == max(accs, key=accs.get) and "uniform" not in chosen
+
+
+def test_evaluate_with_tta_is_at_least_close(private_test):
+    clf = ExpressionClassifier("default", precision="fp32")
+    plain, _ = evaluate_faceset(clf, private_test)
+    tta, probs = evaluate_faceset(clf, private_test, tta=10)
+    assert probs.shape == (len(private_test), 7)
+    assert tta["accuracy"] > plain["accuracy"] - 0.01
