@@ -11,7 +11,7 @@ import numpy as np
 
 from ferkit.data import FER2013
 from ferkit.masks.landmarks import DETECTED, landmarks68
-from ferkit.masks.synthesize import FACE_ANCHOR_POINTS
+from ferkit.masks.synthesize import anchors_from_landmarks
 from ferkit.masks.templates import load_templates, save_packaged
 
 
@@ -28,7 +28,7 @@ def main() -> None:
     for img in ds.images[: a.faces]:
         lm = landmarks68(img, (0.0, 0.0, float(side)))
         if lm.method == DETECTED and lm.plausible:
-            anchors.append(lm.points[list(FACE_ANCHOR_POINTS)] / side)
+            anchors.append(anchors_from_landmarks(lm.points) / side)
     mean = np.median(np.stack(anchors), 0)
     print(f"mean face anchors from {len(anchors)} of {a.faces} faces:", np.round(mean, 3).tolist())
     save_packaged(load_templates(a.templates), mean, a.width)

@@ -11,9 +11,12 @@ import numpy as np
 from .landmarks import LANDMARK_SIDE, Landmarks, landmarks68
 from .templates import MaskTemplate, load_templates, mean_anchors
 
-#: dlib 68-point indices of the face anchors a..f: jaw at mid-nose height (left), mid nose bridge, jaw (right),
-#: jaw below the mouth (left), chin, jaw below the mouth (right).
-FACE_ANCHOR_POINTS = (2, 29, 14, 5, 8, 11)
+#: dlib 68-point indices of the face anchors a..f: jaw beside the nose bridge (left), nose bridge, jaw (right),
+#: jaw below the mouth (left), chin, jaw below the mouth (right). The top edge is drawn between a high fit
+#: (just under the eyes, as masks are worn in the street photos of the face-mask set) and a low one (mid nose),
+#: at a height drawn per face.
+FACE_ANCHOR_POINTS = (1, 28, 15, 4, 8, 12)
+FACE_ANCHOR_POINTS_LOW = (2, 29, 14, 4, 8, 12)
 #: Yaw cue: nose tip position between the jaw points 1 and 15 below which (or above 1 - it) a side view is used.
 SIDE_VIEW_BELOW = 0.35
 #: Mask colours (BGR) besides each template's own; a tint keeps the template's shading.
@@ -52,10 +55,15 @@ def rng_for(seed: int, key: str) -> np.random.Generator:
     return np.random.default_rng([seed, zlib.crc32(key.encode())])
 
 
-def face_anchors(lm: Landmarks | None, frame: tuple[float, float, float]) -> tuple[np.ndarray, str]:
+def anchors_from_landmarks(points: np.ndarray, height: float = 0.5) -> np.ndarray:
+    """The six face anchors of 68 landmarks; ``height`` 0 puts the mask's top edge high, 1 low."""
+    return (1 - height) * points[list(FACE_ANCHOR_POINTS)] + height * points[list(FACE_ANCHOR_POINTS_LOW)]
+
+
+def face_anchors(lm: Landmarks | None, frame: tuple[float, float, float], height: float = 0.5) -> tuple[np.ndarray, str]:
     """Six face anchors and how they were found."""
     if lm is not None and lm.plausible:
-        return lm.points[list(FACE_ANCHOR_POINTS)], lm.method
+        return anchors_from_landmarks(lm.points, height), lm.method
     x0, y0, side = frame
     return mean_anchors() * side + np.array([x0, y0], np.float32), BOX
 
@@ -107,7 +115,7 @@ def mask_face(img: np.ndarray, frame: tuple[float, float, float], rng: np.random
     templates = templates or load_templates()
     grey = img if img.ndim == 2 else cv2.cvtColor(img, cv2.COLOR_BGR2GRAY)
     lm = lm if lm is not None else landmarks68(grey, frame)
-    anchors, method = face_anchors(lm, frame)
+    anchors, method = face_anchors(lm, frame, float(rng.random()))
     template, colour = choose(rng, templates, anchors, kinds)
     x0, y0, side = frame
     h, w = img.shape[:2]

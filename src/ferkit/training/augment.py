@@ -43,12 +43,12 @@ def augment_batch(x: torch.Tensor, r: Recipe) -> torch.Tensor:
 
 
 def _lowres(x: torch.Tensor, p: float) -> torch.Tensor:
-    """Replace a fraction ``p`` of the batch by copies shrunk to a random side of 12..40 px and enlarged back."""
+    """Replace a fraction ``p`` of the batch by copies shrunk to a random side of 8..40 px and enlarged back."""
     n, h = x.shape[0], x.shape[-1]
     pick = torch.rand(n, device=x.device) < p
     if not pick.any():
         return x
-    side = int(torch.randint(12, 41, (1,)))
+    side = int(torch.randint(8, 41, (1,)))
     small = F.interpolate(x[pick], size=(side, side), mode="area")
     x = x.clone()
     x[pick] = F.interpolate(small, size=(h, h), mode="bilinear", align_corners=False)

@@ -29,7 +29,7 @@ class Recipe:
     shift: float = 0.1              # translation, fraction of the side
     hflip: bool = True
     erase: float = 0.25             # probability of random erasing one patch
-    lowres: float = 0.0             # probability of a down- and up-scaled copy (side 12..40 px): small, blurred faces
+    lowres: float = 0.0             # probability of a down- and up-scaled copy (side 8..40 px): small, blurred faces
     jitter: float = 0.0             # brightness and contrast +- this fraction
     # knowledge distillation (used when a teacher file is given): paper 000's T = 10, alpha = 0.1
     kd_alpha: float = 0.1
@@ -66,7 +66,7 @@ RECIPES: dict[str, Recipe] = {
     # Mask detection (mask / no mask) from synthesized masked faces: no random erasing (a grey patch looks like a
     # mask); low-resolution copies and brightness/contrast jitter for the small, varied faces of real photos.
     "maskdet": Recipe("maskdet", epochs=4, lr=0.05, warmup_epochs=0.5, label_smoothing=0.0, rotation=20.0,
-                      scale=0.2, shift=0.1, erase=0.0, lowres=0.5, jitter=0.3),
+                      scale=0.3, shift=0.1, erase=0.0, lowres=0.6, jitter=0.3),
     # A short schedule for smoke runs and tests.
     "smoke": Recipe("smoke", epochs=1, warmup_epochs=0.0),
 }
