@@ -14,6 +14,11 @@ for m in $MODELS; do
   case $m in
     knn_pixels|knn_hist) ferkit train --model "$m" --data "$DATA" --out "$out" --grid '{"k": [3], "p": [1]}' > "$log" 2>&1
                          weights=$out/model.joblib ;;
+    mlp_1024) ferkit train --model mlp_1024 --data "$DATA" --out "$out" --grid '{"activation": ["relu"]}' > "$log" 2>&1
+              weights=$out/model.joblib ;;
+    svm_hog|svm_pixels) ferkit train --model "$m" --data "$DATA" --out "$out" --max-train 10000 \
+                          --grid '{"kernel": ["rbf"], "C": [1, 10]}' > "$log" 2>&1
+                        weights=$out/model.joblib ;;
     simple_cnn) ferkit train --model simple_cnn --recipe paper002 --data "$DATA" --out "$out" --threads 2 \
                   ${MAX_TIME:+--max-time $MAX_TIME} $([ -e "$out/checkpoints/last.ckpt" ] && echo --resume) > "$log" 2>&1
                 weights=$out/checkpoints/best.ckpt ;;
