@@ -51,3 +51,27 @@ def test_evaluate_with_tta_is_at_least_close(private_test):
     tta, probs = evaluate_faceset(clf, private_test, tta=10)
     assert probs.shape == (len(private_test), 7)
     assert tta["accuracy"] > plain["accuracy"] - 0.01
+
+
+def test_emoxnet_meta_classifier_on_real_faces(faces):
+    torch = pytest.importorskip("torch")
+    from ferkit.expression.registry import create_model
+    from ferkit.expression.timm_nets import EmoXNet, PooledBackbone
+    x, y = faces
+    xb, yb = torch.from_numpy(x[:16, None].astype(np.float32) / 255), torch.from_numpy(y[:16])
+    members = [PooledBackbone("resnet34"), PooledBackbone("efficientnet_b0")]
+    net = EmoXNet(members=members, freeze_members=True)
+    assert net.head[0].in_features == members[0].num_features + members[1].num_features
+    frozen = [v.clone() for v in net.members.state_dict().values()]
+    opt = torch.optim.Adam([p for p in net.parameters() if p.requires_grad], 1e-3)
+    net.train()
+    losses = []
+    for _ in range(5):
+        loss = torch.nn.functional.cross_entropy(net(xb), yb)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        losses.append(loss.item())
+    assert losses[-1] < losses[0]
+    assert all(torch.equal(a, b) for a, b in zip(frozen, net.members.state_dict().values()))  # only the head learned
+    assert create_model("emoxnet", backbones=["resnet34", "vgg16"])(xb[:2]).shape == (2, 7)

@@ -33,3 +33,31 @@ class PooledBackbone(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.classifier(self.trunk(x))
+
+
+class EmoXNet(nn.Module):
+    """Paper 003's EmoXNet: the pooled features of several backbones concatenated, then an MLP meta-classifier
+    (softmax applied outside, like every ferkit model). ``freeze_members`` keeps trained members fixed, so only
+    the head learns (the paper's second stage)."""
+
+    def __init__(self, backbones: tuple[str, ...] = PAPER003_BACKBONES, num_classes: int = 7, in_chans: int = 1,
+                 hidden: int = 512, dropout: float = 0.5, members: list[PooledBackbone] | None = None,
+                 freeze_members: bool = False):
+        super().__init__()
+        self.members = nn.ModuleList(members or [PooledBackbone(b, num_classes, in_chans) for b in backbones])
+        self.freeze_members = freeze_members
+        if freeze_members:
+            for p in self.members.parameters():
+                p.requires_grad_(False)
+        width = sum(m.num_features for m in self.members)
+        self.head = nn.Sequential(nn.Linear(width, hidden), nn.ReLU(inplace=True), nn.Dropout(dropout),
+                                  nn.Linear(hidden, num_classes))
+
+    def train(self, mode: bool = True) -> "EmoXNet":
+        super().train(mode)
+        if self.freeze_members:  # frozen members keep their batch-norm statistics too
+            self.members.eval()
+        return self
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.head(torch.cat([m.features(x) for m in self.members], dim=1))
