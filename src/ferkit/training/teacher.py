@@ -45,11 +45,15 @@ class TeacherOutputs:
 
 
 def teacher_outputs(model: str, dataset: str, data: str | os.PathLike, split: str = "Training",
-                    precision: str = "fp32", threads: int = 0) -> TeacherOutputs:
-    """Run a shipped (or exported ``.onnx``) model over a dataset split and keep its log-probabilities."""
-    from ..expression.classifier import ExpressionClassifier
+                    precision: str = "fp32", tta: int = 0) -> TeacherOutputs:
+    """Run a teacher over a dataset split and keep its log-probabilities: a shipped model, an ``.onnx`` file, a
+    checkpoint, or several joined by ``+`` (their averaging ensemble); ``tta`` > 1 averages that many views."""
+    from ..evaluation.evaluate import load_any_classifier
+    from ..expression.tta import TTAClassifier
     ds = load_dataset(dataset, data, split)
-    clf = ExpressionClassifier(model, threads, precision=precision)
+    clf = load_any_classifier(model, precision=precision)
+    if tta > 1:
+        clf = TTAClassifier(clf, tta)
     p = clf.predict_proba(ds.images)
     keys = np.array(faceset_keys(ds))
     return TeacherOutputs(keys, np.log(np.clip(p, 1e-8, 1)).astype(np.float32), clf.name, ds.split or split)
