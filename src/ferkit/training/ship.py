@@ -70,7 +70,7 @@ def ship_model(run: str | Path, name: str, data: str, reports: str | Path = "rep
     logs.mkdir(exist_ok=True)
     shutil.copyfile(run / "epochs.jsonl", logs / f"{name}_train_epochs.jsonl")
     card = {
-        "name": name, "description": info.get("description", f"{info['model']} trained on FER2013 Training"),
+        "name": name, "description": info.get("description", f"{info['model']} trained on {_test_set(data)} Training"),
         "architecture": info["model"], "classes": list(EMOTIONS), "input": "48x48 grey face crop, pixels 0..255",
         "params": int(sum(p.numel() for p in model.parameters())), "macs_per_face": count_macs(model),
         "data": description or "FER2013 Training (28,709 faces); selection on PublicTest; reported on PrivateTest",
