@@ -51,7 +51,8 @@ def _row(fig: PaperFigure, runs: Path) -> dict:
     epochs = s.get("epochs_done")
     full = s.get("full_recipe", epochs is None or epochs >= recipe.get("epochs", 0))
     row.update(accuracy=e["accuracy"], macro_f1=e.get("macro_f1"), n=e["n"], full_recipe=bool(full),
-               status="full recipe" if full else f"partial: {epochs} of {recipe.get('epochs')} epochs",
+               status=("full recipe" if full else f"partial: {epochs} of {recipe.get('epochs')} epochs")
+               + (f", fitted on {s['n_train']:,} training faces" if "n_train" in s else ""),
                train_seconds=s.get("train_seconds"), hardware=s.get("hardware"),
                command=info.get("command") or s.get("command"), recipe=recipe.get("name"),
                params=s.get("best_params"), gap_points=round(100 * (e["accuracy"] - fig.paper_accuracy), 2))
