@@ -38,3 +38,9 @@ DEMO=$(mktemp -d) && tar xf "$SHARED/demo_media.tar" -C "$DEMO"
 ferkit report masked --data "$DATA" --masked-data runs/masked_fer2013 --photos "$SHARED/face_mask_detection_subset300.tar" \
   --demo "$DEMO"/demo_media/{model_face,woman_portrait,two_people,city_portrait}.jpg 2>&1 | tee reports/logs/report_masked.log
 rm -rf "$DEMO"
+# Test-time augmentation of the default model: views chosen on PublicTest (1, 2, 10), the chosen 10 reported once on PrivateTest
+for t in 0 2 10; do
+  ferkit evaluate --dataset fer2013 --data "$DATA" --split publictest --tta $t --json reports/default_publictest_tta$t.json
+done 2>&1 | grep -v Warn | tee reports/logs/default_publictest_tta.log
+ferkit evaluate --dataset fer2013 --data "$DATA" --split privatetest --tta 10 --json reports/default_privatetest_tta10.json \
+  2>&1 | grep -v Warn | tee reports/logs/default_privatetest_tta10.log
