@@ -39,6 +39,20 @@ def private_test(fer_zip):
     return FER2013(fer_zip, "PrivateTest")
 
 
+def train_steps(model, x, y, params=None, steps: int = 6, lr: float = 1e-3) -> list[float]:
+    """Adam steps of cross-entropy on one batch (only ``params`` learn, all by default); the losses."""
+    import torch
+    opt = torch.optim.Adam(model.parameters() if params is None else params, lr)
+    losses = []
+    for _ in range(steps):
+        loss = torch.nn.functional.cross_entropy(model(x), y)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        losses.append(loss.item())
+    return losses
+
+
 def run_cli(*args: str, check: bool | None = None) -> subprocess.CompletedProcess:
     """Run ``ferkit ARGS`` in a subprocess (as a user would), capturing output."""
     p = subprocess.run([sys.executable, "-m", "ferkit.cli.main", *map(str, args)], capture_output=True, text=True)

@@ -8,6 +8,7 @@ torch = pytest.importorskip("torch", reason="torch models need the train extra")
 
 from ferkit.expression.nets import WithPreprocessing  # noqa: E402
 from ferkit.expression.registry import _REGISTRY, _load_builders, create_model  # noqa: E402
+from tests.conftest import train_steps  # noqa: E402
 
 _load_builders()
 TORCH_MODELS = sorted(n for n, e in _REGISTRY.items() if e.kind == "torch")
@@ -28,14 +29,7 @@ def test_model_forward_and_learns(name, batch):
     with torch.no_grad():
         assert model(x).shape == (len(x), 7)
     model.train()
-    opt = torch.optim.Adam(model.parameters(), 1e-3)
-    losses = []
-    for _ in range(6):
-        loss = torch.nn.functional.cross_entropy(model(x), y)
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
-        losses.append(loss.item())
+    losses = train_steps(model, x, y)
     assert min(losses[-3:]) < losses[0], f"{name}: {losses}"
 
 

@@ -55,3 +55,17 @@ def test_loss_falls_on_real_faces(fer_zip):
         opt.step()
         losses.append(loss.item())
     assert losses[-1] < losses[0] * 0.8
+
+
+def test_distil_from_a_stored_teacher(fer_zip, tmp_path):
+    teacher = tmp_path / "teacher.npz"
+    run_cli("teach", "--data", fer_zip, "--out", teacher, check=True)
+    base = ["train", "--model", "ferkit_cnn_s", "--data", fer_zip, "--limit-batches", "4", "--batch-size", "32",
+            "--epochs", "1", "--threads", "2"]
+    run_cli(*base, "--out", tmp_path / "kd", "--teacher", teacher, "--kd-alpha", "0.3", check=True)
+    info = json.loads((tmp_path / "kd" / "run.json").read_text())
+    assert info["teacher"] == str(teacher) and info["recipe"]["kd_alpha"] == 0.3
+    wrong = tmp_path / "public.npz"  # outputs on another split: refused, naming a missing face
+    run_cli("teach", "--data", fer_zip, "--split", "publictest", "--out", wrong, check=True)
+    p = run_cli(*base, "--out", tmp_path / "bad", "--teacher", wrong)
+    assert p.returncode == 2 and "no output for 28709 face(s)" in p.stderr

@@ -8,6 +8,7 @@ from ferkit.evaluation.evaluate import evaluate_faceset, load_any_classifier
 from ferkit.expression.classifier import ExpressionClassifier
 from ferkit.expression.ensemble import AverageEnsemble, greedy_members
 from ferkit.expression.tta import TTAClassifier, tta_views
+from tests.conftest import train_steps
 
 
 @pytest.fixture(scope="module")
@@ -63,15 +64,8 @@ def test_emoxnet_meta_classifier_on_real_faces(faces):
     net = EmoXNet(members=members, freeze_members=True)
     assert net.head[0].in_features == members[0].num_features + members[1].num_features
     frozen = [v.clone() for v in net.members.state_dict().values()]
-    opt = torch.optim.Adam([p for p in net.parameters() if p.requires_grad], 1e-3)
     net.train()
-    losses = []
-    for _ in range(5):
-        loss = torch.nn.functional.cross_entropy(net(xb), yb)
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
-        losses.append(loss.item())
+    losses = train_steps(net, xb, yb, [p for p in net.parameters() if p.requires_grad], steps=5)
     assert losses[-1] < losses[0]
     assert all(torch.equal(a, b) for a, b in zip(frozen, net.members.state_dict().values()))  # only the head learned
     assert create_model("emoxnet", backbones=["resnet34", "vgg16"])(xb[:2]).shape == (2, 7)

@@ -38,6 +38,11 @@ class FaceSet:
         c = np.bincount(self.labels, minlength=len(self.classes))
         return {name: int(n) for name, n in zip(self.classes, c)}
 
+    def keys(self) -> list[str]:
+        """Unique face keys, equal for a dataset and a masked copy of it (``ferkit mask``):
+        ``<class>/<face_key>`` (FER2013's Kaggle copy has two file names in two class folders each)."""
+        return [f"{self.classes[c]}/{face_key(n, self.split)}" for n, c in zip(self.names, self.labels)]
+
     def subset(self, idx: np.ndarray | list[int]) -> "FaceSet":
         idx = np.asarray(idx)
         return FaceSet(
@@ -45,6 +50,12 @@ class FaceSet:
             [self.names[i] for i in idx] if self.names else [], self.split,
             None if self.votes is None else self.votes[idx],
         )
+
+
+def face_key(name: str, split: str) -> str:
+    """A face's stable key: its file stem (``Training_10118481``), or ``<split>_<stem>`` for CSV rows."""
+    stem = name.rsplit("/", 1)[-1].rsplit(".", 1)[0]
+    return stem if stem.startswith(split + "_") else f"{split}_{stem}"
 
 
 def to_face(img: np.ndarray, size: int = FACE_SIZE) -> np.ndarray:

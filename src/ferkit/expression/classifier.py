@@ -1,6 +1,7 @@
 """Expression classification with ONNX Runtime: shipped models, batched, no torch needed."""
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -29,13 +30,16 @@ def model_onnx_path(name: str = "default", precision: str = "fp32") -> Path:
 class ExpressionClassifier:
     """A trained expression model: ``predict_proba(faces)`` on (N, 48, 48) uint8 grey crops -> (N, C) probabilities.
 
-    ``name`` is a shipped model (``ferkit models``) or a path to an exported ``.onnx`` file."""
+    ``name`` is a shipped model (``ferkit models``) or a path to an exported ``.onnx`` file (its classes are read
+    from a ``card.json`` beside it, if there is one; the 7 FER2013 classes otherwise)."""
 
     def __init__(self, name: str = "default", threads: int = 0, batch_size: int = CLASSIFY_BATCH,
                  precision: str = DEFAULT_PRECISION):
         path = model_onnx_path(name, precision)  # models shipped without an int8 copy run in fp32
         if Path(name).suffix == ".onnx":
-            self.name, self.card = path.stem, {"classes": list(EMOTIONS)}
+            card = path.parent / "card.json"
+            self.name = path.stem
+            self.card = json.loads(card.read_text()) if card.is_file() else {"classes": list(EMOTIONS)}
         else:  # a shipped model: its folder is its name
             self.name, self.card = path.parent.name, model_card(path.parent.name)
         self.precision = "int8" if path.name.endswith("_int8.onnx") else "fp32"

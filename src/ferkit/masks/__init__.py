@@ -1,6 +1,6 @@
 """Masked faces: mask synthesis from landmarks and templates, masked datasets, mask detection."""
-from .dataset import face_key, mask_fer2013
+from .dataset import mask_fer2013
 from .synthesize import MaskPlacement, mask_face, rng_for
 from .templates import MaskTemplate, load_templates
 
-__all__ = ["MaskPlacement", "MaskTemplate", "face_key", "load_templates", "mask_face", "mask_fer2013", "rng_for"]
+__all__ = ["MaskPlacement", "MaskTemplate", "load_templates", "mask_face", "mask_fer2013", "rng_for"]

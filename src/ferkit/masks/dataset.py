@@ -13,29 +13,27 @@ from pathlib import Path
 
 from ..config import FER2013_SPLITS
 from ..data import FER2013
+from ..data.faceset import face_key
 from ..io import write_image_atomic, write_json_atomic, write_text_atomic
-from .synthesize import mask_face, rng_for
+from .landmarks import DEFAULT_BOX, DETECTED
+from .synthesize import BOX, mask_face, rng_for
 from .templates import load_templates
 
 REPORT = "masking_report.json"
 FLAGGED = "masking_flagged.csv"
 
 
-def face_key(name: str, split: str) -> str:
-    """A face's stable key: its file stem (``Training_10118481``), or ``<split>_<stem>`` for CSV rows."""
-    stem = name.rsplit("/", 1)[-1].rsplit(".", 1)[0]
-    return stem if stem.startswith(split + "_") else f"{split}_{stem}"
-
-
-def faceset_keys(ds) -> list[str]:
-    """Unique keys of a FaceSet's faces, equal for a dataset and its masked copy: ``<class>/<face_key>`` (FER2013's
-    Kaggle copy has two file names in two class folders each)."""
-    return [f"{ds.classes[c]}/{face_key(n, ds.split)}" for n, c in zip(ds.names, ds.labels)]
-
-
 def kaggle_path(key: str, split: str, label: str) -> str:
     """Where FER2013's Kaggle layout keeps a face: train/<class>/<key>.png or test/<class>/<key>.png."""
     return f"{'train' if split == 'Training' else 'test'}/{label}/{key}.png"
+
+
+def masked_set_name(data: str | os.PathLike) -> str:
+    """'FER2013', or 'masked FER2013 (ferkit mask, seed N)' for a copy written by ``mask_fer2013``."""
+    report = Path(data) / REPORT
+    if report.is_file():
+        return f"masked FER2013 (ferkit mask, seed {json.loads(report.read_text())['seed']})"
+    return "FER2013"
 
 
 def _mask_chunk(args) -> list[tuple[str, dict]]:
@@ -94,14 +92,14 @@ def _report(placements: dict[str, dict], by_split: dict[str, Counter], seed: int
         "source": str(data), "seed": seed, "faces": len(placements), "seconds": round(seconds, 1),
         "command": command_line(),
         "methods": dict(methods),
-        "flagged": sum(n for m, n in methods.items() if m != "landmarks"),
+        "flagged": sum(n for m, n in methods.items() if m != DETECTED),
         "by_split": {s: dict(c) for s, c in by_split.items()},
         "templates": dict(Counter(p["template"] for p in placements.values())),
         "colours": dict(Counter(p["colour"] for p in placements.values())),
         "method_meaning": {
-            "landmarks": "dlib's HOG detector found the face; mask warped onto 6 of its 68 landmarks",
-            "landmarks_default_box": "no detection; landmarks predicted in the median dlib box of FER2013 faces (flagged)",
-            "box": "no plausible landmarks; mask placed at the mean face anchors of the frame (flagged)",
+            DETECTED: "dlib's HOG detector found the face; mask warped onto 6 of its 68 landmarks",
+            DEFAULT_BOX: "no detection; landmarks predicted in the median dlib box of FER2013 faces (flagged)",
+            BOX: "no plausible landmarks; mask placed at the mean face anchors of the frame (flagged)",
         },
     }
 
@@ -112,6 +110,6 @@ def _write_flagged(path: Path, placements: dict[str, dict]) -> None:
     w.writerow(["file", "method", "template", "colour"])
     for k in sorted(placements):
         p = placements[k]
-        if p["method"] != "landmarks":
+        if p["method"] != DETECTED:
             w.writerow([k, p["method"], p["template"], p["colour"]])
     write_text_atomic(path, buf.getvalue())

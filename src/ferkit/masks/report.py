@@ -11,6 +11,8 @@ import numpy as np
 
 from ..config import DEFAULT_MODEL, MASKED_MODEL
 from ..data import FER2013
+from ..detection import create_detector
+from ..errors import FerkitError
 from ..evaluation.evaluate import evaluate_faceset, load_any_classifier
 from ..evaluation.reports import command_line
 from ..io import read_image, write_image_atomic, write_json_atomic, write_text_atomic
@@ -53,8 +55,9 @@ def examples_grid(masked: str, demo: list[str], out: str | Path, seed: int = 0) 
     top = np.vstack([np.hstack(faces[r * 8:(r + 1) * 8]) for r in range(2)])
     tiles, placed = [], []
     width = top.shape[1] // max(1, len(demo))
+    detector = create_detector()
     for path in demo:
-        img, pls = mask_photo(read_image(path), seed=seed, key=Path(path).name)
+        img, pls = mask_photo(read_image(path), detector, seed=seed, key=Path(path).name)
         s = min(width / img.shape[1], 320 / img.shape[0])
         tile = np.full((320, width, 3), 255, np.uint8)
         small = cv2.resize(img, (int(img.shape[1] * s), int(img.shape[0] * s)), interpolation=cv2.INTER_AREA)
@@ -93,7 +96,7 @@ def masked_report(data: str, masked: str, photos: str | None, demo: list[str], o
         r, _ = evaluate_faceset(shipped, FER2013(masked, "PrivateTest"))
         rep["shipped_masked_model"] = {"name": MASKED_MODEL, "precision": shipped.precision,
                                        "privatetest_accuracy": r["accuracy"]}
-    except Exception as e:  # not shipped yet
+    except FerkitError as e:  # not shipped yet
         rep["shipped_masked_model"] = {"name": MASKED_MODEL, "status": f"not shipped ({e})"}
     clf = MaskClassifier()
     rep["mask_detector"] = {k: v for k, v in clf.card.items() if k in ("architecture", "params", "macs_per_face",

@@ -11,6 +11,7 @@ from ..expression.export import export_onnx, load_checkpoint
 from ..expression.flops import count_macs
 from ..io import write_json_atomic
 from ..runtime.onnx import ort_session
+from .dataset import masked_set_name
 from .detector import MaskClassifier
 from .evaluate import mask_detection_report
 
@@ -28,8 +29,7 @@ def ship_mask_detector(run: str | Path, masked: str, plain: str, photos: str | N
     card = {"name": "ferkit_mask_detector", "architecture": info["model"], "classes": ["no_mask", "mask"],
             "params": int(sum(p.numel() for p in model.parameters())), "macs_per_face": count_macs(model),
             "input": "48x48 grey face crop, pixels 0..255",
-            "data": "FER2013 Training faces, plain and with synthesized masks (ferkit mask, seed 0); "
-                    "selection on PublicTest",
+            "data": f"FER2013 Training faces, plain and as {masked_set_name(masked)}; selection on PublicTest",
             "recipe": info["recipe"], "train_command": info["command"], "train_seconds": summary["train_seconds"],
             "train_hardware": summary["hardware"], "epochs": summary["epochs_done"],
             "ship_command": f"ferkit ship --mask-detector --run {run} --data {masked} --images {plain}"

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 import cv2
 import numpy as np
 
-from .landmarks import LANDMARK_SIDE, Landmarks, landmarks68
+from .landmarks import DETECTED, LANDMARK_SIDE, Landmarks, landmarks68
 from .templates import MaskTemplate, load_templates, mean_anchors
 
 #: dlib 68-point indices of the face anchors a..f: jaw beside the nose bridge (left), nose bridge, jaw (right),
@@ -43,7 +43,7 @@ class MaskPlacement:
     @property
     def flagged(self) -> bool:
         """True where the placement did not come from landmarks of a face that dlib's detector found."""
-        return self.method != "landmarks"
+        return self.method != DETECTED
 
     def to_dict(self) -> dict:
         return {"template": self.template, "colour": self.colour, "method": self.method,

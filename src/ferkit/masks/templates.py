@@ -88,10 +88,14 @@ def load_templates(path: str | os.PathLike | None = None) -> dict[str, MaskTempl
 
 
 @lru_cache(maxsize=1)
+def _packaged_meta() -> dict:
+    return json.loads((MASKS_DIR / "masks.json").read_text())
+
+
+@lru_cache(maxsize=1)
 def _packaged() -> tuple[tuple[str, MaskTemplate], ...]:
-    meta = json.loads((MASKS_DIR / "masks.json").read_text())
     out = []
-    for name, anchors in meta["templates"].items():
+    for name, anchors in _packaged_meta()["templates"].items():
         rgba = cv2.imread(str(MASKS_DIR / f"{name}.png"), cv2.IMREAD_UNCHANGED)
         kind, view = _kind_view(name)
         out.append((name, MaskTemplate(name, kind, view, rgba, np.array(anchors, np.float32))))
@@ -100,7 +104,7 @@ def _packaged() -> tuple[tuple[str, MaskTemplate], ...]:
 
 def mean_anchors() -> np.ndarray:
     """Mean face anchors (6, 2) relative to a FER2013-framed face (side 1), for placement without landmarks."""
-    return np.array(json.loads((MASKS_DIR / "masks.json").read_text())["mean_face_anchors"], np.float32)
+    return np.array(_packaged_meta()["mean_face_anchors"], np.float32)
 
 
 def save_packaged(templates: dict[str, MaskTemplate], mean_face_anchors: np.ndarray, width: int,

@@ -49,8 +49,11 @@ def source_kind(source: str) -> str:
 
 def image_files(source: str) -> list[Path]:
     """The image itself, or the image files under a folder (sorted); an error for a folder without any."""
-    if source_kind(source) == "image":
+    kind = source_kind(source)
+    if kind == "image":
         return [Path(source)]
+    if kind != "folder":
+        raise BadInputError(f"{source}: a {kind}, not an image or a folder of images")
     files = sorted(f for f in Path(source).rglob("*") if f.is_file() and f.suffix.lower() in IMAGE_EXTENSIONS)
     if not files:
         raise BadInputError(f"{source}: no image files ({', '.join(IMAGE_EXTENSIONS)}) in this folder")

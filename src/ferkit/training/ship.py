@@ -26,7 +26,9 @@ def ship_model(run: str | Path, name: str, data: str, reports: str | Path = "rep
     """Export ``run``'s best checkpoint as the shipped model ``name``; measure it on ``data``'s PublicTest and
     PrivateTest (FER2013 layout: the original or a masked copy) and write its card. ``description`` says what
     it was trained on when that is not plain FER2013."""
+    from ..masks.dataset import masked_set_name
     run, reports = Path(run), Path(reports)
+    test_set = masked_set_name(data)
     summary = json.loads((run / "summary.json").read_text())
     info = json.loads((run / "run.json").read_text())
     model, _ = load_checkpoint(run / "checkpoints" / "best.ckpt")
@@ -49,7 +51,7 @@ def ship_model(run: str | Path, name: str, data: str, reports: str | Path = "rep
         rep = {"model": name, "dataset": "fer2013", "data": str(data), "split": ds.split, **rep}
         stem = reports / f"{name}_{ds.split.lower()}"
         plot_confusion_matrix(np.array(rep["confusion_matrix"]), rep["classes"], f"{stem}_confusion.png",
-                              f"{name} on {_test_set(data)} {ds.split}: {rep['accuracy']:.2%} (n={rep['n']})")
+                              f"{name} on {test_set} {ds.split}: {rep['accuracy']:.2%} (n={rep['n']})")
         write_json_atomic(f"{stem}.json", rep)
         figures[ds.split] = rep
     from ..expression.quantize import quantize_int8
@@ -70,7 +72,7 @@ def ship_model(run: str | Path, name: str, data: str, reports: str | Path = "rep
     logs.mkdir(exist_ok=True)
     shutil.copyfile(run / "epochs.jsonl", logs / f"{name}_train_epochs.jsonl")
     card = {
-        "name": name, "description": info.get("description", f"{info['model']} trained on {_test_set(data)} Training"),
+        "name": name, "description": info.get("description", f"{info['model']} trained on {test_set} Training"),
         "architecture": info["model"], "classes": list(EMOTIONS), "input": "48x48 grey face crop, pixels 0..255",
         "params": int(sum(p.numel() for p in model.parameters())), "macs_per_face": count_macs(model),
         "data": description or "FER2013 Training (28,709 faces); selection on PublicTest; reported on PrivateTest",
@@ -81,7 +83,7 @@ def ship_model(run: str | Path, name: str, data: str, reports: str | Path = "rep
         "epochs": summary["epochs_done"],
         "publictest_accuracy": figures["PublicTest"]["accuracy"], "privatetest_accuracy": figures["PrivateTest"]["accuracy"],
         "privatetest_macro_f1": figures["PrivateTest"]["macro_f1"],
-        "faces_per_s": faces_per_s, "faces_per_s_machine": machine_info(), "test_set": _test_set(data),
+        "faces_per_s": faces_per_s, "faces_per_s_machine": machine_info(), "test_set": test_set,
         "onnx_vs_torch_max_abs_diff": max_diff, "default": name == DEFAULT_MODEL, "int8": int8,
     }
     write_json_atomic(dest / "card.json", card)
@@ -89,15 +91,6 @@ def ship_model(run: str | Path, name: str, data: str, reports: str | Path = "rep
     write_text_atomic(reports / f"{name}_card.md", model_card_markdown(card))
     return {k: card[k] for k in ("name", "publictest_accuracy", "privatetest_accuracy", "faces_per_s", "onnx_vs_torch_max_abs_diff",
                                  "int8")}
-
-
-def _test_set(data: str) -> str:
-    """'FER2013', or 'masked FER2013 (seed N)' for a copy written by ``ferkit mask``."""
-    from ..masks.dataset import REPORT
-    report = Path(data) / REPORT
-    if report.is_file():
-        return f"masked FER2013 (ferkit mask, seed {json.loads(report.read_text())['seed']})"
-    return "FER2013"
 
 
 def model_card_markdown(c: dict) -> str:

@@ -11,12 +11,11 @@ import numpy as np
 from ..data import load_dataset
 from ..errors import DatasetLayoutError
 from ..io import atomic_path
-from ..masks.dataset import faceset_keys
 
 
 @dataclass
 class TeacherOutputs:
-    keys: np.ndarray      # (N,) str: face keys (``faceset_keys``)
+    keys: np.ndarray      # (N,) str: face keys (``FaceSet.keys``)
     logits: np.ndarray    # (N, C) float32 log-probabilities
     model: str
     split: str
@@ -55,5 +54,5 @@ def teacher_outputs(model: str, dataset: str, data: str | os.PathLike, split: st
     if tta > 1:
         clf = TTAClassifier(clf, tta)
     p = clf.predict_proba(ds.images)
-    keys = np.array(faceset_keys(ds))
+    keys = np.array(ds.keys())
     return TeacherOutputs(keys, np.log(np.clip(p, 1e-8, 1)).astype(np.float32), clf.name, ds.split or split)

@@ -77,9 +77,8 @@ def train(model: str, dataset: str, data: str, out: str, recipe: str | Recipe = 
         sampler = WeightedRandomSampler(inv[train_set.labels], len(train_set), replacement=True)
     teacher_logits = None
     if teacher:
-        from ..masks.dataset import faceset_keys
         from .teacher import TeacherOutputs
-        teacher_logits = TeacherOutputs.load(teacher).for_keys(faceset_keys(train_set))
+        teacher_logits = TeacherOutputs.load(teacher).for_keys(train_set.keys())
     train_dl = DataLoader(_tensors(train_set, teacher_logits), batch_size=rec.batch_size, shuffle=sampler is None, sampler=sampler,
                           drop_last=True)
     val_dl = DataLoader(_tensors(val_set), batch_size=512)
