@@ -1,10 +1,14 @@
 #!/usr/bin/env bash
 # Train and evaluate the reproduction-table rows that fit a 2-core CPU, one after another, logs in reports/logs/.
-# Usage: scripts/run_reproduction.sh [FER2013 path] [model ...]   (ferkit with the train extra on PATH)
+# Usage: [CKPLUS=CK+48 path] scripts/run_reproduction.sh [FER2013 path] [run ...]   (ferkit with the train extra on PATH)
+# A run is a model name (FER2013) or <model>_ckplus48_<protocol> (CK+48, `ferkit crossval`; protocol holdout or
+# subject-kfold), e.g. thesis_cnn_ck_ckplus48_subject-kfold.
 # Each row: `ferkit train ... --out runs/repro/<model>` then `ferkit evaluate` of its selected model on PrivateTest
 # into runs/repro/<model>/privatetest.json; `ferkit report reproduction` turns the runs into reports/reproduction.*.
 set -uo pipefail
 DATA=${1:-../shared/data/fer2013_images.zip}
+CKPLUS=${CKPLUS:-../shared/data/ckplus48.tar}
+SVM_GRID='{"kernel": ["linear", "poly", "rbf"], "C": [0.1, 1, 10]}'
 shift || true
 MODELS=${*:-simple_cnn knn_pixels knn_hist}
 mkdir -p reports/logs runs/repro
@@ -12,6 +16,12 @@ for m in $MODELS; do
   out=runs/repro/$m
   log=reports/logs/repro_$m.log
   case $m in
+    *_ckplus48_holdout|*_ckplus48_subject-kfold)
+      model=${m%_ckplus48_*}; protocol=${m##*_ckplus48_}
+      case $model in svm_*) extra=(--grid "$SVM_GRID") ;; *) extra=(--recipe paper004 --threads 2) ;; esac
+      ferkit crossval --model "$model" --data "$CKPLUS" --protocol "$protocol" "${extra[@]}" --out "$out" > "$log" 2>&1
+      echo "$m done: $(grep -o '"accuracy_mean": [0-9.]*' "$out/crossval.json" | head -1)"
+      continue ;;
     knn_pixels|knn_hist) ferkit train --model "$m" --data "$DATA" --out "$out" --grid '{"k": [3], "p": [1]}' > "$log" 2>&1
                          weights=$out/model.joblib ;;
     mlp_1024) ferkit train --model mlp_1024 --data "$DATA" --out "$out" --grid '{"activation": ["relu"]}' > "$log" 2>&1
@@ -19,9 +29,11 @@ for m in $MODELS; do
     svm_hog|svm_pixels) ferkit train --model "$m" --data "$DATA" --out "$out" --max-train 10000 \
                           --grid '{"kernel": ["rbf"], "C": [1, 10]}' > "$log" 2>&1
                         weights=$out/model.joblib ;;
-    simple_cnn) ferkit train --model simple_cnn --recipe paper002 --data "$DATA" --out "$out" --threads 2 \
-                  ${MAX_TIME:+--max-time $MAX_TIME} $([ -e "$out/checkpoints/last.ckpt" ] && echo --resume) > "$log" 2>&1
-                weights=$out/checkpoints/best.ckpt ;;
+    simple_cnn|dcnn6|thesis_cnn|resnet18_fc)
+      case $m in dcnn6) recipe=paper000 ;; thesis_cnn) recipe=paper004 ;; *) recipe=paper002 ;; esac
+      ferkit train --model "$m" --recipe $recipe --data "$DATA" --out "$out" --threads 2 \
+        ${MAX_TIME:+--max-time $MAX_TIME} $([ -e "$out/checkpoints/last.ckpt" ] && echo --resume) >> "$log" 2>&1
+      weights=$out/checkpoints/best.ckpt ;;
     *) echo "no reproduction command for $m" >&2; continue ;;
   esac
   ferkit evaluate --model "$weights" --data "$DATA" --split privatetest --json "$out/privatetest.json" >> "$log" 2>&1

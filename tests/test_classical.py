@@ -60,9 +60,11 @@ def test_train_classical_cli_grid_and_evaluate(fer_zip, tmp_path):
     # The reproduction table picks the run up; models without runs are listed as not run.
     table = tmp_path / "reproduction.json"
     run_cli("report", "reproduction", "--runs", tmp_path / "runs", "--out", table, check=True)
-    rows = {r["model"]: r for r in json.loads(table.read_text())}
+    rows = {r["run"]: r for r in json.loads(table.read_text())}
     knn = rows["knn_pixels"]
     assert knn["accuracy"] == rep["accuracy"] and knn["full_recipe"] and knn["paper_accuracy"] == 0.315
+    assert knn["params"] == knn["macs_per_face"] == 3000 * 48 * 48  # a KNN stores and compares its training faces
     assert knn["split"] == "PrivateTest" and "ferkit train --model knn_pixels" in knn["command"]
-    assert rows["rmn"]["status"] == "not run" and rows["rmn"]["accuracy"] is None
+    assert rows["rmn"]["status"].startswith("not run") and rows["rmn"]["accuracy"] is None
+    assert rows["simple_cnn"]["params"] > 1e6 and rows["simple_cnn"]["macs_per_face"] > 1e7  # from the architecture
     assert "| `knn_pixels` |" in table.with_suffix(".md").read_text()

@@ -64,6 +64,12 @@ FRAME_PREFETCH = 0
 #: Test-time augmentation: pixels by which the shifted views move the face (``--tta N``, expression/tta.py).
 TTA_SHIFT = 2
 
+#: Protocols on datasets without official splits (``ferkit crossval``): paper 004's hold-out test fraction,
+#: the validation fraction held out of a training part, and the number of subject-independent folds.
+CROSSVAL_TEST_FRACTION = 0.2
+CROSSVAL_VAL_FRACTION = 0.1
+CROSSVAL_FOLDS = 10
+
 #: Default batch size for expression classification.
 CLASSIFY_BATCH = 256
 

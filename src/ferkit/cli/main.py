@@ -7,6 +7,7 @@ import sys
 
 from ..config import DEFAULT_DETECTOR, DEFAULT_MODEL, DEFAULT_PRECISION, FRAME_PREFETCH, MASKED_MODEL, MASKED_MODES
 from ..errors import FerkitError
+from .crossval import add_crossval, run_crossval
 from .distill import add_teach, run_teach
 from .masked import add_mask, run_mask
 
@@ -358,7 +359,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="ferkit", description="Facial expression recognition toolkit")
     sub = parser.add_subparsers(dest="verb", required=True)
     for add in (_add_analyze, _add_explain, _add_enroll, _add_train, _add_train_detector, _add_evaluate, _add_export, _add_ship, _add_bench, _add_detect_eval,
-                _add_report, add_mask, add_teach):
+                _add_report, add_mask, add_teach, add_crossval):
         add(sub)
     sub.add_parser("models", help="list expression models (* = shipped, with measured accuracy)")
     sub.add_parser("detectors", help="list face detectors")
@@ -367,7 +368,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 RUNNERS = {"analyze": _run_analyze, "train": _run_train, "evaluate": _run_evaluate, "export": _run_export,
            "ship": _run_ship, "bench": _run_bench, "detect-eval": _run_detect_eval, "enroll": _run_enroll, "explain": _run_explain, "train-detector": _run_train_detector, "report": _run_report, "models": _run_models, "detectors": _run_detectors,
-           "mask": run_mask, "teach": run_teach}
+           "mask": run_mask, "teach": run_teach, "crossval": run_crossval}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -87,3 +87,19 @@ def svm(features: str = "hog", kernel: str = "rbf", C: float = 10.0, gamma: str 
     svc = SVC(kernel=kernel, C=C, gamma=gamma, degree=degree, cache_size=2000, random_state=seed)
     return Pipeline([("features", _features(features)), ("scale", StandardScaler()),
                      ("svm", CalibratedClassifierCV(svc, method="sigmoid", cv=3, ensemble=False))])
+
+
+def stored_size(pipeline: Pipeline) -> tuple[int, int]:
+    """(stored parameters, multiply-accumulates per face after feature extraction) of a fitted pipeline:
+    a KNN stores its training faces and compares each face with all of them; an MLP its weights; an SVM its
+    support vectors (one kernel evaluation per support vector) and dual coefficients."""
+    est = pipeline.steps[-1][1]
+    if isinstance(est, KNeighborsClassifier):
+        n = est.n_samples_fit_ * est.n_features_in_
+        return n, n
+    if isinstance(est, MLPClassifier):
+        weights = sum(w.size for w in est.coefs_)
+        return weights + sum(b.size for b in est.intercepts_), weights
+    svc = est.calibrated_classifiers_[0].estimator if isinstance(est, CalibratedClassifierCV) else est
+    sv = svc.support_vectors_.size
+    return sv + svc.dual_coef_.size + svc.intercept_.size, sv + svc.dual_coef_.size

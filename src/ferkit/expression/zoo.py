@@ -36,6 +36,11 @@ def thesis_cnn(num_classes: int = 7, in_chans: int = 1, **kw) -> ThesisCNN:
     return ThesisCNN(num_classes, in_chans, **kw)
 
 
+@register_model("thesis_cnn_ck", "thesis CNN, CK+ variant (Fig 3.8): dense 512-256", paper="004")
+def thesis_cnn_ck(num_classes: int = 7, in_chans: int = 1, **kw) -> ThesisCNN:
+    return ThesisCNN(num_classes, in_chans, ck_variant=True, **kw)
+
+
 @register_model("resnet18_fc", "ResNet18 convolutional layers + FC 1024-1024-7 (from scratch)", paper="002")
 def resnet18_fc(num_classes: int = 7, in_chans: int = 1, **kw) -> ResNetFC:
     return ResNetFC(18, num_classes, in_chans, **kw)

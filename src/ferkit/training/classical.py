@@ -10,7 +10,7 @@ from pathlib import Path
 import joblib
 import numpy as np
 
-from ..data import load_dataset
+from ..data import FaceSet, load_dataset
 from ..evaluation.reports import command_line
 from ..expression.registry import create_model
 from ..io import atomic_path, write_json_atomic
@@ -20,17 +20,31 @@ from .train import TRAIN_VAL_SPLITS, _hardware
 def train_classical(model: str, dataset: str, data: str, out: str | Path, grid: dict[str, list] | None = None,
                     max_train: int | None = None, seed: int = 0) -> dict:
     """Fit ``model`` for every combination of ``grid`` (default: the registry's defaults only), keep the one
-    with the best validation accuracy; ``max_train`` subsamples the training split (stratified by order)."""
+    with the best validation accuracy; ``max_train`` subsamples the training split at random."""
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     tr_split, va_split = TRAIN_VAL_SPLITS.get(dataset, ("Training", "PublicTest"))
     train, val = load_dataset(dataset, data, tr_split), load_dataset(dataset, data, va_split)
     if max_train and max_train < len(train):
         train = train.subset(np.random.default_rng(seed).choice(len(train), max_train, replace=False))
+    t_all = time.perf_counter()
+    best_est, best, trials = grid_search(model, train, val, grid)
+    with atomic_path(out / "model.joblib") as tmp:
+        joblib.dump(best_est, tmp)
+    summary = {"model": model, "dataset": dataset, "data": str(data), "n_train": len(train), "grid": grid or {},
+               "trials": trials, "best_params": best["params"], "best_val_acc": best["val_acc"],
+               "train_seconds": round(time.perf_counter() - t_all, 1), "hardware": _hardware(),
+               "command": command_line(), "estimator": str(out / "model.joblib")}
+    write_json_atomic(out / "summary.json", summary)
+    return summary
+
+
+def grid_search(model: str, train: FaceSet, val: FaceSet, grid: dict[str, list] | None = None):
+    """Fit ``model`` on ``train`` for every combination of ``grid``; return the estimator with the best accuracy
+    on ``val``, its trial record and all trials."""
     grid = grid or {}
     keys = sorted(grid)
     trials, best, best_est = [], None, None
-    t_all = time.perf_counter()
     for values in itertools.product(*(grid[k] for k in keys)):
         params = dict(zip(keys, values))
         t = time.perf_counter()
@@ -41,14 +55,7 @@ def train_classical(model: str, dataset: str, data: str, out: str | Path, grid: 
         print(json.dumps(trial), flush=True)
         if best is None or acc > best["val_acc"]:
             best, best_est = trial, est
-    with atomic_path(out / "model.joblib") as tmp:
-        joblib.dump(best_est, tmp)
-    summary = {"model": model, "dataset": dataset, "data": str(data), "n_train": len(train), "grid": grid,
-               "trials": trials, "best_params": best["params"], "best_val_acc": best["val_acc"],
-               "train_seconds": round(time.perf_counter() - t_all, 1), "hardware": _hardware(),
-               "command": command_line(), "estimator": str(out / "model.joblib")}
-    write_json_atomic(out / "summary.json", summary)
-    return summary
+    return best_est, best, trials
 
 
 class EstimatorClassifier:

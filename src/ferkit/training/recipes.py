@@ -50,9 +50,11 @@ RECIPES: dict[str, Recipe] = {
     "paper000": Recipe("paper000", epochs=100, optimizer="nadam", lr=1e-3, weight_decay=0.0, schedule="plateau",
                        warmup_epochs=0.0, plateau_patience=11, plateau_factor=0.5, early_stopping_patience=20,
                        label_smoothing=0.0, rotation=45.0, scale=0.2, shift=0.1, erase=0.0),
-    # Paper 004: thesis CNN, Adam (lr and schedule not stated: Keras defaults), no augmentation stated.
-    "paper004": Recipe("paper004", epochs=60, optimizer="adam", lr=1e-3, weight_decay=0.0, schedule="constant",
-                       warmup_epochs=0.0, label_smoothing=0.0, rotation=0.0, scale=0.0, shift=0.0, hflip=False, erase=0.0),
+    # Paper 004 (section 4): thesis CNN, Adam lr 0.01, batch 32, 25 epochs, Keras early stopping (min_delta 1e-4;
+    # its patience is not stated: 5 here) restoring the best weights; no augmentation stated.
+    "paper004": Recipe("paper004", epochs=25, batch_size=32, optimizer="adam", lr=0.01, weight_decay=0.0,
+                       schedule="constant", warmup_epochs=0.0, early_stopping_patience=5, label_smoothing=0.0,
+                       rotation=0.0, scale=0.0, shift=0.0, hflip=False, erase=0.0),
     # Paper 001: RMN, SGD lr 1e-4 momentum 0.9 weight decay 1e-3, batch 48, LR /10 after 2 stale epochs,
     # stop after 8 stale epochs, 50 epochs at most; flips and rotation 30.
     "paper001": Recipe("paper001", epochs=50, batch_size=48, optimizer="sgd", lr=1e-4, momentum=0.9, nesterov=False,

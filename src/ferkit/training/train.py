@@ -52,20 +52,36 @@ class EpochLog(Callback):
 
 
 def train(model: str, dataset: str, data: str, out: str, recipe: str | Recipe = "ferkit", resume: bool = False,
-          accelerator: str = "auto", devices: str | int = "auto", num_nodes: int = 1, precision: str = "32-true",
-          max_time: str | None = None, threads: int | None = None, seed: int = 0,
-          limit_batches: int | None = None, teacher: str | None = None, images: str | None = None,
-          **overrides) -> dict:
-    """Train ``model`` on ``dataset`` and return a summary (best validation accuracy, checkpoint, time).
-    ``teacher``: a file of stored teacher outputs (``ferkit teach``) on the training faces: the student then
-    learns with Hinton's distillation loss (recipe's ``kd_alpha``, ``kd_temperature``)."""
-    rec = recipe if isinstance(recipe, Recipe) else get_recipe(recipe, **overrides)
+          teacher: str | None = None, images: str | None = None, threads: int | None = None, seed: int = 0,
+          **kw) -> dict:
+    """Train ``model`` on ``dataset``'s training split, select on its validation split; return the summary
+    (best validation accuracy, checkpoint, time). ``teacher``: a file of stored teacher outputs (``ferkit teach``)
+    on the training faces: the student then learns with Hinton's distillation loss (recipe's ``kd_alpha``,
+    ``kd_temperature``). Other keywords: ``fit_faces``'s options, then recipe overrides."""
     if threads:
         torch.set_num_threads(threads)
-    L.seed_everything(seed, workers=True)
     tr_split, va_split = TRAIN_VAL_SPLITS.get(dataset, ("Training", "PublicTest"))
     train_set = load_dataset(dataset, data, tr_split, images=images)
     val_set = load_dataset(dataset, data, va_split, images=images)
+    teacher_logits = None
+    if teacher:
+        from .teacher import TeacherOutputs
+        teacher_logits = TeacherOutputs.load(teacher).for_keys(train_set.keys())
+    fit_keys = ("accelerator", "devices", "num_nodes", "precision", "max_time", "limit_batches")
+    return fit_faces(model, train_set, val_set, out, recipe, resume=resume, seed=seed, teacher_logits=teacher_logits,
+                     run_info={"dataset": dataset, "data": str(data), "images": images, "teacher": teacher},
+                     **{k: kw.pop(k) for k in fit_keys if k in kw}, **kw)
+
+
+def fit_faces(model: str, train_set: FaceSet, val_set: FaceSet, out: str | Path, recipe: str | Recipe = "ferkit",
+              resume: bool = False, accelerator: str = "auto", devices: str | int = "auto", num_nodes: int = 1,
+              precision: str = "32-true", max_time: str | None = None, seed: int = 0,
+              limit_batches: int | None = None, teacher_logits: np.ndarray | None = None,
+              run_info: dict | None = None, **overrides) -> dict:
+    """Train ``model`` on the faces of ``train_set``, keeping the checkpoint with the best accuracy on
+    ``val_set`` (early stopping and plateau schedules watch it too); resumable from ``out``."""
+    rec = recipe if isinstance(recipe, Recipe) else get_recipe(recipe, **overrides)
+    L.seed_everything(seed, workers=True)
     out_dir = Path(out)
     ckpt_dir = out_dir / "checkpoints"
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -75,12 +91,8 @@ def train(model: str, dataset: str, data: str, out: str, recipe: str | Recipe = 
     sampler = None
     if rec.balance == "oversample":
         sampler = WeightedRandomSampler(inv[train_set.labels], len(train_set), replacement=True)
-    teacher_logits = None
-    if teacher:
-        from .teacher import TeacherOutputs
-        teacher_logits = TeacherOutputs.load(teacher).for_keys(train_set.keys())
-    train_dl = DataLoader(_tensors(train_set, teacher_logits), batch_size=rec.batch_size, shuffle=sampler is None, sampler=sampler,
-                          drop_last=True)
+    train_dl = DataLoader(_tensors(train_set, teacher_logits), batch_size=rec.batch_size, shuffle=sampler is None,
+                          sampler=sampler, drop_last=len(train_set) > rec.batch_size)
     val_dl = DataLoader(_tensors(val_set), batch_size=512)
     module = ExpressionModule(model, len(train_set.classes), rec.to_dict(),
                               class_weights=inv.tolist() if rec.balance == "weights" else None,
@@ -99,21 +111,33 @@ def train(model: str, dataset: str, data: str, out: str, recipe: str | Recipe = 
     last = ckpt_dir / "last.ckpt"
     if not resume and last.exists():
         raise FileExistsError(f"{out_dir}: holds a previous run; pass --resume to continue it or choose another --out")
-    write_json_atomic(out_dir / "run.json", {"model": model, "dataset": dataset, "data": str(data), "images": images, "recipe": rec.to_dict(),
-                                            "teacher": teacher, "command": command_line(),
-                                            "hardware": _hardware(), "seed": seed})
+    write_json_atomic(out_dir / "run.json", {"model": model, **(run_info or {}), "recipe": rec.to_dict(),
+                                            "command": command_line(), "hardware": _hardware(), "seed": seed})
     trainer.fit(module, train_dl, val_dl, ckpt_path=str(last) if resume and last.exists() else None)
-    epochs = [json.loads(line) for line in open(out_dir / "epochs.jsonl")] if (out_dir / "epochs.jsonl").exists() else []
+    epochs = _kept_epochs(out_dir / "epochs.jsonl")
     best = callbacks[0]
     early = next((c for c in callbacks if isinstance(c, EarlyStopping)), None)
     stopped_by = ("early_stopping" if early is not None and early.stopped_epoch > 0
                   else "max_epochs" if len(epochs) >= rec.epochs else "time limit or interruption")
-    summary = {"stopped_by": stopped_by, "full_recipe": stopped_by != "time limit or interruption","model": model, "dataset": dataset, "best_checkpoint": str(ckpt_dir / "best.ckpt"),
+    summary = {"stopped_by": stopped_by, "full_recipe": stopped_by != "time limit or interruption", "model": model,
+               "dataset": (run_info or {}).get("dataset"), "best_checkpoint": str(ckpt_dir / "best.ckpt"),
                "best_val_acc": float(best.best_model_score) if best.best_model_score is not None else None,
                "epochs_done": len(epochs), "train_seconds": round(sum(e["seconds"] for e in epochs), 1),
                "recipe": rec.to_dict(), "hardware": _hardware()}
     write_json_atomic(out_dir / "summary.json", summary)
     return summary
+
+
+def _kept_epochs(log: Path) -> list[dict]:
+    """The epoch log without the epochs a resumed run repeated (their last record is kept), so that epoch counts
+    and training time cover the epochs of the final weights once each."""
+    if not log.exists():
+        return []
+    last = {}
+    for line in open(log):
+        row = json.loads(line)
+        last[row["epoch"]] = row
+    return [last[k] for k in sorted(last)]
 
 
 def _hardware() -> str:
