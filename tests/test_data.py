@@ -165,3 +165,21 @@ def test_ckplus_protocols(shared):
     for train_idx, test_idx in folds:
         assert not set(ck.subjects[train_idx]) & set(ck.subjects[test_idx])
         assert 0.05 * len(ck) < len(test_idx) < 0.15 * len(ck)
+
+
+def test_ferplus8_keeps_contempt_and_vote_targets(shared):
+    """`ferplus8`: the 8-class majority vote (with contempt); `targets=votes` trains on normalised vote shares."""
+    pytest.importorskip("torch", reason="training needs the train extra")
+    from ferkit.data import load_dataset
+    from ferkit.training.train import _tensors
+    csv, images = shared / "ferplus" / "fer2013new.csv", shared / "ferplus" / "ferplus_images.zip"
+    eight = load_dataset("ferplus8", csv, "PrivateTest", images=images)
+    seven = load_dataset("ferplus", csv, "PrivateTest", images=images)
+    assert eight.classes[-1] == "contempt" and eight.counts()["contempt"] > 0 and len(eight) > len(seven)
+    _, y = _tensors(seven, targets="votes").tensors
+    assert y.shape == (len(seven), 7) and np.allclose(y.sum(1).numpy(), 1, atol=1e-6)
+    assert (y.argmax(1).numpy() == seven.labels).mean() > 0.99
+    with pytest.raises(ValueError, match="vote"):
+        _tensors(load_dataset("ckplus", shared / "ckplus48.tar"), targets="votes")
+    with pytest.raises(DatasetLayoutError, match="images"):
+        load_dataset("ferplus", csv, "PrivateTest")

@@ -69,3 +69,18 @@ def test_emoxnet_meta_classifier_on_real_faces(faces):
     assert losses[-1] < losses[0]
     assert all(torch.equal(a, b) for a, b in zip(frozen, net.members.state_dict().values()))  # only the head learned
     assert create_model("emoxnet", backbones=["resnet34", "vgg16"])(xb[:2]).shape == (2, 7)
+
+
+def test_ensemble_members_chosen_on_publictest(fer_zip, tmp_path):
+    """`ferkit ensemble`: candidates scored on PublicTest, greedy members, one PrivateTest figure, report twins."""
+    import json
+
+    from .conftest import run_cli
+    out = tmp_path / "ens.json"
+    run_cli("ensemble", "--candidates", "default,ferkit_cnn_s_masked", "--data", fer_zip, "--json", out, check=True)
+    r = json.loads(out.read_text())
+    single = r["candidates_selection_accuracy"]
+    assert set(single) == {"default", "ferkit_cnn_s_masked"} and single["default"] > single["ferkit_cnn_s_masked"]
+    assert r["members"][0] == "default" and r["selection_accuracy"] >= single["default"]
+    assert r["split"] == "PrivateTest" and r["n"] == 3589 and 0.6 < r["accuracy"] < 0.8
+    assert out.with_suffix(".md").exists()

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import os
 
+from ..config import EMOTIONS
 from ..errors import DatasetLayoutError, UnknownNameError
 from .ckplus import CKPLUS_CLASSES, CKPlus
 from .faceset import FaceSet, to_face
@@ -13,7 +14,7 @@ from .masked import MASK_CLASSES, MaskedVsPlain
 from .protocols import random_split, subject_folds
 from .rafdb import RAFDB
 
-DATASETS = ("fer2013", "ferplus", "ckplus", "rafdb", "folder", "mask")
+DATASETS = ("fer2013", "ferplus", "ferplus8", "ckplus", "rafdb", "folder", "mask")
 
 
 def load_dataset(name: str, path: str | os.PathLike, split: str = "PrivateTest", **kw) -> FaceSet:
@@ -22,8 +23,10 @@ def load_dataset(name: str, path: str | os.PathLike, split: str = "PrivateTest",
     name = name.lower()
     if name == "fer2013":
         return FER2013(path, split)
-    if name == "ferplus":
-        return FERPlus(path, kw["images"], split)
+    if name in ("ferplus", "ferplus8"):  # majority vote over 7 classes, or 8 with contempt
+        if not kw.get("images"):
+            raise DatasetLayoutError("FER+ needs the FER2013 images too (--images: FER+ image zip or fer2013.csv)")
+        return FERPlus(path, kw["images"], split, FERPLUS_CLASSES_8 if name == "ferplus8" else EMOTIONS)
     if name in ("ckplus", "ck+"):
         return CKPlus(path)
     if name == "rafdb":

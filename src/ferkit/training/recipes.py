@@ -23,6 +23,7 @@ class Recipe:
     early_stopping_patience: int = 0  # 0 = off; restores the best weights at the end
     label_smoothing: float = 0.1
     balance: str = "none"           # none | oversample | weights
+    targets: str = "labels"         # labels (hard) | votes: each face's annotator vote distribution (FER+)
     # augmentation (applied per batch, on the training device)
     rotation: float = 15.0          # degrees, +-
     scale: float = 0.15             # zoom +-fraction
@@ -69,6 +70,9 @@ RECIPES: dict[str, Recipe] = {
     # mask); low-resolution copies and brightness/contrast jitter for the small, varied faces of real photos.
     "maskdet": Recipe("maskdet", epochs=4, lr=0.05, warmup_epochs=0.5, label_smoothing=0.0, rotation=20.0,
                       scale=0.3, shift=0.1, erase=0.0, lowres=0.6, jitter=0.3),
+    # FER+: ferkit's recipe trained on each face's vote distribution (cross-entropy with the soft target), shorter
+    # so that it fits a CPU session; selection on FER+ PublicTest (majority vote).
+    "ferplus": Recipe("ferplus", epochs=20, label_smoothing=0.0, targets="votes"),
     # A short schedule for smoke runs and tests.
     "smoke": Recipe("smoke", epochs=1, warmup_epochs=0.0),
 }

@@ -22,12 +22,21 @@ from .recipes import Recipe, get_recipe
 
 #: Train and validation splits of each dataset (selection never uses the final test split).
 TRAIN_VAL_SPLITS = {"fer2013": ("Training", "PublicTest"), "ferplus": ("Training", "PublicTest"),
+                    "ferplus8": ("Training", "PublicTest"),
                     "mask": ("Training", "PublicTest")}
 
 
-def _tensors(ds: FaceSet, teacher_logits: np.ndarray | None = None) -> TensorDataset:
+def _tensors(ds: FaceSet, teacher_logits: np.ndarray | None = None, targets: str = "labels") -> TensorDataset:
+    """Faces, targets (hard labels, or with ``targets="votes"`` the normalised vote distributions) and, when
+    distilling, the teacher's stored logits."""
+    if targets == "votes":
+        if ds.votes is None:
+            raise ValueError(f"{ds.split}: this dataset has no vote distributions (targets=votes needs FER+)")
+        y = torch.from_numpy((ds.votes / ds.votes.sum(1, keepdims=True)).astype(np.float32))
+    else:
+        y = torch.from_numpy(ds.labels)
     t = [] if teacher_logits is None else [torch.from_numpy(teacher_logits)]
-    return TensorDataset(torch.from_numpy(ds.images[:, None].copy()), torch.from_numpy(ds.labels), *t)
+    return TensorDataset(torch.from_numpy(ds.images[:, None].copy()), y, *t)
 
 
 class EpochLog(Callback):
@@ -91,7 +100,7 @@ def fit_faces(model: str, train_set: FaceSet, val_set: FaceSet, out: str | Path,
     sampler = None
     if rec.balance == "oversample":
         sampler = WeightedRandomSampler(inv[train_set.labels], len(train_set), replacement=True)
-    train_dl = DataLoader(_tensors(train_set, teacher_logits), batch_size=rec.batch_size, shuffle=sampler is None,
+    train_dl = DataLoader(_tensors(train_set, teacher_logits, rec.targets), batch_size=rec.batch_size, shuffle=sampler is None,
                           sampler=sampler, drop_last=len(train_set) > rec.batch_size)
     val_dl = DataLoader(_tensors(val_set), batch_size=512)
     module = ExpressionModule(model, len(train_set.classes), rec.to_dict(),

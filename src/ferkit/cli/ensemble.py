@@ -1,0 +1,32 @@
+"""``ferkit ensemble``: an averaging ensemble, members chosen on PublicTest, measured on PrivateTest."""
+from __future__ import annotations
+
+import json
+
+from ..config import DEFAULT_PRECISION
+
+
+def add_ensemble(sub) -> None:
+    p = sub.add_parser("ensemble", help="choose averaging-ensemble members on the selection split (greedy), "
+                                        "measure the ensemble on the test split")
+    p.add_argument("--candidates", required=True,
+                   help="comma-separated models: shipped names, .onnx, .ckpt or .joblib files")
+    p.add_argument("--dataset", default="fer2013")
+    p.add_argument("--data", required=True)
+    p.add_argument("--images", help="ferplus: FER+ images")
+    p.add_argument("--select-split", default="PublicTest")
+    p.add_argument("--split", default="PrivateTest")
+    p.add_argument("--tta", type=int, default=0, metavar="N", help="average each member over N views")
+    p.add_argument("--precision", default=DEFAULT_PRECISION, choices=["int8", "fp32"])
+    p.add_argument("--max-members", type=int, default=8)
+    p.add_argument("--json", required=True, help="report (JSON, Markdown twin beside it)")
+
+
+def run_ensemble(a) -> int:
+    from ..evaluation.ensemble_select import select_ensemble
+    kw = {"images": a.images} if a.images else {}
+    r = select_ensemble(a.candidates.split(","), a.dataset, a.data, a.json, a.select_split, a.split, a.tta,
+                        a.precision, a.max_members, **kw)
+    print(json.dumps({k: r[k] for k in ("candidates_selection_accuracy", "members", "selection_accuracy",
+                                         "split", "accuracy")}))
+    return 0

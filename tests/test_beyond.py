@@ -1,0 +1,29 @@
+"""`ferkit report beyond` on the project's own measured reports: each figure is the best of its sources."""
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+REPORTS = Path(__file__).resolve().parents[1] / "reports"
+
+
+def test_beyond_report_reads_the_measured_reports(tmp_path):
+    from ferkit.evaluation.beyond import beyond_report
+    for name in ("default_privatetest.json", "default_privatetest_tta10.json", "default_ferplus_test.json",
+                 "speed.json", "reproduction.json"):
+        shutil.copy(REPORTS / name, tmp_path / name)
+    r = beyond_report(tmp_path, tmp_path / "no_runs", tmp_path / "beyond.json")
+    single = [json.loads((REPORTS / n).read_text())["accuracy"]
+              for n in ("default_privatetest.json", "default_privatetest_tta10.json")]
+    assert r["best_single_privatetest"] >= max(single)
+    assert r["best_ensemble_privatetest"] is None  # no ensemble report in this folder: listed as not measured
+    rows = {row["key"]: row for row in r["rows"]}
+    assert rows["best_ensemble_privatetest"]["why_not"] == "not measured yet"
+    assert rows["ferplus_test"]["accuracy"] == json.loads((REPORTS / "default_ferplus_test.json").read_text())["accuracy"]
+    d = r["default_model"]
+    assert d["faces_per_s"] == json.loads((REPORTS / "speed.json").read_text())["classifier_faces_per_s"]
+    assert d["reached"] == (d["privatetest"] >= 0.73 and d["faces_per_s"] >= 2000)
+    md = (tmp_path / "beyond.md").read_text()
+    assert json.loads((tmp_path / "beyond.json").read_text())["ferplus_test"] == r["ferplus_test"]
+    assert f"{r['best_single_privatetest']:.2%}" in md and "## Not reached, and why" in md
