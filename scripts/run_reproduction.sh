@@ -26,7 +26,7 @@ for m in $MODELS; do
                          weights=$out/model.joblib ;;
     mlp_1024) ferkit train --model mlp_1024 --data "$DATA" --out "$out" --grid '{"activation": ["relu"]}' > "$log" 2>&1
               weights=$out/model.joblib ;;
-    svm_hog|svm_pixels) ferkit train --model "$m" --data "$DATA" --out "$out" --max-train 10000 \
+    svm_hog|svm_pixels|svm_landmarks) ferkit train --model "$m" --data "$DATA" --out "$out" --max-train 10000 \
                           --grid '{"kernel": ["rbf"], "C": [1, 10]}' > "$log" 2>&1
                         weights=$out/model.joblib ;;
     simple_cnn|dcnn6|thesis_cnn|resnet18_fc)

@@ -68,3 +68,17 @@ def test_train_classical_cli_grid_and_evaluate(fer_zip, tmp_path):
     assert rows["rmn"]["status"].startswith("not run") and rows["rmn"]["accuracy"] is None
     assert rows["simple_cnn"]["params"] > 1e6 and rows["simple_cnn"]["macs_per_face"] > 1e7  # from the architecture
     assert "| `knn_pixels` |" in table.with_suffix(".md").read_text()
+
+
+def test_svm_on_landmarks_ckplus(shared):
+    """The landmark-geometry SVM (dlib's 68 points) separates CK+ expressions; features are cached per face."""
+    pytest.importorskip("dlib", reason="landmarks need the dlib extra")
+    from ferkit.data import CKPlus, random_split
+    from ferkit.expression.classical import LandmarkFeatures
+    ck = CKPlus(shared / "ckplus48.tar")
+    tr, te = random_split(ck, 0.2)
+    f = LandmarkFeatures().transform(ck.images[te[:20]])
+    assert f.shape == (20, 204) and np.isfinite(f).all()
+    assert np.array_equal(f, LandmarkFeatures().transform(ck.images[te[:20]]))
+    model = create_model("svm_landmarks", C=10).fit(ck.images[tr], ck.labels[tr])
+    assert (model.predict(ck.images[te]) == ck.labels[te]).mean() > 0.85

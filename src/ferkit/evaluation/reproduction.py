@@ -49,6 +49,7 @@ PAPER_FIGURES: tuple[PaperFigure, ...] = (
                 "far above any published FER2013 figure; likely a leaking split"),
     PaperFigure("svm_hog", "004", "FER2013, random split", 0.38, "features not stated"),
     PaperFigure("svm_pixels", "004", "FER2013, random split", 0.38, "features not stated"),
+    PaperFigure("svm_landmarks", "004", "FER2013, random split", 0.38, "features not stated"),
     PaperFigure("rmn", "001", "FER2013 PrivateTest", 0.7414, "224x224 RGB, ImageNet-pretrained ResNet34"),
     *(PaperFigure(m, "003", "FER+ test, majority vote", acc, "Nesterov SGD 0.01, batch 128, 100 epochs",
                   dataset="FER+", split="test (majority vote)")
@@ -56,6 +57,7 @@ PAPER_FIGURES: tuple[PaperFigure, ...] = (
                      ("seresnet34", 0.8031), ("resnext50_32x4d", 0.8184), ("seresnext50_32x4d", 0.8277))),
     *(PaperFigure(m, "004", _CK_PAPER, acc, note, dataset="CK+48", split=split, protocol=protocol)
       for m, acc, note in (("svm_hog", 0.97, "SVM, features not stated"),
+                           ("svm_landmarks", 0.97, "SVM, features not stated"),
                            ("thesis_cnn_ck", 0.99, "best of ten attempts (0.94 to 0.99); Adam 0.01, batch 32, 25 epochs"))
       for protocol, split in (("holdout", "random 80/20 hold-out"), ("subject-kfold", "subject-independent 10-fold"))),
 )

@@ -28,3 +28,9 @@ def svm_hog(num_classes: int = 7, **kw):
 @register_model("svm_pixels", "SVM on raw pixels (rbf | poly | linear kernel)", paper="004", kind="classical")
 def svm_pixels(num_classes: int = 7, **kw):
     return classical.svm("pixels", **kw)
+
+
+@register_model("svm_landmarks", "SVM on dlib's 68 landmarks (normalised geometry; needs the dlib extra)", paper="004",
+                kind="classical")
+def svm_landmarks(num_classes: int = 7, **kw):
+    return classical.svm("landmarks", **kw)

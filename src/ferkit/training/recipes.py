@@ -72,7 +72,7 @@ RECIPES: dict[str, Recipe] = {
                       scale=0.3, shift=0.1, erase=0.0, lowres=0.6, jitter=0.3),
     # FER+: ferkit's recipe trained on each face's vote distribution (cross-entropy with the soft target), shorter
     # so that it fits a CPU session; selection on FER+ PublicTest (majority vote).
-    "ferplus": Recipe("ferplus", epochs=20, label_smoothing=0.0, targets="votes"),
+    "ferplus": Recipe("ferplus", epochs=12, label_smoothing=0.0, targets="votes"),
     # A short schedule for smoke runs and tests.
     "smoke": Recipe("smoke", epochs=1, warmup_epochs=0.0),
 }
