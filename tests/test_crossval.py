@@ -62,3 +62,22 @@ def test_crossval_torch_model_keeps_only_selected_weights(shared, tmp_path):
     assert note["epochs_done"] == 1 and note["n_test"] == 196 and 0 <= s["accuracy"] <= 1
     assert (tmp_path / "fold_00" / "checkpoints" / "best.ckpt").exists()
     assert not (tmp_path / "fold_00" / "checkpoints" / "last.ckpt").exists()
+
+
+def test_reproduction_table_reads_finished_and_unfinished_crossval(shared, tmp_path):
+    """A finished CK+ cross-validation is a full row; one with folds still missing is reported as partial."""
+    import shutil
+
+    from ferkit.evaluation.reproduction import reproduction_report
+    from ferkit.training.crossval import crossval
+    runs = tmp_path / "runs"
+    crossval("svm_hog", "ckplus", shared / "ckplus48.tar", runs / "svm_hog_ckplus48_holdout", "holdout",
+             grid={"C": [10]})
+    shutil.copytree(runs / "svm_hog_ckplus48_holdout", runs / "svm_hog_ckplus48_subject-kfold")
+    (runs / "svm_hog_ckplus48_subject-kfold" / "crossval.json").unlink()
+    rows = {r["run"]: r for r in reproduction_report(runs, tmp_path / "rep.json")}
+    full, part = rows["svm_hog_ckplus48_holdout"], rows["svm_hog_ckplus48_subject-kfold"]
+    assert full["full_recipe"] and full["accuracy"] > 0.9 and full["params"] > 0 and full["dataset"] == "CK+48"
+    assert not part["full_recipe"] and part["status"].startswith("partial: 1 fold done")
+    assert part["accuracy"] == full["accuracy"]
+    assert rows["thesis_cnn_ck_ckplus48_holdout"]["accuracy"] is None
