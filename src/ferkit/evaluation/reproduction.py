@@ -93,25 +93,23 @@ def _row(fig: PaperFigure, runs: Path) -> dict:
         cv = run / "crossval.json"
         if cv.exists():
             c = json.loads(cv.read_text())
+            partial = [n for n in c["fold_notes"] if n.get("stopped_by") == "time limit or interruption"]
+            row.update(accuracy=c["accuracy_mean"], accuracy_std=c["accuracy_std"], macro_f1=c["macro_f1"], n=c["n"],
+                       full_recipe=not partial, folds=c["folds"], train_seconds=c["train_seconds"],
+                       hardware=c["hardware"], command=c["command"], recipe=c.get("recipe"),
+                       status=("full recipe" if not partial else f"partial: {len(partial)} folds cut short")
+                       + f", {c['folds']} fold{'s' if c['folds'] > 1 else ''}")
         else:  # an unfinished cross-validation: the folds done so far, reported as partial
+            from ..training.crossval import fold_summary
             done = [json.loads(f.read_text()) for f in sorted(run.glob("fold_*/result.json"))]
             if not done:
                 return row
             first = run / "fold_00" / "run.json"
             info = json.loads(first.read_text()) if first.exists() else {}
-            accs = [d["accuracy"] for d in done]
-            mean = sum(accs) / len(accs)
-            spread = (sum((a - mean) ** 2 for a in accs) / len(accs)) ** 0.5
-            row.update(accuracy=round(mean, 5), accuracy_std=round(spread, 5), folds=len(done), train_seconds=sum(d["seconds"] for d in done), hardware=info.get("hardware"),
-                       command=info.get("command"), status=f"partial: {len(done)} fold{'s' if len(done) > 1 else ''} done, run unfinished")
-            row["gap_points"] = round(100 * (row["accuracy"] - fig.paper_accuracy), 2)
-            return row
-        partial = [n for n in c["fold_notes"] if n.get("stopped_by") == "time limit or interruption"]
-        row.update(accuracy=c["accuracy_mean"], accuracy_std=c["accuracy_std"], macro_f1=c["macro_f1"], n=c["n"],
-                   full_recipe=not partial, folds=c["folds"], train_seconds=c["train_seconds"],
-                   hardware=c["hardware"], command=c["command"], recipe=c.get("recipe"),
-                   status=("full recipe" if not partial else f"partial: {len(partial)} folds cut short")
-                   + f", {c['folds']} fold{'s' if c['folds'] > 1 else ''}")
+            f = fold_summary(done)
+            row.update(accuracy=f["accuracy_mean"], accuracy_std=f["accuracy_std"], folds=f["folds"],
+                       train_seconds=f["train_seconds"], hardware=info.get("hardware"), command=info.get("command"),
+                       status=f"partial: {f['folds']} fold{'s' if f['folds'] > 1 else ''} done, run unfinished")
     else:
         ev, summary = run / "privatetest.json", run / "summary.json"
         if not (ev.exists() and summary.exists()):

@@ -68,6 +68,19 @@ def _fit_fold(model: str, train: FaceSet, val: FaceSet, fold_dir: Path, recipe: 
                                "stopped_by": s["stopped_by"]}
 
 
+def _note(result: dict) -> dict:
+    """A fold's record without its per-face arrays."""
+    return {k: v for k, v in result.items() if k not in ("test_index", "pred")}
+
+
+def fold_summary(results: list[dict]) -> dict:
+    """Mean and spread of the fold accuracies, the folds' total time and their notes (finished or not)."""
+    accs = np.array([r["accuracy"] for r in results])
+    return {"folds": len(results), "accuracy_mean": round(float(accs.mean()), 5),
+            "accuracy_std": round(float(accs.std()), 5), "fold_accuracies": accs.tolist(),
+            "train_seconds": round(sum(r["seconds"] for r in results), 1), "fold_notes": [_note(r) for r in results]}
+
+
 def crossval(model: str, dataset: str, data: str, out: str | Path, protocol: str = "subject-kfold",
              folds: int = CROSSVAL_FOLDS, recipe: str = "paper004", grid: dict | None = None, seed: int = 0) -> dict:
     """Run every fold of ``protocol`` (skipping finished ones) and write ``crossval.json`` / ``.md`` and a pooled
@@ -87,20 +100,16 @@ def crossval(model: str, dataset: str, data: str, out: str | Path, protocol: str
                    "accuracy": round(float((pred == ds.labels[te]).mean()), 5),
                    "seconds": round(time.perf_counter() - t, 1), "test_index": te.tolist(), "pred": pred.tolist()}
             write_json_atomic(done, res)
-            print(json.dumps({k: v for k, v in res.items() if k not in ("test_index", "pred")}), flush=True)
+            print(json.dumps(_note(res)), flush=True)
         results.append(json.loads(done.read_text()))
     y_true = np.concatenate([ds.labels[r["test_index"]] for r in results])
     y_pred = np.concatenate([r["pred"] for r in results])
-    accs = np.array([r["accuracy"] for r in results])
     pooled = classification_report(y_true, y_pred, tuple(ds.classes))
-    summary = {"model": model, "dataset": dataset, "data": str(data), "protocol": protocol, "folds": len(results),
+    summary = {"model": model, "dataset": dataset, "data": str(data), "protocol": protocol,
                "recipe": None if model_kind(model) == "classical" else recipe, "grid": grid,
-               "accuracy_mean": round(float(accs.mean()), 5), "accuracy_std": round(float(accs.std()), 5),
-               "fold_accuracies": accs.tolist(), **{k: pooled[k] for k in ("accuracy", "macro_f1", "n")},
-               "train_seconds": round(sum(r["seconds"] for r in results), 1), "hardware": _hardware(),
-               "command": command_line(), "per_class": pooled["per_class"],
-               "confusion_matrix": pooled["confusion_matrix"],
-               "fold_notes": [{k: v for k, v in r.items() if k not in ("test_index", "pred")} for r in results]}
+               **fold_summary(results), **{k: pooled[k] for k in ("accuracy", "macro_f1", "n")},
+               "hardware": _hardware(), "command": command_line(), "per_class": pooled["per_class"],
+               "confusion_matrix": pooled["confusion_matrix"]}
     png = out / "crossval_confusion.png"
     plot_confusion_matrix(np.array(pooled["confusion_matrix"]), list(ds.classes), png,
                           f"{model} on {dataset}, {protocol}: accuracy {pooled['accuracy']:.2%} (n={pooled['n']})")

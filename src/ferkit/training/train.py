@@ -76,10 +76,8 @@ def train(model: str, dataset: str, data: str, out: str, recipe: str | Recipe = 
     if teacher:
         from .teacher import TeacherOutputs
         teacher_logits = TeacherOutputs.load(teacher).for_keys(train_set.keys())
-    fit_keys = ("accelerator", "devices", "num_nodes", "precision", "max_time", "limit_batches")
     return fit_faces(model, train_set, val_set, out, recipe, resume=resume, seed=seed, teacher_logits=teacher_logits,
-                     run_info={"dataset": dataset, "data": str(data), "images": images, "teacher": teacher},
-                     **{k: kw.pop(k) for k in fit_keys if k in kw}, **kw)
+                     run_info={"dataset": dataset, "data": str(data), "images": images, "teacher": teacher}, **kw)
 
 
 def fit_faces(model: str, train_set: FaceSet, val_set: FaceSet, out: str | Path, recipe: str | Recipe = "ferkit",
