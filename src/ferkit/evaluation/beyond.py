@@ -14,68 +14,80 @@ from .reports import command_line
 
 
 @dataclass(frozen=True)
+class Source:
+    """A report competing for a figure, and where the training of the model it measured is recorded: a run folder
+    under ``runs/`` (its summary.json), or none (the shipped default's card; an ensemble has no training of its own;
+    the reproduction table carries its own)."""
+    report: str
+    run: str | None = None
+    card: bool = False
+
+
+@dataclass(frozen=True)
 class Goal:
     key: str
     figure: str
     target: float
     paper: str
     paper_accuracy: float
-    sources: tuple[str, ...]   # report files (under reports/) competing for this figure; the best one counts
+    sources: tuple[Source, ...]   # reports (under reports/) competing for this figure; the best one counts
     why_short: str = ""
 
 
 GOALS: tuple[Goal, ...] = (
     Goal("best_single_privatetest", "best single model, FER2013 PrivateTest", 0.75, "001 (RMN)", 0.7414,
-         ("default_privatetest.json", "default_privatetest_tta10.json", "ferplus_cnn_s_privatetest.json",
-          "reproduction.json"),
+         (Source("default_privatetest.json", card=True), Source("default_privatetest_tta10.json", card=True),
+          Source("ferplus_cnn_s_privatetest.json", run="ferplus_cnn_s"), Source("reproduction.json")),
          "every model here was trained from scratch on a 2-core CPU (no GPU lent, no ImageNet weights offline); the "
          "RMN and paper 003's backbones, the strong single models, await a GPU"),
     Goal("best_ensemble_privatetest", "best averaging ensemble, FER2013 PrivateTest (members chosen on PublicTest)",
-         0.775, "001 (ensemble of 6)", 0.7682, ("ensemble_privatetest.json",),
+         0.775, "001 (ensemble of 6)", 0.7682, (Source("ensemble_privatetest.json"),),
          "its members can only be the few small CPU-trained models; strong, diverse members need GPU training"),
     Goal("ferplus_test", "FER+ test, majority vote (7 classes)", 0.90, "003 (EmoXNet)", 0.8507,
-         ("default_ferplus_test.json", "ferplus_cnn_s_ferplus_test.json"),
+         (Source("default_ferplus_test.json", card=True), Source("ferplus_cnn_s_ferplus_test.json", run="ferplus_cnn_s")),
          "a small CNN trained for 12 epochs on a CPU; the paper's 85% comes from an ensemble of seven large "
          "backbones, 100 epochs each"),
 )
 DEFAULT_TARGET, DEFAULT_SPEED_TARGET = 0.73, 2000.0
 
 
-def _candidates(reports: Path, source: str) -> list[dict]:
-    """(accuracy, model, split, command) records of one source report; the reproduction table gives its FER2013
-    PrivateTest rows."""
-    path = reports / source
-    if not path.exists():
+def _read(path: Path) -> dict | list:
+    """A report's JSON, or {} where it has not been written."""
+    return json.loads(path.read_text()) if path.exists() else {}
+
+
+def _candidates(reports: Path, runs: Path, source: Source) -> list[dict]:
+    """(accuracy, model, command, log, training) records of one source report; the reproduction table gives its
+    FER2013 PrivateTest rows."""
+    path = reports / source.report
+    data = _read(path)
+    if not data:
         return []
-    data = json.loads(path.read_text())
-    if source == "reproduction.json":
+    if source.report == "reproduction.json":
         return [{"accuracy": r["accuracy"], "model": r["model"], "command": r["command"], "log": r["log"],
-                 "hardware": r.get("hardware"), "train_seconds": r.get("train_seconds"), "source": source}
+                 "hardware": r.get("hardware"), "train_seconds": r.get("train_seconds"), "source": source.report}
                 for r in data if r["dataset"] == "FER2013" and r["accuracy"] is not None]
     log = reports / "logs" / f"{path.stem}.log"
     model = "+".join(data["members"]) if "members" in data else data["model"]
     if data.get("tta"):
         model += f" (TTA {data['tta']} views)"
-    return [{"accuracy": data["accuracy"], "model": model, "command": data.get("command"), "source": source,
-             "log": str(log) if log.exists() else None, "n": data.get("n")}]
+    return [{"accuracy": data["accuracy"], "model": model, "command": data.get("command"), "source": source.report,
+             "log": str(log) if log.exists() else None, "n": data.get("n"), **_training(runs, source)}]
 
 
-def _training(reports: Path, runs: Path, cand: dict) -> dict:
-    """Training hardware and time of a candidate, from the shipped model's card or the run's summary."""
-    if cand.get("train_seconds") is not None:
-        return {"hardware": cand["hardware"], "train_seconds": cand["train_seconds"]}
-    if cand["source"].startswith("ferplus_cnn_s"):
-        s = runs / "ferplus_cnn_s" / "summary.json"
-        if s.exists():
-            d = json.loads(s.read_text())
-            return {"hardware": d["hardware"], "train_seconds": d["train_seconds"]}
-        return {}
-    from ..expression.registry import model_card
-    try:
-        card = model_card(DEFAULT_MODEL)
-    except Exception:  # noqa: BLE001 - a missing card only leaves the column empty
-        return {}
-    return {"hardware": card.get("train_hardware"), "train_seconds": card.get("train_seconds")}
+def _training(runs: Path, source: Source) -> dict:
+    """Training hardware and time of the model a source measured: its run's summary or the default's card."""
+    if source.run:
+        d = _read(runs / source.run / "summary.json")
+        return {"hardware": d.get("hardware"), "train_seconds": d.get("train_seconds")}
+    if source.card:
+        from ..expression.registry import model_card
+        try:
+            card = model_card(DEFAULT_MODEL)
+        except Exception:  # noqa: BLE001 - a missing card only leaves the column empty
+            return {}
+        return {"hardware": card.get("train_hardware"), "train_seconds": card.get("train_seconds")}
+    return {}
 
 
 def beyond_report(reports: str | Path = "reports", runs: str | Path = "runs",
@@ -83,22 +95,20 @@ def beyond_report(reports: str | Path = "reports", runs: str | Path = "runs",
     reports, runs, out = Path(reports), Path(runs), Path(out)
     rows = []
     for g in GOALS:
-        cands = [c for s in g.sources for c in _candidates(reports, s)]
+        cands = [c for s in g.sources for c in _candidates(reports, runs, s)]
         best = max(cands, key=lambda c: c["accuracy"], default=None)
         row = {"key": g.key, "figure": g.figure, "target": g.target, "paper": g.paper,
                "paper_accuracy": g.paper_accuracy, "accuracy": None, "reached": False,
                "candidates": [{k: c[k] for k in ("model", "accuracy", "source")} for c in cands]}
         if best:
             row.update(accuracy=best["accuracy"], model=best["model"], command=best["command"], log=best["log"],
-                       **_training(reports, runs, best), reached=best["accuracy"] >= g.target)
+                       hardware=best.get("hardware"), train_seconds=best.get("train_seconds"),
+                       reached=best["accuracy"] >= g.target)
         if not row["reached"]:
             row["why_not"] = g.why_short if best else "not measured yet"
         rows.append(row)
-    speed = json.loads((reports / "speed.json").read_text()) if (reports / "speed.json").exists() else {}
-    priv = json.loads((reports / "default_privatetest.json").read_text()) \
-        if (reports / "default_privatetest.json").exists() else {}
-    ferplus = json.loads((reports / "default_ferplus_test.json").read_text()) \
-        if (reports / "default_ferplus_test.json").exists() else {}
+    speed, priv, ferplus = (_read(reports / n) for n in ("speed.json", "default_privatetest.json",
+                                                         "default_ferplus_test.json"))
     default = {"name": speed.get("classifier", DEFAULT_MODEL), "precision": speed.get("classifier_precision"),
                "privatetest": priv.get("accuracy"), "faces_per_s": speed.get("classifier_faces_per_s"),
                "ferplus_test": ferplus.get("accuracy"), "target_privatetest": DEFAULT_TARGET,
