@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Regenerate reports/ for the shipped default model, each figure by a command, each log kept in reports/logs/.
-# The training run it ships is recreated by the train command in its model card:
+# The training runs it ships are recreated by the train commands in their model cards:
 #   ferkit train --model ferkit_cnn_s --dataset fer2013 --data DATA --recipe ferkit --out runs/ferkit_cnn_s --threads 2
+#   scripts/run_default_kd.sh DATA   (a distilled student, runs/ferkit_cnn_s_kd: not shipped, see reports/beyond.md)
 # Usage: scripts/make_reports.sh [FER2013 path]   (ferkit on PATH, train extra installed)
 set -euo pipefail
 DATA=${1:-../shared/data/fer2013_images.zip}
@@ -49,7 +50,7 @@ ferkit evaluate --dataset fer2013 --data "$DATA" --split privatetest --tta 10 --
 ferkit evaluate --dataset ferplus --data "$SHARED/ferplus/fer2013new.csv" --images "$SHARED/ferplus/ferplus_images.zip" \
   --split privatetest --json reports/default_ferplus_test.json 2>&1 | grep -v Warn | tee reports/logs/default_ferplus_test.log
 CANDIDATES=default
-for c in runs/ferplus_cnn_s/checkpoints/best.ckpt runs/repro/simple_cnn/checkpoints/best.ckpt \
+for c in runs/ferkit_cnn_s_kd/checkpoints/best.ckpt runs/ferplus_cnn_s/checkpoints/best.ckpt runs/repro/simple_cnn/checkpoints/best.ckpt \
          runs/repro/svm_hog/model.joblib runs/repro/mlp_1024/model.joblib; do
   [ -e "$c" ] && CANDIDATES=$CANDIDATES,$c
 done

@@ -24,6 +24,8 @@ def test_beyond_report_reads_the_measured_reports(tmp_path):
     d = r["default_model"]
     assert d["faces_per_s"] == json.loads((REPORTS / "speed.json").read_text())["classifier_faces_per_s"]
     assert d["reached"] == (d["privatetest"] >= 0.73 and d["faces_per_s"] >= 2000)
+    from ferkit.expression.registry import model_card
+    assert d["distilled_from"] == model_card(d["name"]).get("distillation")  # the shipped card says how it was made
     md = (tmp_path / "beyond.md").read_text()
     assert json.loads((tmp_path / "beyond.json").read_text())["ferplus_test"] == r["ferplus_test"]
     assert f"{r['best_single_privatetest']:.2%}" in md and "## Not reached, and why" in md

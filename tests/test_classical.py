@@ -55,7 +55,7 @@ def test_train_classical_cli_grid_and_evaluate(fer_zip, tmp_path):
     run_cli("evaluate", "--model", out / "model.joblib", "--data", fer_zip, "--split", "privatetest", "--json", rep_path,
             check=True)
     rep = json.loads(rep_path.read_text())
-    assert rep["n"] == 3589 and 0.2 < rep["accuracy"] < 0.5
+    assert rep["n"] == 3589 and 0.2 < rep["accuracy"] < 0.5 and rep["model"] == "knn_pixels"
 
     # The reproduction table picks the run up; models without runs are listed as not run.
     table = tmp_path / "reproduction.json"

@@ -31,7 +31,9 @@ def test_train_resume_export(fer_zip, tmp_path, private_test):
     from ferkit.expression.export import TorchClassifier
     faces = private_test.images[:64]
     p_onnx = ExpressionClassifier(str(onnx)).predict_proba(faces)
-    p_torch = TorchClassifier(run / "checkpoints" / "best.ckpt", ExpressionClassifier(str(onnx)).classes).predict_proba(faces)
+    torch_clf = TorchClassifier(run / "checkpoints" / "best.ckpt", ExpressionClassifier(str(onnx)).classes)
+    assert torch_clf.name == "run"  # results name a checkpoint by its run folder, not "best"
+    p_torch = torch_clf.predict_proba(faces)
     assert np.abs(p_onnx - p_torch).max() < 1e-4
     np.testing.assert_allclose(p_onnx.sum(1), 1, atol=1e-5)
 
@@ -65,6 +67,10 @@ def test_distil_from_a_stored_teacher(fer_zip, tmp_path):
     run_cli(*base, "--out", tmp_path / "kd", "--teacher", teacher, "--kd-alpha", "0.3", check=True)
     info = json.loads((tmp_path / "kd" / "run.json").read_text())
     assert info["teacher"] == str(teacher) and info["recipe"]["kd_alpha"] == 0.3
+    assert info["recipe"]["kd_loss"] == "hinton"  # paper 000's loss unless asked otherwise
+    run_cli(*base, "--out", tmp_path / "lite", "--teacher", teacher, "--kd-loss", "soft_labels", check=True)
+    lite = json.loads((tmp_path / "lite" / "summary.json").read_text())
+    assert lite["recipe"]["kd_loss"] == "soft_labels" and lite["epochs_done"] == 1
     wrong = tmp_path / "public.npz"  # outputs on another split: refused, naming a missing face
     run_cli("teach", "--data", fer_zip, "--split", "publictest", "--out", wrong, check=True)
     p = run_cli(*base, "--out", tmp_path / "bad", "--teacher", wrong)

@@ -34,7 +34,10 @@ def _add_train(sub) -> None:
     p.add_argument("--threads", type=int, help="torch CPU threads")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--limit-batches", type=int, help="train / validate on this many batches per epoch (smoke runs)")
-    p.add_argument("--teacher", help="stored teacher outputs (`ferkit teach`): distil with Hinton's loss")
+    p.add_argument("--teacher", help="stored teacher outputs (`ferkit teach`): distil the student from them")
+    p.add_argument("--kd-loss", choices=("hinton", "soft_labels"),
+                   help="distillation loss: hinton (paper 000, the recipe default) or soft_labels (paper 003's "
+                        "EmoXNetLite: cross-entropy on the teacher's label-smoothed probabilities)")
     p.add_argument("--kd-alpha", type=float, help="distillation: weight of the hard-label loss (recipe default 0.1)")
     p.add_argument("--kd-temperature", type=float, help="distillation: temperature (recipe default 10)")
     p.add_argument("--grid", help='classical models: JSON grid searched on the validation split, e.g. {"k": [1, 3, 5]}')
@@ -53,7 +56,7 @@ def _run_train(a) -> int:
     s = train(a.model, a.dataset, a.data, a.out, a.recipe, resume=a.resume, accelerator=a.accelerator,
               devices=a.devices, num_nodes=a.num_nodes, precision=a.precision, max_time=a.max_time,
               threads=a.threads, seed=a.seed, limit_batches=a.limit_batches, teacher=a.teacher, images=a.images, epochs=a.epochs, batch_size=a.batch_size, lr=a.lr,
-              kd_alpha=a.kd_alpha, kd_temperature=a.kd_temperature)
+              kd_loss=a.kd_loss, kd_alpha=a.kd_alpha, kd_temperature=a.kd_temperature)
     print(json.dumps({k: v for k, v in s.items() if k != "recipe"}, indent=2))
     return 0
 

@@ -16,11 +16,14 @@ from .reports import command_line
 @dataclass(frozen=True)
 class Source:
     """A report competing for a figure, and where the training of the model it measured is recorded: a run folder
-    under ``runs/`` (its summary.json), or none (the shipped default's card; an ensemble has no training of its own;
-    the reproduction table carries its own)."""
+    under ``runs/`` (its summary.json), a shipped model's card (``"default"``: the default's), or none (an
+    ensemble has no training of its own; the reproduction table carries its own)."""
     report: str
     run: str | None = None
-    card: bool = False
+    card: str | None = None
+
+
+STUDENT_RUN = "ferkit_cnn_s_kd"  # the distilled candidate for the default (scripts/run_default_kd.sh)
 
 
 @dataclass(frozen=True)
@@ -36,7 +39,8 @@ class Goal:
 
 GOALS: tuple[Goal, ...] = (
     Goal("best_single_privatetest", "best single model, FER2013 PrivateTest", 0.75, "001 (RMN)", 0.7414,
-         (Source("default_privatetest.json", card=True), Source("default_privatetest_tta10.json", card=True),
+         (Source("default_privatetest.json", card="default"), Source("default_privatetest_tta10.json", card="default"),
+          Source(f"{STUDENT_RUN}_privatetest.json", run=STUDENT_RUN),
           Source("ferplus_cnn_s_privatetest.json", run="ferplus_cnn_s"), Source("reproduction.json")),
          "every model here was trained from scratch on a 2-core CPU (no GPU lent, no ImageNet weights offline); the "
          "RMN and paper 003's backbones, the strong single models, await a GPU"),
@@ -44,7 +48,7 @@ GOALS: tuple[Goal, ...] = (
          0.775, "001 (ensemble of 6)", 0.7682, (Source("ensemble_privatetest.json"),),
          "its members can only be the few small CPU-trained models; strong, diverse members need GPU training"),
     Goal("ferplus_test", "FER+ test, majority vote (7 classes)", 0.90, "003 (EmoXNet)", 0.8507,
-         (Source("default_ferplus_test.json", card=True), Source("ferplus_cnn_s_ferplus_test.json", run="ferplus_cnn_s")),
+         (Source("default_ferplus_test.json", card="default"), Source("ferplus_cnn_s_ferplus_test.json", run="ferplus_cnn_s")),
          "a small CNN trained for 12 epochs on a CPU; the paper's 85% comes from an ensemble of seven large "
          "backbones, 100 epochs each"),
 )
@@ -75,17 +79,54 @@ def _candidates(reports: Path, runs: Path, source: Source) -> list[dict]:
              "log": str(log) if log.exists() else None, "n": data.get("n"), **_training(runs, source)}]
 
 
+def _card(name: str) -> dict:
+    """A shipped model's card, or {} where it is not shipped."""
+    from ..errors import FerkitError
+    from ..expression.registry import model_card
+    try:
+        return model_card(name)
+    except FerkitError:
+        return {}
+
+
+def _default_why_not(default: dict, rows: list[dict]) -> str:
+    if default["privatetest"] is not None and default["privatetest"] >= DEFAULT_TARGET:
+        return "accurate enough, not fast enough"
+    teachers = "the teachers that would lift it (GPU-trained RMN / backbones / ensembles) do not exist"
+    kd = default.get("distilled_from")
+    if not kd:
+        return f"fast enough, not accurate enough: no distilled student has beaten it on PublicTest yet, because {teachers}"
+    best = next((r for r in rows if r["key"] == "best_single_privatetest"), {}).get("accuracy")
+    return (f"fast enough, not accurate enough: it is distilled from {kd['teacher_model']}; the best single model "
+            f"measured here reaches {_pct(best)} PrivateTest, and {teachers}")
+
+
+def _student(reports: Path, runs: Path, default_name: str) -> dict | None:
+    """The distilled candidate for the default: its teacher, loss, PublicTest accuracy (the selection figure) beside
+    the default's, its PrivateTest figure, and whether it was shipped as the default."""
+    run = runs / STUDENT_RUN
+    summary, info = _read(run / "summary.json"), _read(run / "run.json")
+    if not summary or not info.get("teacher"):
+        return None
+    from ..training.teacher import TeacherOutputs
+    teacher = Path(info["teacher"])
+    r = info["recipe"]
+    return {"run": str(run), "teacher_file": str(teacher),
+            "teacher_model": TeacherOutputs.load(teacher).model if teacher.is_file() else None,
+            "loss": r.get("kd_loss", "hinton"), "alpha": r["kd_alpha"], "epochs": summary.get("epochs_done"),
+            "publictest": summary.get("best_val_acc"), "default_publictest": _card(default_name).get("publictest_accuracy"),
+            "privatetest": _read(reports / f"{STUDENT_RUN}_privatetest.json").get("accuracy"),
+            "train_seconds": summary.get("train_seconds"), "hardware": summary.get("hardware"),
+            "command": info.get("command"), "shipped_as_default": default_name == STUDENT_RUN}
+
+
 def _training(runs: Path, source: Source) -> dict:
     """Training hardware and time of the model a source measured: its run's summary or the default's card."""
     if source.run:
         d = _read(runs / source.run / "summary.json")
         return {"hardware": d.get("hardware"), "train_seconds": d.get("train_seconds")}
     if source.card:
-        from ..expression.registry import model_card
-        try:
-            card = model_card(DEFAULT_MODEL)
-        except Exception:  # noqa: BLE001 - a missing card only leaves the column empty
-            return {}
+        card = _card(DEFAULT_MODEL if source.card == "default" else source.card)
         return {"hardware": card.get("train_hardware"), "train_seconds": card.get("train_seconds")}
     return {}
 
@@ -117,11 +158,11 @@ def beyond_report(reports: str | Path = "reports", runs: str | Path = "runs",
     default["reached"] = bool(default["privatetest"] and default["faces_per_s"]
                               and default["privatetest"] >= DEFAULT_TARGET
                               and default["faces_per_s"] >= DEFAULT_SPEED_TARGET)
+    default["distilled_from"] = _card(default["name"]).get("distillation")
     if not default["reached"]:
-        default["why_not"] = ("fast enough, not accurate enough: no distilled student has beaten it yet, because the "
-                              "teachers that would lift it (GPU-trained RMN / backbones / ensembles) do not exist")
-    result = {**{r["key"]: r["accuracy"] for r in rows}, "default_model": default, "rows": rows,
-              "command": command_line()}
+        default["why_not"] = _default_why_not(default, rows)
+    result = {**{r["key"]: r["accuracy"] for r in rows}, "default_model": default,
+              "distilled_student": _student(reports, runs, default["name"]), "rows": rows, "command": command_line()}
     write_json_atomic(out, result)
     write_text_atomic(out.with_suffix(".md"), _markdown(result, out.name))
     return result
@@ -129,6 +170,29 @@ def beyond_report(reports: str | Path = "reports", runs: str | Path = "runs",
 
 def _pct(x: float | None) -> str:
     return "-" if x is None else f"{x:.2%}"
+
+
+def _distilled_line(d: dict) -> str:
+    kd = d.get("distilled_from")
+    if not kd:
+        return "\nNot a distilled model."
+    return (f"\nDistilled from `{kd['teacher_model']}` (outputs stored once in `{kd['teacher_file']}`, written by "
+            f"`ferkit teach`), loss `{kd['loss']}`, hard-label weight {kd['alpha']}; `scripts/run_default_kd.sh` "
+            "recreates it.")
+
+
+def _student_lines(st: dict | None) -> list[str]:
+    if not st:
+        return []
+    verdict = ("shipped as the default" if st["shipped_as_default"] else
+               "not shipped: its PublicTest accuracy does not beat the default's")
+    return ["\n## The distilled student\n",
+            "| student | teacher | loss | PublicTest (selection) | default's PublicTest | PrivateTest | training | decision |",
+            "|---|---|---|---|---|---|---|---|",
+            f"| `{st['run']}` | `{st['teacher_model']}` | `{st['loss']}`, hard-label weight {st['alpha']} "
+            f"| {_pct(st['publictest'])} | {_pct(st['default_publictest'])} | {_pct(st['privatetest'])} "
+            f"| {st['epochs']} epochs, {st['train_seconds'] / 60:.0f} min, {st['hardware']} | {verdict} |",
+            f"\nCommand: `{st['command']}` (`scripts/run_default_kd.sh`).\n"]
 
 
 def _markdown(r: dict, json_name: str) -> str:
@@ -150,8 +214,10 @@ def _markdown(r: dict, json_name: str) -> str:
               f"| `{d['name']}` ({d['precision']}) | >= {_pct(d['target_privatetest'])} at >= "
               f"{d['target_faces_per_s']:,.0f} faces/s | {_pct(d['privatetest'])} | "
               f"{d['faces_per_s'] or '-'} | {_pct(d['ferplus_test'])} | {'yes' if d['reached'] else 'no'} |",
-              f"\nCommands: `{d['privatetest_command']}`; `{d['speed_command']}`; `{d['ferplus_command']}`.\n",
-              "\n## Not reached, and why\n"]
+              _distilled_line(d),
+              f"\nCommands: `{d['privatetest_command']}`; `{d['speed_command']}`; `{d['ferplus_command']}`.\n"]
+    lines += _student_lines(r.get("distilled_student"))
+    lines.append("\n## Not reached, and why\n")
     lines += [f"- {row['figure']}: {row['why_not']}." for row in r["rows"] if not row["reached"]]
     if not d["reached"]:
         lines.append(f"- default model: {d['why_not']}.")

@@ -9,7 +9,7 @@ import numpy as np
 from ..config import CLASSIFY_BATCH, DEFAULT_MODEL, DEFAULT_PRECISION, EMOTIONS, FACE_SIZE, MODELS_DIR
 from ..errors import UnknownNameError
 from ..runtime.onnx import ort_session
-from .registry import model_card, shipped_models
+from .registry import model_card, model_file_name, shipped_models
 
 
 def model_onnx_path(name: str = "default", precision: str = "fp32") -> Path:
@@ -38,7 +38,7 @@ class ExpressionClassifier:
         path = model_onnx_path(name, precision)  # models shipped without an int8 copy run in fp32
         if Path(name).suffix == ".onnx":
             card = path.parent / "card.json"
-            self.name = path.stem
+            self.name = model_file_name(path)
             self.card = json.loads(card.read_text()) if card.is_file() else {"classes": list(EMOTIONS)}
         else:  # a shipped model: its folder is its name
             self.name, self.card = path.parent.name, model_card(path.parent.name)

@@ -9,6 +9,7 @@ import torch
 from ..config import CLASSIFY_BATCH, FACE_SIZE
 from ..errors import FerkitError
 from .nets import WithPreprocessing
+from .registry import model_file_name
 
 
 def load_checkpoint(path: str | Path):
@@ -37,7 +38,7 @@ class TorchClassifier:
 
     def __init__(self, checkpoint: str | Path, classes: tuple[str, ...]):
         self.model, _ = load_checkpoint(checkpoint)
-        self.name, self.classes = Path(checkpoint).stem, classes
+        self.name, self.classes = model_file_name(checkpoint), classes
 
     @torch.no_grad()
     def predict_proba(self, faces: np.ndarray) -> np.ndarray:

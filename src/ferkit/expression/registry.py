@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Callable
 
 from ..config import MODELS_DIR
@@ -64,6 +65,19 @@ def model_kind(name: str) -> str:
     if name not in _REGISTRY:
         raise UnknownNameError(f"unknown model {name!r}; known: {', '.join(sorted(_REGISTRY))}")
     return _REGISTRY[name].kind
+
+
+_GENERIC_STEMS = ("best", "last", "model", "model_int8")  # file names that training/export give every run
+
+
+def model_file_name(path: str | Path) -> str:
+    """A trained model file's name in results and reports: its run folder for the generic file names of training
+    and export (``runs/X/checkpoints/best.ckpt``, ``runs/X/model.joblib``, ``X/model.onnx`` -> ``X``), else its stem."""
+    path = Path(path)
+    if path.stem not in _GENERIC_STEMS:
+        return path.stem
+    folder = path.parent.parent if path.parent.name == "checkpoints" else path.parent
+    return folder.name or path.stem
 
 
 def shipped_models() -> list[str]:

@@ -70,10 +70,22 @@ def examples_grid(masked: str, demo: list[str], out: str | Path, seed: int = 0) 
     return placed
 
 
+def _teacher_of(kd_run: Path) -> str:
+    """The model whose stored outputs taught the distilled student (its teacher file names it); the default
+    model where that run or file is not here."""
+    info = kd_run / "run.json"
+    teacher = json.loads(info.read_text()).get("teacher") if info.exists() else None
+    if teacher and Path(teacher).is_file():
+        from ..training.teacher import TeacherOutputs
+        return TeacherOutputs.load(teacher).model
+    return DEFAULT_MODEL
+
+
 def masked_report(data: str, masked: str, photos: str | None, demo: list[str], out: str | Path = "reports/masked.json",
                   student_run: str = "runs/masked_student", kd_run: str = "runs/masked_kd") -> dict:
     out = Path(out)
-    teacher = load_any_classifier(DEFAULT_MODEL, precision="fp32")
+    teacher_model = _teacher_of(Path(kd_run))
+    teacher = load_any_classifier(teacher_model, precision="fp32")
     teacher_full, _ = evaluate_faceset(teacher, FER2013(data, "PrivateTest"))
     teacher_masked, _ = evaluate_faceset(teacher, FER2013(masked, "PrivateTest"))
     student, kd = _run_row(Path(student_run), masked), _run_row(Path(kd_run), masked)
@@ -81,7 +93,7 @@ def masked_report(data: str, masked: str, photos: str | None, demo: list[str], o
         "command": command_line(), "data": data, "masked_data": masked,
         "synthesis": {k: v for k, v in json.loads((Path(masked) / REPORT).read_text()).items()
                       if k in ("faces", "methods", "flagged", "templates", "colours", "seed", "command", "seconds")},
-        "teacher_model": DEFAULT_MODEL,
+        "teacher_model": teacher_model,
         "teacher_full": teacher_full["accuracy"],
         "teacher_on_masked": teacher_masked["accuracy"],
         "student_only_masked": student.get("privatetest_accuracy"),

@@ -12,7 +12,7 @@ import numpy as np
 
 from ..data import FaceSet, load_dataset
 from ..evaluation.reports import command_line
-from ..expression.registry import create_model
+from ..expression.registry import create_model, model_file_name
 from ..io import atomic_path, write_json_atomic
 from .train import TRAIN_VAL_SPLITS, _hardware
 
@@ -63,7 +63,7 @@ class EstimatorClassifier:
 
     def __init__(self, path: str | Path, classes: tuple[str, ...]):
         self.estimator = joblib.load(path)
-        self.name, self.classes = Path(path).parent.name, classes
+        self.name, self.classes = model_file_name(path), classes
 
     def predict_proba(self, faces: np.ndarray) -> np.ndarray:
         proba = np.zeros((len(faces), len(self.classes)), np.float32)

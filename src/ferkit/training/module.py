@@ -10,7 +10,7 @@ import torch.nn.functional as F
 from ..expression.nets import WithPreprocessing
 from ..expression.registry import create_model
 from .augment import augment_batch
-from .distill import kd_loss
+from .distill import kd_loss, soft_label_loss
 from .recipes import Recipe
 
 
@@ -33,12 +33,21 @@ class ExpressionModule(L.LightningModule):
             return torch.sum(-y * F.log_softmax(logits, -1), -1).mean()
         return F.cross_entropy(logits, y, weight=self.class_weights, label_smoothing=self.recipe.label_smoothing)
 
+    def _distillation_loss(self, logits: torch.Tensor, teacher: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        r = self.recipe
+        if r.kd_loss == "hinton":
+            return kd_loss(logits, teacher, y, r.kd_temperature, r.kd_alpha)
+        if r.kd_loss == "soft_labels":  # alpha * CE(hard labels) + (1 - alpha) * CE(smoothed teacher probabilities)
+            soft = soft_label_loss(logits, torch.softmax(teacher.detach(), -1), r.label_smoothing)
+            return r.kd_alpha * self._loss(logits, y) + (1 - r.kd_alpha) * soft
+        raise ValueError(f"unknown distillation loss {r.kd_loss!r} (hinton | soft_labels)")
+
     def training_step(self, batch, _):
         x, y = batch[:2]
         x = augment_batch(x.float(), self.recipe)
         logits = self(x.contiguous(memory_format=torch.channels_last))
-        if len(batch) == 3:  # stored teacher logits: Hinton distillation
-            loss = kd_loss(logits, batch[2], y, self.recipe.kd_temperature, self.recipe.kd_alpha)
+        if len(batch) == 3:  # stored teacher logits: distillation
+            loss = self._distillation_loss(logits, batch[2], y)
         else:
             loss = self._loss(logits, y)
         self.log("train_loss", loss, prog_bar=True, on_step=False, on_epoch=True)

@@ -33,8 +33,9 @@ class Recipe:
     lowres: float = 0.0             # probability of a down- and up-scaled copy (side 8..40 px): small, blurred faces
     jitter: float = 0.0             # brightness and contrast +- this fraction
     # knowledge distillation (used when a teacher file is given): paper 000's T = 10, alpha = 0.1
-    kd_alpha: float = 0.1
-    kd_temperature: float = 10.0
+    kd_loss: str = "hinton"         # hinton (paper 000) | soft_labels (paper 003's EmoXNetLite)
+    kd_alpha: float = 0.1           # weight of the hard-label loss
+    kd_temperature: float = 10.0    # hinton only
 
     def to_dict(self) -> dict:
         return asdict(self)

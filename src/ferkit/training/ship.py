@@ -85,12 +85,34 @@ def ship_model(run: str | Path, name: str, data: str, reports: str | Path = "rep
         "privatetest_macro_f1": figures["PrivateTest"]["macro_f1"],
         "faces_per_s": faces_per_s, "faces_per_s_machine": machine_info(), "test_set": test_set,
         "onnx_vs_torch_max_abs_diff": max_diff, "default": name == DEFAULT_MODEL, "int8": int8,
+        "distillation": _distillation(info),
     }
     write_json_atomic(dest / "card.json", card)
     write_text_atomic(dest / "MODEL_CARD.md", model_card_markdown(card))
     write_text_atomic(reports / f"{name}_card.md", model_card_markdown(card))
     return {k: card[k] for k in ("name", "publictest_accuracy", "privatetest_accuracy", "faces_per_s", "onnx_vs_torch_max_abs_diff",
                                  "int8")}
+
+
+def _distillation(info: dict) -> dict | None:
+    """The teacher a run was distilled from (its stored-outputs file and the model that wrote it) and the loss."""
+    if not info.get("teacher"):
+        return None
+    from .teacher import TeacherOutputs
+    r = info["recipe"]
+    loss = r.get("kd_loss", "hinton")
+    teacher = TeacherOutputs.load(info["teacher"]).model if Path(info["teacher"]).is_file() else "not kept"
+    return {"teacher_file": info["teacher"], "teacher_model": teacher,
+            "loss": loss, "alpha": r["kd_alpha"], **({"temperature": r["kd_temperature"]} if loss == "hinton" else {})}
+
+
+def _distillation_line(c: dict) -> str:
+    d = c.get("distillation")
+    if not d:
+        return ""
+    extra = f", T {d['temperature']}" if "temperature" in d else ""
+    return (f"| distillation | from `{d['teacher_model']}` (outputs stored in `{d['teacher_file']}`), loss `{d['loss']}`, "
+            f"hard-label weight {d['alpha']}{extra} |\n")
 
 
 def model_card_markdown(c: dict) -> str:
@@ -107,7 +129,7 @@ def model_card_markdown(c: dict) -> str:
 | data | {c['data']} |
 | recipe | `{r['name']}`: {r['epochs']} epochs, batch {r['batch_size']}, {r['optimizer']} lr {r['lr']} ({r['schedule']}, warm-up {r['warmup_epochs']} epochs), weight decay {r['weight_decay']}, label smoothing {r['label_smoothing']}; augmentation rotation +-{r['rotation']} deg, zoom +-{r['scale']}, shift +-{r['shift']}, flips {r['hflip']}, random erasing p={r['erase']} |
 | training | {c['epochs']} epochs in {c['train_seconds'] / 60:.0f} min on {c['train_hardware']} |
-| **{c.get('test_set', 'FER2013')} PrivateTest accuracy** | **{c['privatetest_accuracy']:.2%}** (macro F1 {c['privatetest_macro_f1']:.3f}) |
+{_distillation_line(c)}| **{c.get('test_set', 'FER2013')} PrivateTest accuracy** | **{c['privatetest_accuracy']:.2%}** (macro F1 {c['privatetest_macro_f1']:.3f}) |
 | {c.get('test_set', 'FER2013')} PublicTest accuracy (selection split) | {c['publictest_accuracy']:.2%} |
 | speed | **{c['faces_per_s']:,.0f} faces/s** (ONNX Runtime, batch 256, {c['faces_per_s_machine']['cores']} CPU cores, {c['faces_per_s_machine']['cpu']}) |
 | ONNX vs PyTorch | max abs difference of probabilities {c['onnx_vs_torch_max_abs_diff']:.2e} on 256 PublicTest faces |

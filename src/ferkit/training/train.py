@@ -65,7 +65,7 @@ def train(model: str, dataset: str, data: str, out: str, recipe: str | Recipe = 
           **kw) -> dict:
     """Train ``model`` on ``dataset``'s training split, select on its validation split; return the summary
     (best validation accuracy, checkpoint, time). ``teacher``: a file of stored teacher outputs (``ferkit teach``)
-    on the training faces: the student then learns with Hinton's distillation loss (recipe's ``kd_alpha``,
+    on the training faces: the student then learns with the recipe's distillation loss (``kd_loss``, ``kd_alpha``,
     ``kd_temperature``). Other keywords: ``fit_faces``'s options, then recipe overrides."""
     if threads:
         torch.set_num_threads(threads)
