@@ -19,7 +19,8 @@ for m in $MODELS; do
     *_ckplus48_holdout|*_ckplus48_subject-kfold)
       model=${m%_ckplus48_*}; protocol=${m##*_ckplus48_}
       case $model in svm_*) extra=(--grid "$SVM_GRID") ;; *) extra=(--recipe paper004 --threads 2) ;; esac
-      ferkit crossval --model "$model" --data "$CKPLUS" --protocol "$protocol" "${extra[@]}" --out "$out" > "$log" 2>&1
+      [ "$protocol" = holdout ] && extra+=(--repeats 10)  # paper 004's ten attempts, each its own split and seed
+      ferkit crossval --model "$model" --data "$CKPLUS" --protocol "$protocol" "${extra[@]}" --out "$out" >> "$log" 2>&1
       echo "$m done: $(grep -o '"accuracy_mean": [0-9.]*' "$out/crossval.json" | head -1)"
       continue ;;
     knn_pixels|knn_hist) ferkit train --model "$m" --data "$DATA" --out "$out" --grid '{"k": [3], "p": [1]}' > "$log" 2>&1

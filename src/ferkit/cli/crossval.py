@@ -14,6 +14,8 @@ def add_crossval(sub) -> None:
     p.add_argument("--data", required=True, help="dataset path (CK+48 folder or tar)")
     p.add_argument("--protocol", default="subject-kfold", choices=["holdout", "subject-kfold"])
     p.add_argument("--folds", type=int, default=CROSSVAL_FOLDS, help="subject-kfold: number of folds")
+    p.add_argument("--repeats", type=int, default=1,
+                   help="holdout: attempts, each its own random split and seed (paper 004: 10)")
     p.add_argument("--recipe", default="paper004", help="torch models: named recipe")
     p.add_argument("--grid", help='classical models: JSON grid chosen on each fold\'s validation part')
     p.add_argument("--threads", type=int, help="torch CPU threads")
@@ -27,6 +29,6 @@ def run_crossval(a) -> int:
         torch.set_num_threads(a.threads)
     from ..training.crossval import crossval
     s = crossval(a.model, a.dataset, a.data, a.out, a.protocol, a.folds, a.recipe,
-                 json.loads(a.grid) if a.grid else None, a.seed)
+                 json.loads(a.grid) if a.grid else None, a.seed, a.repeats)
     print(json.dumps({k: s[k] for k in ("model", "protocol", "folds", "accuracy_mean", "accuracy_std", "accuracy")}))
     return 0

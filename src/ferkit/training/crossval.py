@@ -1,7 +1,8 @@
 """``ferkit crossval``: a model trained and tested on a dataset without official splits (CK+48, image folders)
 under one of two protocols, resumable fold by fold.
 
-- ``holdout``: paper 004's random, class-stratified 80/20 split (leaks CK+ subjects between train and test);
+- ``holdout``: paper 004's random, class-stratified 80/20 split (leaks CK+ subjects between train and test),
+  repeated ``repeats`` times (attempt k: its own split and initialisation, seed + k; paper 004 made ten attempts);
 - ``subject-kfold``: k folds in which no subject is on both sides (CK+ subject ids from the file names).
 
 Inside each training part a validation part is held out (10% at random for ``holdout``, one ninth of the training
@@ -30,13 +31,17 @@ from .train import _hardware
 PROTOCOLS = ("holdout", "subject-kfold")
 
 
-def protocol_folds(ds: FaceSet, protocol: str, folds: int = CROSSVAL_FOLDS, seed: int = 0
+def protocol_folds(ds: FaceSet, protocol: str, folds: int = CROSSVAL_FOLDS, seed: int = 0, repeats: int = 1
                    ) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
-    """(train, validation, test) index arrays of each fold of ``protocol`` on ``ds``."""
+    """(train, validation, test) index arrays of each fold of ``protocol`` on ``ds`` (for ``holdout``: of each of
+    its ``repeats`` attempts)."""
     if protocol == "holdout":
-        rest, test = random_split(ds, CROSSVAL_TEST_FRACTION, seed)
-        tr, va = random_split(ds.subset(rest), CROSSVAL_VAL_FRACTION, seed)
-        return [(rest[tr], rest[va], test)]
+        out = []
+        for k in range(repeats):
+            rest, test = random_split(ds, CROSSVAL_TEST_FRACTION, seed + k)
+            tr, va = random_split(ds.subset(rest), CROSSVAL_VAL_FRACTION, seed + k)
+            out.append((rest[tr], rest[va], test))
+        return out
     if protocol == "subject-kfold":
         subjects = getattr(ds, "subjects", None)
         if subjects is None:
@@ -77,24 +82,28 @@ def fold_summary(results: list[dict]) -> dict:
     """Mean and spread of the fold accuracies, the folds' total time and their notes (finished or not)."""
     accs = np.array([r["accuracy"] for r in results])
     return {"folds": len(results), "accuracy_mean": round(float(accs.mean()), 5),
-            "accuracy_std": round(float(accs.std()), 5), "fold_accuracies": accs.tolist(),
+            "accuracy_std": round(float(accs.std()), 5), "accuracy_max": round(float(accs.max()), 5),
+            "fold_accuracies": accs.tolist(),
             "train_seconds": round(sum(r["seconds"] for r in results), 1), "fold_notes": [_note(r) for r in results]}
 
 
 def crossval(model: str, dataset: str, data: str, out: str | Path, protocol: str = "subject-kfold",
-             folds: int = CROSSVAL_FOLDS, recipe: str = "paper004", grid: dict | None = None, seed: int = 0) -> dict:
+             folds: int = CROSSVAL_FOLDS, recipe: str = "paper004", grid: dict | None = None, seed: int = 0,
+             repeats: int = 1) -> dict:
     """Run every fold of ``protocol`` (skipping finished ones) and write ``crossval.json`` / ``.md`` and a pooled
-    confusion matrix in ``out``; return the summary (mean and spread of the fold accuracies, pooled report)."""
+    confusion matrix in ``out``; return the summary (mean and spread of the fold accuracies, pooled report).
+    ``repeats``: attempts of the ``holdout`` protocol."""
     out = Path(out)
     ds = load_dataset(dataset, data)
-    splits = protocol_folds(ds, protocol, folds, seed)
+    splits = protocol_folds(ds, protocol, folds, seed, repeats)
     results = []
     for k, (tr, va, te) in enumerate(splits):
         fold_dir = out / f"fold_{k:02d}"
         done = fold_dir / "result.json"
         if not done.exists():
             t = time.perf_counter()
-            predict_proba, note = _fit_fold(model, ds.subset(tr), ds.subset(va), fold_dir, recipe, grid, seed)
+            fold_seed = seed + k if protocol == "holdout" else seed
+            predict_proba, note = _fit_fold(model, ds.subset(tr), ds.subset(va), fold_dir, recipe, grid, fold_seed)
             pred = predict_proba(ds.images[te]).argmax(1)
             res = {"fold": k, "n_train": len(tr), "n_val": len(va), "n_test": len(te), **note,
                    "accuracy": round(float((pred == ds.labels[te]).mean()), 5),
