@@ -19,22 +19,11 @@ from ..expression.classifier import ExpressionClassifier
 from ..expression.preprocess import crop_faces
 from ..io import read_image
 from .analyzer import Analyzer
+from .peer_fer import rate as _rate
 from .video import open_video, read_batches
 
 EXAMPLE_PHOTO = ASSETS_DIR / "examples" / "Solvay_conference_1927.jpg"
 EXAMPLE_VIDEO = ASSETS_DIR / "examples" / "tears_of_steel_clip_640x360_10s.mp4"
-
-
-def _rate(fn, items: int, min_seconds: float) -> float:
-    """Items per second of ``fn`` (one warm-up call, then repeated for at least ``min_seconds``)."""
-    fn()
-    n, t0 = 0, time.perf_counter()
-    while True:
-        fn()
-        n += 1
-        dt = time.perf_counter() - t0
-        if dt >= min_seconds:
-            return items * n / dt
 
 
 def example_faces(app: Analyzer) -> np.ndarray:

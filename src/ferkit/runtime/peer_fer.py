@@ -10,7 +10,9 @@ import json
 import time
 
 
-def _rate(fn, items: int, min_seconds: float) -> float:  # as ferkit.runtime.bench._rate: this file can't import ferkit
+def rate(fn, items: int, min_seconds: float) -> float:
+    """Items per second of ``fn`` (one warm-up call, then repeated for at least ``min_seconds``): the one timer of
+    ``ferkit bench``, here because this file runs in fer's environment and can import nothing from ferkit."""
     fn()
     n, t0 = 0, time.perf_counter()
     while True:
@@ -43,7 +45,7 @@ def main() -> None:
         key = "tflite" if tflite else "keras"
         out[f"accuracy_{key}"] = round(float((probs.argmax(1) == labels).mean()), 5)
         batch = x[:256]
-        rates[key] = round(_rate(lambda: det._classify_emotions(batch), len(batch), a.min_seconds), 1)
+        rates[key] = round(rate(lambda: det._classify_emotions(batch), len(batch), a.min_seconds), 1)
     out["classifier_faces_per_s_by_path"] = rates
     best = max(rates, key=rates.get)
     out["classifier_path"], out["classifier_faces_per_s"] = best, rates[best]
