@@ -205,7 +205,7 @@ def test_live_view_streams_annotated_frames(demo, tmp_path):
     parts: list[bytes] = []
 
     def read_stream():
-        with urllib.request.urlopen(f"http://127.0.0.1:{server.port}/", timeout=10) as r:
+        with urllib.request.urlopen(f"http://127.0.0.1:{server.port}/", timeout=60) as r:
             buf = b""
             while len(parts) < 3:
                 chunk = r.read(4096)
@@ -218,14 +218,14 @@ def test_live_view_streams_annotated_frames(demo, tmp_path):
                     buf = b"--" + BOUNDARY + buf
                     parts.append(first.split(b"\r\n\r\n", 1)[1].rstrip(b"\r\n"))
 
+    app = Analyzer()
     reader = threading.Thread(target=read_stream, daemon=True)
     try:
         reader.start()
-        import time
-        time.sleep(0.3)
-        analyze_video(Analyzer(), str(demo / "tears_of_steel_clip_640x360_10s.mp4"), tmp_path, max_frames=48,
+        assert server.wait_viewer(timeout=30)  # the stream is open before the first frame is published
+        analyze_video(app, str(demo / "tears_of_steel_clip_640x360_10s.mp4"), tmp_path, max_frames=48,
                       progress=False, write_video=False, on_frame=server.publish)
-        reader.join(timeout=10)
+        reader.join(timeout=60)
         with urllib.request.urlopen(f"http://127.0.0.1:{server.port}/frame.jpg", timeout=10) as r:
             last = cv2.imdecode(np.frombuffer(r.read(), np.uint8), cv2.IMREAD_COLOR)
     finally:

@@ -16,6 +16,7 @@ class FrameServer:
 
     def __init__(self, port: int = 8080, host: str = "127.0.0.1", quality: int = 80):
         self.quality, self.jpeg, self.cond, self.closed = quality, b"", threading.Condition(), False
+        self.viewers = 0  # clients currently reading the stream
         server = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -35,16 +36,24 @@ class FrameServer:
                 self.send_header("Content-Type", f"multipart/x-mixed-replace; boundary={BOUNDARY.decode()}")
                 self.end_headers()
                 seen = b""
+                with server.cond:
+                    server.viewers += 1
+                    server.cond.notify_all()
                 try:
                     while not server.closed:
                         jpeg = server.wait_new(seen)
                         if jpeg is None:
                             break
+                        if not jpeg:
+                            continue
                         seen = jpeg
                         self.wfile.write(b"--" + BOUNDARY + b"\r\nContent-Type: image/jpeg\r\nContent-Length: "
                                          + str(len(jpeg)).encode() + b"\r\n\r\n" + jpeg + b"\r\n")
                 except (BrokenPipeError, ConnectionResetError):
                     pass
+                finally:
+                    with server.cond:
+                        server.viewers -= 1
 
         self.httpd = ThreadingHTTPServer((host, port), Handler)
         self.httpd.daemon_threads = True
@@ -63,9 +72,18 @@ class FrameServer:
             return self.jpeg
 
     def wait_new(self, seen: bytes, timeout: float = 5.0) -> bytes | None:
+        """The latest frame once it is not ``seen``; b"" if no new frame came within ``timeout`` seconds (a slow
+        source: nothing to send yet); None once the server is closed."""
         with self.cond:
             self.cond.wait_for(lambda: self.closed or (self.jpeg and self.jpeg is not seen), timeout)
-            return None if self.closed else self.jpeg
+            if self.closed:
+                return None
+            return self.jpeg if self.jpeg is not seen else b""
+
+    def wait_viewer(self, timeout: float = 10.0) -> bool:
+        """Block until a client reads the stream (or ``timeout`` seconds pass); True if one does."""
+        with self.cond:
+            return self.cond.wait_for(lambda: self.viewers > 0, timeout)
 
     def close(self) -> None:
         with self.cond:
