@@ -24,6 +24,7 @@ def test_train_resume_export(fer_zip, tmp_path, private_test):
     assert [e["epoch"] for e in epochs] == [0, 1] and all(0 <= e["val_acc"] <= 1 for e in epochs)
     summary = json.loads((run / "summary.json").read_text())
     assert summary["epochs_done"] == 2 and summary["best_val_acc"] is not None
+    assert summary["peak_load_average"] > 0  # sampled while training ran (the CPU was busy)
 
     onnx = tmp_path / "m.onnx"
     run_cli("export", "--checkpoint", run / "checkpoints" / "best.ckpt", "--out", onnx, check=True)
@@ -75,3 +76,16 @@ def test_distil_from_a_stored_teacher(fer_zip, tmp_path):
     run_cli("teach", "--data", fer_zip, "--split", "publictest", "--out", wrong, check=True)
     p = run_cli(*base, "--out", tmp_path / "bad", "--teacher", wrong)
     assert p.returncode == 2 and "no output for 28709 face(s)" in p.stderr
+
+
+def test_hardware_says_when_other_jobs_shared_the_cpu():
+    """A run during which the load average exceeded 1.5 x the cores is marked, so its time is not taken at face
+    value; the sampler reads the real load average."""
+    import os
+
+    from ferkit.training.hardware import CpuLoad, hardware
+    cores = os.cpu_count()
+    assert "CPU shared" in hardware(peak_load=2.0 * cores) and "CPU shared" not in hardware(peak_load=0.5 * cores)
+    with CpuLoad(every=0.01) as load:
+        sum(i * i for i in range(200_000))
+    assert load.peak is not None and load.peak >= 0

@@ -69,6 +69,9 @@ TTA_SHIFT = 2
 CROSSVAL_TEST_FRACTION = 0.2
 CROSSVAL_VAL_FRACTION = 0.1
 CROSSVAL_FOLDS = 10
+#: A training run whose machine's 1-minute load average went above this many times its cores shared the CPU with
+#: other jobs: its recorded hardware says so (its training time is inflated).
+SHARED_CPU_LOAD = 1.5
 
 #: Default batch size for expression classification.
 CLASSIFY_BATCH = 256

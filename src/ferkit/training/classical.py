@@ -14,7 +14,8 @@ from ..data import FaceSet, load_dataset
 from ..evaluation.reports import command_line
 from ..expression.registry import create_model, model_file_name
 from ..io import atomic_path, write_json_atomic
-from .train import TRAIN_VAL_SPLITS, _hardware
+from .hardware import CpuLoad, hardware
+from .train import TRAIN_VAL_SPLITS
 
 
 def train_classical(model: str, dataset: str, data: str, out: str | Path, grid: dict[str, list] | None = None,
@@ -28,13 +29,14 @@ def train_classical(model: str, dataset: str, data: str, out: str | Path, grid: 
     if max_train and max_train < len(train):
         train = train.subset(np.random.default_rng(seed).choice(len(train), max_train, replace=False))
     t_all = time.perf_counter()
-    best_est, best, trials = grid_search(model, train, val, grid)
+    with CpuLoad() as load:
+        best_est, best, trials = grid_search(model, train, val, grid)
     with atomic_path(out / "model.joblib") as tmp:
         joblib.dump(best_est, tmp)
     summary = {"model": model, "dataset": dataset, "data": str(data), "n_train": len(train), "grid": grid or {},
                "trials": trials, "best_params": best["params"], "best_val_acc": best["val_acc"],
-               "train_seconds": round(time.perf_counter() - t_all, 1), "hardware": _hardware(),
-               "command": command_line(), "estimator": str(out / "model.joblib")}
+               "train_seconds": round(time.perf_counter() - t_all, 1), "hardware": hardware(load.peak),
+               "peak_load_average": load.peak, "command": command_line(), "estimator": str(out / "model.joblib")}
     write_json_atomic(out / "summary.json", summary)
     return summary
 

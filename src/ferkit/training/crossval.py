@@ -26,7 +26,7 @@ from ..evaluation.plots import plot_confusion_matrix
 from ..evaluation.reports import command_line, write_report
 from ..expression.registry import model_kind
 from ..io import atomic_path, write_json_atomic
-from .train import _hardware
+from .hardware import CpuLoad, hardware
 
 PROTOCOLS = ("holdout", "subject-kfold")
 
@@ -97,27 +97,28 @@ def crossval(model: str, dataset: str, data: str, out: str | Path, protocol: str
     ds = load_dataset(dataset, data)
     splits = protocol_folds(ds, protocol, folds, seed, repeats)
     results = []
-    for k, (tr, va, te) in enumerate(splits):
-        fold_dir = out / f"fold_{k:02d}"
-        done = fold_dir / "result.json"
-        if not done.exists():
-            t = time.perf_counter()
-            fold_seed = seed + k if protocol == "holdout" else seed
-            predict_proba, note = _fit_fold(model, ds.subset(tr), ds.subset(va), fold_dir, recipe, grid, fold_seed)
-            pred = predict_proba(ds.images[te]).argmax(1)
-            res = {"fold": k, "n_train": len(tr), "n_val": len(va), "n_test": len(te), **note,
-                   "accuracy": round(float((pred == ds.labels[te]).mean()), 5),
-                   "seconds": round(time.perf_counter() - t, 1), "test_index": te.tolist(), "pred": pred.tolist()}
-            write_json_atomic(done, res)
-            print(json.dumps(_note(res)), flush=True)
-        results.append(json.loads(done.read_text()))
+    with CpuLoad() as load:
+        for k, (tr, va, te) in enumerate(splits):
+            fold_dir = out / f"fold_{k:02d}"
+            done = fold_dir / "result.json"
+            if not done.exists():
+                t = time.perf_counter()
+                fold_seed = seed + k if protocol == "holdout" else seed
+                predict_proba, note = _fit_fold(model, ds.subset(tr), ds.subset(va), fold_dir, recipe, grid, fold_seed)
+                pred = predict_proba(ds.images[te]).argmax(1)
+                res = {"fold": k, "n_train": len(tr), "n_val": len(va), "n_test": len(te), **note,
+                       "accuracy": round(float((pred == ds.labels[te]).mean()), 5),
+                       "seconds": round(time.perf_counter() - t, 1), "test_index": te.tolist(), "pred": pred.tolist()}
+                write_json_atomic(done, res)
+                print(json.dumps(_note(res)), flush=True)
+            results.append(json.loads(done.read_text()))
     y_true = np.concatenate([ds.labels[r["test_index"]] for r in results])
     y_pred = np.concatenate([r["pred"] for r in results])
     pooled = classification_report(y_true, y_pred, tuple(ds.classes))
     summary = {"model": model, "dataset": dataset, "data": str(data), "protocol": protocol,
                "recipe": None if model_kind(model) == "classical" else recipe, "grid": grid,
                **fold_summary(results), **{k: pooled[k] for k in ("accuracy", "macro_f1", "n")},
-               "hardware": _hardware(), "command": command_line(), "per_class": pooled["per_class"],
+               "hardware": hardware(load.peak), "command": command_line(), "per_class": pooled["per_class"],
                "confusion_matrix": pooled["confusion_matrix"]}
     png = out / "crossval_confusion.png"
     plot_confusion_matrix(np.array(pooled["confusion_matrix"]), list(ds.classes), png,

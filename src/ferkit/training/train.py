@@ -2,8 +2,6 @@
 from __future__ import annotations
 
 import json
-import os
-import platform
 import sys
 import time
 from pathlib import Path
@@ -17,6 +15,7 @@ from torch.utils.data import DataLoader, TensorDataset, WeightedRandomSampler
 from ..data import FaceSet, load_dataset
 from ..evaluation.reports import command_line
 from ..io import write_json_atomic
+from .hardware import CpuLoad, hardware
 from .module import ExpressionModule
 from .recipes import Recipe, get_recipe
 
@@ -119,8 +118,9 @@ def fit_faces(model: str, train_set: FaceSet, val_set: FaceSet, out: str | Path,
     if not resume and last.exists():
         raise FileExistsError(f"{out_dir}: holds a previous run; pass --resume to continue it or choose another --out")
     write_json_atomic(out_dir / "run.json", {"model": model, **(run_info or {}), "recipe": rec.to_dict(),
-                                            "command": command_line(), "hardware": _hardware(), "seed": seed})
-    trainer.fit(module, train_dl, val_dl, ckpt_path=str(last) if resume and last.exists() else None)
+                                            "command": command_line(), "hardware": hardware(), "seed": seed})
+    with CpuLoad() as load:
+        trainer.fit(module, train_dl, val_dl, ckpt_path=str(last) if resume and last.exists() else None)
     epochs = _kept_epochs(out_dir / "epochs.jsonl")
     best = callbacks[0]
     early = next((c for c in callbacks if isinstance(c, EarlyStopping)), None)
@@ -130,7 +130,7 @@ def fit_faces(model: str, train_set: FaceSet, val_set: FaceSet, out: str | Path,
                "dataset": (run_info or {}).get("dataset"), "best_checkpoint": str(ckpt_dir / "best.ckpt"),
                "best_val_acc": float(best.best_model_score) if best.best_model_score is not None else None,
                "epochs_done": len(epochs), "train_seconds": round(sum(e["seconds"] for e in epochs), 1),
-               "recipe": rec.to_dict(), "hardware": _hardware()}
+               "recipe": rec.to_dict(), "hardware": hardware(load.peak), "peak_load_average": load.peak}
     write_json_atomic(out_dir / "summary.json", summary)
     return summary
 
@@ -145,9 +145,3 @@ def _kept_epochs(log: Path) -> list[dict]:
         row = json.loads(line)
         last[row["epoch"]] = row
     return [last[k] for k in sorted(last)]
-
-
-def _hardware() -> str:
-    if torch.cuda.is_available():
-        return f"{torch.cuda.get_device_name(0)} x{torch.cuda.device_count()}"
-    return f"CPU {platform.processor() or platform.machine()}, {os.cpu_count()} cores, torch threads {torch.get_num_threads()}"
