@@ -59,8 +59,9 @@ PAPER_FIGURES: tuple[PaperFigure, ...] = (
     PaperFigure("dcnn6", "000", "FER2013", 0.69, "teacher of the masked-face distillation"),
     PaperFigure("thesis_cnn", "004", "FER2013, random 80/20 split", 0.8778,
                 "far above any published FER2013 figure; likely a leaking split",
-                shortfall="the paper's random split of FER2013 keeps near-identical copies of test faces in training; "
-                          "the official PrivateTest is harder, and no published model reaches 87% on it"),
+                shortfall="a random split of FER2013 likely puts near-identical copies of test faces in training "
+                          "(see the note below the table); on the official PrivateTest no published model comes "
+                          "near 87%"),
     PaperFigure("svm_hog", "004", "FER2013, random split", 0.38, "features not stated"),
     PaperFigure("svm_pixels", "004", "FER2013, random split", 0.38, "features not stated"),
     PaperFigure("svm_landmarks", "004", "FER2013, random split", 0.38, "features not stated"),
