@@ -59,6 +59,7 @@ def test_crossval_svm_on_ckplus_and_resume(shared, tmp_path):
     assert abs(s["accuracy"] - s["accuracy_mean"]) < 0.02 and len(s["fold_accuracies"]) == 3
     assert (out / "crossval_confusion.png").stat().st_size > 0 and (out / "crossval.md").exists()
     assert all(n["best_params"]["C"] in (1, 10) for n in s["fold_notes"])
+    assert s["peak_load_average"] == max(n["peak_load_average"] for n in s["fold_notes"]) > 0  # sampled per fold
     stamps = [(out / f"fold_{k:02d}" / "result.json").stat().st_mtime_ns for k in range(3)]
     p = run_cli(*args, check=True)
     assert [(out / f"fold_{k:02d}" / "result.json").stat().st_mtime_ns for k in range(3)] == stamps

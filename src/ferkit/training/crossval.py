@@ -79,12 +79,16 @@ def _note(result: dict) -> dict:
 
 
 def fold_summary(results: list[dict]) -> dict:
-    """Mean and spread of the fold accuracies, the folds' total time and their notes (finished or not)."""
+    """Mean and spread of the fold accuracies, the folds' total time, the peak load while they trained (folds
+    recorded before loads were sampled have none) and their notes (finished or not)."""
     accs = np.array([r["accuracy"] for r in results])
     return {"folds": len(results), "accuracy_mean": round(float(accs.mean()), 5),
             "accuracy_std": round(float(accs.std()), 5), "accuracy_max": round(float(accs.max()), 5),
             "fold_accuracies": accs.tolist(),
-            "train_seconds": round(sum(r["seconds"] for r in results), 1), "fold_notes": [_note(r) for r in results]}
+            "train_seconds": round(sum(r["seconds"] for r in results), 1),
+            "peak_load_average": max((r["peak_load_average"] for r in results if r.get("peak_load_average") is not None),
+                                     default=None),
+            "fold_notes": [_note(r) for r in results]}
 
 
 def crossval(model: str, dataset: str, data: str, out: str | Path, protocol: str = "subject-kfold",
@@ -97,28 +101,31 @@ def crossval(model: str, dataset: str, data: str, out: str | Path, protocol: str
     ds = load_dataset(dataset, data)
     splits = protocol_folds(ds, protocol, folds, seed, repeats)
     results = []
-    with CpuLoad() as load:
-        for k, (tr, va, te) in enumerate(splits):
-            fold_dir = out / f"fold_{k:02d}"
-            done = fold_dir / "result.json"
-            if not done.exists():
-                t = time.perf_counter()
-                fold_seed = seed + k if protocol == "holdout" else seed
+    for k, (tr, va, te) in enumerate(splits):
+        fold_dir = out / f"fold_{k:02d}"
+        done = fold_dir / "result.json"
+        if not done.exists():
+            t = time.perf_counter()
+            fold_seed = seed + k if protocol == "holdout" else seed
+            with CpuLoad() as load:
                 predict_proba, note = _fit_fold(model, ds.subset(tr), ds.subset(va), fold_dir, recipe, grid, fold_seed)
-                pred = predict_proba(ds.images[te]).argmax(1)
-                res = {"fold": k, "n_train": len(tr), "n_val": len(va), "n_test": len(te), **note,
-                       "accuracy": round(float((pred == ds.labels[te]).mean()), 5),
-                       "seconds": round(time.perf_counter() - t, 1), "test_index": te.tolist(), "pred": pred.tolist()}
-                write_json_atomic(done, res)
-                print(json.dumps(_note(res)), flush=True)
-            results.append(json.loads(done.read_text()))
+            pred = predict_proba(ds.images[te]).argmax(1)
+            res = {"fold": k, "n_train": len(tr), "n_val": len(va), "n_test": len(te), **note,
+                   "accuracy": round(float((pred == ds.labels[te]).mean()), 5),
+                   "seconds": round(time.perf_counter() - t, 1), "peak_load_average": load.peak,
+                   "test_index": te.tolist(), "pred": pred.tolist()}
+            write_json_atomic(done, res)
+            print(json.dumps(_note(res)), flush=True)
+        results.append(json.loads(done.read_text()))
     y_true = np.concatenate([ds.labels[r["test_index"]] for r in results])
     y_pred = np.concatenate([r["pred"] for r in results])
     pooled = classification_report(y_true, y_pred, tuple(ds.classes))
+    per_fold = fold_summary(results)
     summary = {"model": model, "dataset": dataset, "data": str(data), "protocol": protocol,
                "recipe": None if model_kind(model) == "classical" else recipe, "grid": grid,
-               **fold_summary(results), **{k: pooled[k] for k in ("accuracy", "macro_f1", "n")},
-               "hardware": hardware(load.peak), "command": command_line(), "per_class": pooled["per_class"],
+               **per_fold, **{k: pooled[k] for k in ("accuracy", "macro_f1", "n")},
+               "hardware": hardware(per_fold["peak_load_average"]), "command": command_line(),
+               "per_class": pooled["per_class"],
                "confusion_matrix": pooled["confusion_matrix"]}
     png = out / "crossval_confusion.png"
     plot_confusion_matrix(np.array(pooled["confusion_matrix"]), list(ds.classes), png,
