@@ -10,6 +10,7 @@ from .conftest import run_cli
 from ferkit.data.ckplus import CKPlus
 from ferkit.errors import BadInputError
 from ferkit.identity import UNKNOWN, Gallery
+from ferkit.identity.embedder import DlibEmbedder
 from ferkit.identity.evaluate import embed_crops, identification_report
 
 
@@ -28,6 +29,22 @@ def test_ckplus_identification_on_a_subset(ck_subset):
     assert rep["identification_accuracy"] >= 0.9
     assert 0.0 <= rep["false_accept_rate"] <= 1.0
     assert rep["operating_points"][0]["threshold"] == 0.5
+    assert [op["threshold"] for op in rep["operating_points_unmirrored"]] == [0.5]  # plain dlib, same sweep
+    h = rep["heldout"]  # a threshold picked on each half of the subjects, scored on the other half
+    assert len(h["folds"]) == 2 and sum(f["n_subjects"] for f in h["folds"]) == 12
+    assert all(0.4 <= f["threshold"] <= 0.7 and f["identification_accuracy"] >= 0.85 for f in h["folds"])
+
+
+def test_mirror_averaged_embedding_is_nearly_mirror_invariant(ck_subset):
+    """A face and its mirror image get much closer embeddings with mirror averaging than without (dlib alone)."""
+    images = ck_subset[0][::10]
+    box = np.array([[0, 0, 48, 48]], np.float32)
+    gaps = {}
+    for mirror in (False, True):
+        e = DlibEmbedder(mirror=mirror)
+        gaps[mirror] = np.mean([np.linalg.norm(e.embed(im, box) - e.embed(np.ascontiguousarray(im[:, ::-1]), box))
+                                for im in images])
+    assert gaps[True] < 0.6 * gaps[False] and gaps[True] < 0.1
 
 
 def test_gallery_round_trip_and_unknown(ck_subset, tmp_path):

@@ -1,9 +1,11 @@
 """dlib's 128-d face embeddings (ResNet trained for face verification, 99.38% on LFW per dlib): each face is
-aligned by dlib's 5-point shape predictor into a 150x150 chip first."""
+aligned by dlib's 5-point shape predictor into a 150x150 chip first; with ``mirror`` (config ``IDENTITY_MIRROR``)
+its embedding is the mean of the chip's and its mirror image's."""
 from __future__ import annotations
 
 import numpy as np
 
+from ..config import IDENTITY_MIRROR
 from ..runtime.dlib_models import dlib_model_path, load_dlib, shape_predictor
 
 EMBEDDING_DIM = 128
@@ -16,10 +18,14 @@ class DlibEmbedder:
 
     name = "dlib_resnet_v1"
 
-    def __init__(self, chip_size: int = 150, padding: float = 0.25):
+    def __init__(self, chip_size: int = 150, padding: float = 0.25, mirror: bool = IDENTITY_MIRROR):
         self.dlib = load_dlib()
         self.net = self.dlib.face_recognition_model_v1(str(dlib_model_path("dlib_face_recognition_resnet_model_v1.dat")))
-        self.chip_size, self.padding = chip_size, padding
+        self.chip_size, self.padding, self.mirror = chip_size, padding, mirror
+
+    @property
+    def description(self) -> str:
+        return f"{self.name}{', mirror-averaged' if self.mirror else ''}"
 
     def chips(self, image: np.ndarray, boxes: np.ndarray) -> list[np.ndarray]:
         """Aligned RGB chips of the faces in ``boxes``."""
@@ -35,8 +41,16 @@ class DlibEmbedder:
             out.append(np.asarray(self.dlib.get_face_chip(img, shape, self.chip_size, self.padding)))
         return out
 
-    def embed(self, image: np.ndarray, boxes: np.ndarray) -> np.ndarray:
+    def embed_views(self, image: np.ndarray, boxes: np.ndarray) -> np.ndarray:
+        """(V, N, 128): the embedding of each face's chip, and with ``mirror`` of its mirror image (V = 2)."""
         chips = self.chips(image, boxes)
+        if self.mirror:
+            chips += [np.ascontiguousarray(c[:, ::-1]) for c in chips]
+        views = 2 if self.mirror else 1
         if not chips:
-            return np.zeros((0, EMBEDDING_DIM), np.float32)
-        return np.asarray(self.net.compute_face_descriptor(chips), np.float32).reshape(len(chips), EMBEDDING_DIM)
+            return np.zeros((views, 0, EMBEDDING_DIM), np.float32)
+        return np.asarray(self.net.compute_face_descriptor(chips), np.float32).reshape(views, -1, EMBEDDING_DIM)
+
+    def embed(self, image: np.ndarray, boxes: np.ndarray) -> np.ndarray:
+        """(N, 128): one embedding per face (the mean of its views)."""
+        return self.embed_views(image, boxes).mean(0)

@@ -6,34 +6,61 @@ import time
 
 import numpy as np
 
-from .embedder import DlibEmbedder
+from ..config import IDENTITY_TARGET, IDENTITY_THRESHOLD_GRID
+from .embedder import EMBEDDING_DIM, DlibEmbedder
 from .gallery import DEFAULT_THRESHOLD, UNKNOWN, Gallery
 
 
-def embed_crops(images: np.ndarray, embedder: DlibEmbedder | None = None) -> np.ndarray:
-    """Embeddings of face crops (N, H, W) or (N, H, W, 3), each crop taken as the face box."""
+def embed_crops(images: np.ndarray, embedder: DlibEmbedder | None = None, views: bool = False) -> np.ndarray:
+    """Embeddings of face crops (N, H, W) or (N, H, W, 3), each crop taken as the face box: (N, 128), or with
+    ``views`` (V, N, 128), one row per view (``DlibEmbedder.embed_views``)."""
     embedder = embedder or DlibEmbedder()
-    out = []
-    for img in images:
-        h, w = img.shape[:2]
-        out.append(embedder.embed(img, np.array([[0, 0, w, h]], np.float32)))
-    return np.concatenate(out) if out else np.zeros((0, 128), np.float32)
+    out = [embedder.embed_views(img, np.array([[0, 0, img.shape[1], img.shape[0]]], np.float32)) for img in images]
+    emb = np.concatenate(out, axis=1) if out else np.zeros((1 + embedder.mirror, 0, EMBEDDING_DIM), np.float32)
+    return emb if views else emb.mean(0)
 
 
 def identification_report(images: np.ndarray, subjects: np.ndarray, threshold: float = DEFAULT_THRESHOLD,
                           k: int = 1, embedder: DlibEmbedder | None = None,
-                          sweep: tuple[float, ...] = (0.4, 0.45, 0.5, 0.55, 0.6)) -> dict:
+                          sweep: tuple[float, ...] = (0.4, 0.45, 0.5, 0.55, 0.6, 0.65)) -> dict:
     """Closed set: the first image (in dataset order) of every subject is enrolled, every other image is a probe
     (accuracy = probes given their own name). Open set: subjects are split in two by their sorted order (every
-    other subject), the first half enrolled; probes of the second half that get a name are false accepts."""
+    other subject), the first half enrolled; probes of the second half that get a name are false accepts.
+    ``heldout`` checks a threshold chosen without the test subjects (``heldout_threshold``)."""
+    embedder = embedder or DlibEmbedder()
+    subjects = np.asarray(subjects)
     t = time.perf_counter()
-    emb = embed_crops(images, embedder)
+    views = embed_crops(images, embedder, views=True)
     seconds = time.perf_counter() - t
-    rep = _protocols(emb, np.asarray(subjects), threshold, k)
-    rep["operating_points"] = [{kk: v for kk, v in _protocols(emb, np.asarray(subjects), t_, k).items()
-                                if kk in ("threshold", "identification_accuracy", "false_accept_rate")} for t_ in sweep]
+    emb = views.mean(0)
+    rep = {"embedder": embedder.description, **_protocols(emb, subjects, threshold, k)}
+    keys = ("threshold", "identification_accuracy", "false_accept_rate")
+    rep["operating_points"] = [{kk: v for kk, v in _protocols(emb, subjects, t_, k).items() if kk in keys}
+                               for t_ in sweep]
+    if len(views) > 1:  # the same sweep with the first view alone (plain dlib embeddings), for comparison
+        rep["operating_points_unmirrored"] = [{kk: v for kk, v in _protocols(views[0], subjects, t_, k).items()
+                                               if kk in keys} for t_ in sweep]
+    rep["heldout"] = heldout_threshold(emb, subjects, k)
     rep["ms_per_face"] = round(seconds / max(len(subjects), 1) * 1000, 2)
     return rep
+
+
+def heldout_threshold(emb: np.ndarray, subjects: np.ndarray, k: int = 1, target: float = IDENTITY_TARGET,
+                      grid: tuple[float, ...] = IDENTITY_THRESHOLD_GRID) -> dict:
+    """A threshold chosen without the subjects it is scored on: the subjects are split in two halves (every other
+    one in sorted order); on each half, the smallest ``grid`` threshold whose closed-set accuracy reaches ``target``
+    is applied to the other half, scored with the same closed and open sets (within that half)."""
+    subs = np.unique(subjects)
+    folds = []
+    for pick, test in ((subs[0::2], subs[1::2]), (subs[1::2], subs[0::2])):
+        mp, mt = np.isin(subjects, pick), np.isin(subjects, test)
+        chosen = next((t for t in grid if _protocols(emb[mp], subjects[mp], t, k)["identification_accuracy"] >= target),
+                      grid[-1])
+        r = _protocols(emb[mt], subjects[mt], chosen, k)
+        folds.append({kk: r[kk] for kk in ("threshold", "identification_accuracy", "false_accept_rate", "n_subjects",
+                                           "n_probes", "open_set_enrolled_subjects", "open_set_unknown_probes")})
+    mean = {kk: round(float(np.mean([f[kk] for f in folds])), 4) for kk in ("identification_accuracy", "false_accept_rate")}
+    return {"target": target, "folds": folds, **mean}
 
 
 def _protocols(emb: np.ndarray, subjects: np.ndarray, threshold: float, k: int) -> dict:
@@ -55,7 +82,7 @@ def _protocols(emb: np.ndarray, subjects: np.ndarray, threshold: float, k: int) 
     unknown_probe = np.array([subjects[i] not in known for i in probes_o])
     accepted = np.array([n != UNKNOWN for n in names_o])
     known_correct = np.array([n == subjects[i] for n, i in zip(names_o, probes_o)])[~unknown_probe]
-    return {"embedder": DlibEmbedder.name, "threshold": threshold, "k": k, "n_images": int(len(subjects)),
+    return {"threshold": threshold, "k": k, "n_images": int(len(subjects)),
             "n_subjects": len(first), "n_probes": int(len(probes)),
             "identification_accuracy": round(float(correct.mean()), 4) if len(correct) else None,
             "rejected_known": int(sum(n == UNKNOWN for n in names)),

@@ -9,12 +9,11 @@ from pathlib import Path
 
 import numpy as np
 
+from ..config import IDENTITY_THRESHOLD as DEFAULT_THRESHOLD
 from ..errors import BadInputError
 from ..io import atomic_path
 
 UNKNOWN = "unknown"
-#: dlib's own same-person cut-off for its 128-d embeddings (Euclidean distance).
-DEFAULT_THRESHOLD = 0.6
 
 
 class Gallery:
