@@ -59,9 +59,9 @@ VIDEO_EXTENSIONS = (".mp4", ".avi", ".mov", ".mkv", ".webm", ".m4v", ".mpg", ".m
 #: Identity (dlib's 128-d embeddings): each face is embedded as the mean of its aligned chip's embedding and its
 #: mirror image's (on CK+, reports/detection.md: plain embeddings at dlib's 0.6 identify 95.5% and falsely accept
 #: 72.6% of unenrolled faces; mirrored at 0.55, 94.7% and 42.2%), and a probe is a known person when closer than
-#: IDENTITY_THRESHOLD (Euclidean). 0.55 is
-#: the smallest threshold on a 0.01 grid reaching 95% identification on either half of the CK+ subjects (the
-#: report's held-out check); dlib's own cut-off, 0.6, was set for single, unmirrored embeddings.
+#: IDENTITY_THRESHOLD (Euclidean). 0.55 is the smallest threshold on a 0.01 grid reaching 95% identification on
+#: either half of the CK+ subjects (the report's held-out check); dlib's own cut-off, 0.6, was set for single,
+#: unmirrored embeddings.
 IDENTITY_MIRROR = True
 IDENTITY_THRESHOLD = 0.55
 #: Identification accuracy the held-out threshold check aims for, and the thresholds it tries.

@@ -24,6 +24,11 @@ class DlibEmbedder:
         self.chip_size, self.padding, self.mirror = chip_size, padding, mirror
 
     @property
+    def n_views(self) -> int:
+        """Views embedded per face: the chip, and its mirror image with ``mirror``."""
+        return 2 if self.mirror else 1
+
+    @property
     def description(self) -> str:
         return f"{self.name}{', mirror-averaged' if self.mirror else ''}"
 
@@ -46,10 +51,9 @@ class DlibEmbedder:
         chips = self.chips(image, boxes)
         if self.mirror:
             chips += [np.ascontiguousarray(c[:, ::-1]) for c in chips]
-        views = 2 if self.mirror else 1
         if not chips:
-            return np.zeros((views, 0, EMBEDDING_DIM), np.float32)
-        return np.asarray(self.net.compute_face_descriptor(chips), np.float32).reshape(views, -1, EMBEDDING_DIM)
+            return np.zeros((self.n_views, 0, EMBEDDING_DIM), np.float32)
+        return np.asarray(self.net.compute_face_descriptor(chips), np.float32).reshape(self.n_views, -1, EMBEDDING_DIM)
 
     def embed(self, image: np.ndarray, boxes: np.ndarray) -> np.ndarray:
         """(N, 128): one embedding per face (the mean of its views)."""

@@ -16,7 +16,7 @@ def embed_crops(images: np.ndarray, embedder: DlibEmbedder | None = None, views:
     ``views`` (V, N, 128), one row per view (``DlibEmbedder.embed_views``)."""
     embedder = embedder or DlibEmbedder()
     out = [embedder.embed_views(img, np.array([[0, 0, img.shape[1], img.shape[0]]], np.float32)) for img in images]
-    emb = np.concatenate(out, axis=1) if out else np.zeros((1 + embedder.mirror, 0, EMBEDDING_DIM), np.float32)
+    emb = np.concatenate(out, axis=1) if out else np.zeros((embedder.n_views, 0, EMBEDDING_DIM), np.float32)
     return emb if views else emb.mean(0)
 
 
@@ -35,11 +35,13 @@ def identification_report(images: np.ndarray, subjects: np.ndarray, threshold: f
     emb = views.mean(0)
     rep = {"embedder": embedder.description, **_protocols(emb, subjects, threshold, k)}
     keys = ("threshold", "identification_accuracy", "false_accept_rate")
-    rep["operating_points"] = [{kk: v for kk, v in _protocols(emb, subjects, t_, k).items() if kk in keys}
-                               for t_ in sweep]
+
+    def operating_points(e: np.ndarray) -> list[dict]:
+        return [{kk: v for kk, v in _protocols(e, subjects, t_, k).items() if kk in keys} for t_ in sweep]
+
+    rep["operating_points"] = operating_points(emb)
     if len(views) > 1:  # the same sweep with the first view alone (plain dlib embeddings), for comparison
-        rep["operating_points_unmirrored"] = [{kk: v for kk, v in _protocols(views[0], subjects, t_, k).items()
-                                               if kk in keys} for t_ in sweep]
+        rep["operating_points_unmirrored"] = operating_points(views[0])
     rep["heldout"] = heldout_threshold(emb, subjects, k)
     rep["ms_per_face"] = round(seconds / max(len(subjects), 1) * 1000, 2)
     return rep
