@@ -33,7 +33,7 @@ done
 ferkit ship --run runs/masked_student --name ferkit_cnn_s_masked --data runs/masked_fer2013 \
   --description "masked FER2013 Training (ferkit mask, seed 0), 15 epochs; chosen over the distilled student on masked PublicTest; reported on masked PrivateTest" \
   2>&1 | grep -v Warning | tee reports/logs/ship_ferkit_cnn_s_masked.log
-ferkit ship --mask-detector --run runs/mask_det --data runs/masked_fer2013 --images "$DATA" \
+ferkit ship --mask-detector --run runs/mask_det_fabrics --data runs/masked_fer2013_fabrics --images "$DATA" \
   --photos "$SHARED/face_mask_detection_subset300.tar" 2>&1 | grep -v Warning | tee reports/logs/ship_mask_detector.log
 DEMO=$(mktemp -d) && tar xf "$SHARED/demo_media.tar" -C "$DEMO"
 ferkit report masked --data "$DATA" --masked-data runs/masked_fer2013 --photos "$SHARED/face_mask_detection_subset300.tar" \

@@ -7,6 +7,7 @@ set -euo pipefail
 DATA=${1:-../shared/data/fer2013_images.zip}
 EPOCHS=${2:-15}
 MASKED=runs/masked_fer2013
+FABRICS=runs/masked_fer2013_fabrics  # the mask detector's training data: half the masks get a random fabric
 mkdir -p reports/logs runs
 resume() { [ -e "$1/checkpoints/last.ckpt" ] && echo --resume || true; }
 done_run() { [ -e "$1/summary.json" ] && grep -q '"full_recipe": true' "$1/summary.json"; }
@@ -15,8 +16,10 @@ done_run() { [ -e "$1/summary.json" ] && grep -q '"full_recipe": true' "$1/summa
   > reports/logs/masked_synthesis.log 2>&1
 [ -e runs/teacher_full_face.npz ] || ferkit teach --model ferkit_cnn_s --data "$DATA" --split Training \
   --out runs/teacher_full_face.npz > reports/logs/masked_teach.log 2>&1
-done_run runs/mask_det || ferkit train --model mask_net --dataset mask --data $MASKED --images "$DATA" --recipe maskdet \
-  --out runs/mask_det --threads 2 $(resume runs/mask_det) > reports/logs/mask_det_train.log 2>&1
+[ -e $FABRICS/masking_report.json ] || ferkit mask --dataset fer2013 --data "$DATA" --out $FABRICS --seed 0 --patterns 0.5 \
+  --workers 2 > reports/logs/masked_synthesis_fabrics.log 2>&1
+done_run runs/mask_det_fabrics || ferkit train --model mask_net --dataset mask --data $FABRICS --images "$DATA" --recipe maskdet \
+  --out runs/mask_det_fabrics --threads 2 $(resume runs/mask_det_fabrics) > reports/logs/mask_det_train.log 2>&1
 done_run runs/masked_student || ferkit train --model ferkit_cnn_s --data $MASKED --recipe ferkit --epochs "$EPOCHS" \
   --out runs/masked_student --threads 2 $(resume runs/masked_student) > reports/logs/masked_student_train.log 2>&1
 done_run runs/masked_kd || ferkit train --model ferkit_cnn_s --data $MASKED --recipe ferkit --epochs "$EPOCHS" \

@@ -114,7 +114,7 @@ def test_no_face_image_is_not_an_error(demo, tmp_path):
     import cv2
     img = read_image(demo / "Solvay_conference_1927.jpg")[420:, :]
     cv2.imwrite(str(tmp_path / "floor.png"), img)
-    p = run_cli("analyze", tmp_path / "floor.png", "--out", tmp_path / "out", check=True)
+    run_cli("analyze", tmp_path / "floor.png", "--out", tmp_path / "out", check=True)
     assert json.loads((tmp_path / "out" / "results.json").read_text()) == []
 
 

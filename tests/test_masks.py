@@ -39,6 +39,22 @@ def test_synthesis_is_deterministic_for_a_seed(faces):
     assert not np.array_equal(a[0][0], images[0])
 
 
+def test_fabrics_are_deterministic_and_leave_plain_synthesis_alone(faces):
+    images, names = faces
+    t = load_templates()
+    plain = [mask_face(im, FRAME, rng_for(0, n), t) for im, n in zip(images[:12], names[:12])]
+    off = [mask_face(im, FRAME, rng_for(0, n), t, patterns=0.0) for im, n in zip(images[:12], names[:12])]
+    a = [mask_face(im, FRAME, rng_for(0, n), t, patterns=1.0) for im, n in zip(images[:12], names[:12])]
+    b = [mask_face(im, FRAME, rng_for(0, n), t, patterns=1.0) for im, n in zip(images[:12], names[:12])]
+    assert all(np.array_equal(x[0], y[0]) for x, y in zip(plain, off))  # patterns=0 draws nothing extra
+    assert all(np.array_equal(x[0], y[0]) and x[1].colour == y[1].colour for x, y in zip(a, b))
+    assert all(":" in x[1].colour for x in a) and len({x[1].colour.split(":")[0] for x in a}) >= 3
+    for (m, pm), (f, pf) in zip(plain, a):  # same template and place, other paint: only pixels under the mask move
+        assert pm.template == pf.template and np.allclose(pm.coverage, pf.coverage)
+        moved = np.abs(m.astype(int) - f.astype(int)) > 0
+        assert moved.any() and (pm.coverage[moved] > 0).all()
+
+
 def test_mask_covers_nose_and_mouth_not_eyes(faces):
     images, names = faces
     eyes = []
@@ -111,10 +127,15 @@ def test_teacher_file_matches_the_teacher(fer_zip, tmp_path):
 
 def test_mask_detector_on_real_photos(shared):
     from ferkit.masks.detector import MaskClassifier
-    from ferkit.masks.evaluate import mask_detection_report
-    r = mask_detection_report(MaskClassifier(), shared / "face_mask_detection_subset300.tar")
+    from ferkit.masks.evaluate import choose_threshold, mask_detection_report
+    photos, clf = shared / "face_mask_detection_subset300.tar", MaskClassifier()
+    r = mask_detection_report(clf, photos)
     assert r["faces"] == 1460 and r["with_mask"] == 1168 and r["incorrect_faces"] == 39
-    assert r["accuracy"] >= 0.65  # measured 0.705 (reports/masked.md): synthetic-to-real gap, goal 0.95 unmet
+    assert r["accuracy"] >= 0.85  # measured 0.894 (reports/masked.md); goal 0.95 unmet
+    assert r["by_part"]["held_out"]["accuracy"] >= 0.85 and r["by_part"]["held_out"]["faces"] == 1047
+    assert r["by_part"]["design"]["faces"] + r["by_part"]["held_out"]["faces"] == r["faces"]
+    best, table = choose_threshold(clf, photos)  # the shipped threshold is the one its design photos pick
+    assert best == clf.threshold == clf.card["threshold"] and table[f"{best:g}"] == max(table.values())
 
 
 def test_analyze_masked_auto_routes_masked_faces(demo, tmp_path):

@@ -41,9 +41,15 @@ DEFAULT_MODEL = "ferkit_cnn_s"
 #: The expression model for masked faces (``analyze --masked on|auto``): paper 000's student, distilled from the
 #: default model on synthesized masked FER2013 (reports/masked.md).
 MASKED_MODEL = "ferkit_cnn_s_masked"
-#: The mask / no-mask classifier (``analyze --masked auto``) and its decision threshold on P(mask).
+#: The mask / no-mask classifier (``analyze --masked auto``) and its decision threshold on P(mask) when its card
+#: states none (``ferkit ship --mask-detector --photos`` stores the one chosen on the design photos).
 MASK_DETECTOR_DIR = ASSETS_DIR / "mask_detector"
 MASK_THRESHOLD = 0.5
+#: The first this many photos of the face-mask set (archive order) are the design part: the mask detector's
+#: training data (fabric synthesis, schedule) and threshold were chosen on them; reports/masked.md gives the other
+#: photos apart. Thresholds tried, and which to keep on a tie (the highest).
+MASK_DEV_PHOTOS = 100
+MASK_THRESHOLD_GRID = (0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.45, 0.5)
 #: ``analyze --masked``: off (every face to the default model), on (every face to the masked model), auto.
 MASKED_MODES = ("off", "on", "auto")
 #: Shipped models run their int8 copy (model_int8.onnx) when there is one: same accuracy, ~3x the faces/s on a

@@ -14,6 +14,9 @@ def add_mask(sub) -> None:
     p.add_argument("--seed", type=int, default=0, help="the same seed gives the same masks")
     p.add_argument("--templates", help="MaskTheFace masks folder or tar (default: the packaged templates)")
     p.add_argument("--kinds", help="comma-separated mask types (default: surgical, blue/green surgical, N95, KN95, cloth)")
+    p.add_argument("--patterns", type=float, default=0.0,
+                   help="chance that a mask gets a random fabric (solid, stripes, plaid, dots, camo, print) instead "
+                        "of a template colour (default 0)")
     p.add_argument("--detector", default="default", help="photos: face detector")
     p.add_argument("--workers", type=int, default=1, help="dataset: processes")
 
@@ -25,7 +28,8 @@ def run_mask(a) -> int:
         if not a.data:
             raise FerkitError("--dataset needs --data")
         from ..masks.dataset import mask_fer2013
-        r = mask_fer2013(a.data, a.out, a.seed, templates=a.templates, kinds=kinds, workers=a.workers)
+        r = mask_fer2013(a.data, a.out, a.seed, templates=a.templates, kinds=kinds, workers=a.workers,
+                         patterns=a.patterns)
         print(json.dumps({k: r[k] for k in ("faces", "methods", "flagged", "seconds")}))
         return 0
     if not a.source:
@@ -39,7 +43,8 @@ def run_mask(a) -> int:
     out = Path(a.out)
     records = {}
     for path in image_files(a.source):
-        masked, placements = mask_photo(read_image(path), det, a.seed, Path(path).name, templates, kinds)
+        masked, placements = mask_photo(read_image(path), det, a.seed, Path(path).name, templates, kinds,
+                                           a.patterns)
         write_image_atomic(out / Path(path).name, masked)
         records[Path(path).name] = [p.to_dict() for p in placements]
         print(f"{path}: {len(placements)} face(s) masked")

@@ -11,6 +11,11 @@ def ferkit_cnn_s(num_classes: int = 7, in_chans: int = 1, **kw) -> VGGLike:
     return VGGLike((32, 48, 96, 192), num_classes, in_chans, **kw)
 
 
+@register_model("ferkit_cnn_s2", "ferkit_cnn_s with a stride-2 stem conv instead of conv + max-pool: faster on CPU")
+def ferkit_cnn_s2(num_classes: int = 7, in_chans: int = 1, **kw) -> VGGLike:
+    return VGGLike((32, 48, 96, 192), num_classes, in_chans, stem_stride=2, **kw)
+
+
 @register_model("ferkit_cnn_m", "ferkit's medium VGG-style CNN (32-64-128-256, BN, GAP), 48x48 grey")
 def ferkit_cnn_m(num_classes: int = 7, in_chans: int = 1, **kw) -> VGGLike:
     return VGGLike((32, 64, 128, 256), num_classes, in_chans, **kw)

@@ -32,20 +32,23 @@ def masked_set_name(data: str | os.PathLike) -> str:
     """'FER2013', or 'masked FER2013 (ferkit mask, seed N)' for a copy written by ``mask_fer2013``."""
     report = Path(data) / REPORT
     if report.is_file():
-        return f"masked FER2013 (ferkit mask, seed {json.loads(report.read_text())['seed']})"
+        r = json.loads(report.read_text())
+        fabrics = f", fabrics {r['patterns']:g}" if r.get("patterns") else ""
+        return f"masked FER2013 (ferkit mask, seed {r['seed']}{fabrics})"
     return "FER2013"
 
 
 def _mask_chunk(args) -> list[tuple[str, dict]]:
     """Mask one chunk of faces and write them; its placement records go to a progress file, so a killed run
     skips the chunks it finished."""
-    images, keys, rels, out, seed, templates_path, kinds, progress = args
+    images, keys, rels, out, seed, templates_path, kinds, patterns, progress = args
     if Path(progress).exists():
         return [tuple(r) for r in json.loads(Path(progress).read_text())]
     templates = load_templates(templates_path)
     rows = []
     for img, key, rel in zip(images, keys, rels):
-        masked, pl = mask_face(img, (0.0, 0.0, float(img.shape[0])), rng_for(seed, key), templates, kinds)
+        masked, pl = mask_face(img, (0.0, 0.0, float(img.shape[0])), rng_for(seed, key), templates, kinds,
+                               patterns=patterns)
         write_image_atomic(Path(out) / rel, masked)
         rows.append((rel, pl.to_dict()))
     write_json_atomic(progress, rows)
@@ -54,11 +57,12 @@ def _mask_chunk(args) -> list[tuple[str, dict]]:
 
 def mask_fer2013(data: str | os.PathLike, out: str | os.PathLike, seed: int = 0,
                  splits: tuple[str, ...] = FER2013_SPLITS, templates: str | None = None,
-                 kinds: tuple[str, ...] | None = None, workers: int = 1, chunk: int = 500) -> dict:
+                 kinds: tuple[str, ...] | None = None, workers: int = 1, chunk: int = 500,
+                 patterns: float = 0.0) -> dict:
     """Write a masked copy of FER2013 (any layout ferkit reads) to ``out`` in the Kaggle layout (PNG), with
     ``masking_report.json`` (counts by split, method, template, colour; command) and ``masking_flagged.csv``
     (every face whose mask was not placed from landmarks of a detected face). A killed run resumes from its
-    finished chunks; the same seed gives the same masks."""
+    finished chunks; the same seed gives the same masks. ``patterns``: chance of a random fabric per mask."""
     out = Path(out)
     t0 = time.time()
     placements: dict[str, dict] = {}
@@ -69,7 +73,7 @@ def mask_fer2013(data: str | os.PathLike, out: str | os.PathLike, seed: int = 0,
         keys = [face_key(n, split) for n in ds.names]
         rels = [kaggle_path(k, split, ds.classes[c]) for k, c in zip(keys, ds.labels)]
         jobs = [(ds.images[i:i + chunk], keys[i:i + chunk], rels[i:i + chunk], str(out), seed, templates, kinds,
-                 str(progress / f"{split}_{seed}_{i // chunk}.json")) for i in range(0, len(keys), chunk)]
+                 patterns, str(progress / f"{split}_{seed}_{i // chunk}.json")) for i in range(0, len(keys), chunk)]
         if workers > 1:
             with ProcessPoolExecutor(workers) as pool:
                 results = list(pool.map(_mask_chunk, jobs))
@@ -79,6 +83,7 @@ def mask_fer2013(data: str | os.PathLike, out: str | os.PathLike, seed: int = 0,
             placements.update(rows)
         by_split[split] = Counter(placements[r]["method"] for r in rels)
     report = _report(placements, by_split, seed, data, time.time() - t0)
+    report["patterns"] = patterns
     _write_flagged(out / FLAGGED, placements)
     write_json_atomic(out / REPORT, report)
     shutil.rmtree(progress, ignore_errors=True)
@@ -95,7 +100,7 @@ def _report(placements: dict[str, dict], by_split: dict[str, Counter], seed: int
         "flagged": sum(n for m, n in methods.items() if m != DETECTED),
         "by_split": {s: dict(c) for s, c in by_split.items()},
         "templates": dict(Counter(p["template"] for p in placements.values())),
-        "colours": dict(Counter(p["colour"] for p in placements.values())),
+        "colours": dict(Counter(p["colour"].split(":")[0] for p in placements.values())),  # fabrics by kind
         "method_meaning": {
             DETECTED: "dlib's HOG detector found the face; mask warped onto 6 of its 68 landmarks",
             DEFAULT_BOX: "no detection; landmarks predicted in the median dlib box of FER2013 faces (flagged)",

@@ -12,7 +12,8 @@ from .templates import MaskTemplate, load_templates
 
 def mask_photo(img: np.ndarray, detector: str | Detector = "default", seed: int = 0, key: str = "",
                templates: dict[str, MaskTemplate] | None = None,
-               kinds: tuple[str, ...] | None = None) -> tuple[np.ndarray, list[MaskPlacement]]:
+               kinds: tuple[str, ...] | None = None, patterns: float = 0.0
+               ) -> tuple[np.ndarray, list[MaskPlacement]]:
     """``img`` with a mask on each detected face (drawn in detection order), and the placements.
     The same ``seed`` and ``key`` (e.g. the file name) give the same masks."""
     det = create_detector(detector) if isinstance(detector, str) else detector
@@ -21,6 +22,6 @@ def mask_photo(img: np.ndarray, detector: str | Detector = "default", seed: int 
     out, placements = img.copy(), []
     for i, d in enumerate(det.detect(img)):
         frame = frame_from_box(tuple(float(v) for v in d.box), scale)
-        out, pl = mask_face(out, frame, rng_for(seed, f"{key}#{i}"), templates, kinds)
+        out, pl = mask_face(out, frame, rng_for(seed, f"{key}#{i}"), templates, kinds, patterns=patterns)
         placements.append(pl)
     return out, placements

@@ -111,8 +111,9 @@ def masked_report(data: str, masked: str, photos: str | None, demo: list[str], o
     except FerkitError as e:  # not shipped yet
         rep["shipped_masked_model"] = {"name": MASKED_MODEL, "status": f"not shipped ({e})"}
     clf = MaskClassifier()
-    rep["mask_detector"] = {k: v for k, v in clf.card.items() if k in ("architecture", "params", "macs_per_face",
-                            "synthetic_publictest_accuracy", "synthetic_privatetest_accuracy", "train_command", "epochs")}
+    rep["mask_detector"] = {k: v for k, v in clf.card.items() if k in (
+        "architecture", "params", "macs_per_face", "data", "threshold_chosen_on", "threshold_accuracy_design_photos",
+        "synthetic_publictest_accuracy", "synthetic_privatetest_accuracy", "train_command", "epochs")}
     if photos:
         rep["mask_detection"] = {"data": photos, **mask_detection_report(clf, photos)}
         rep["mask_detection_accuracy"] = rep["mask_detection"]["accuracy"]
@@ -172,9 +173,21 @@ def _markdown(r: dict, out: Path) -> str:
                "| face size | faces | accuracy |", "|---|---|---|"]
         md += [f"| {b} | {v['faces']} | {_pct(v['accuracy'])} |" for b, v in det["by_face_size"].items()]
         md.append("")
+        if det.get("by_part"):
+            md += ["| photos | faces | accuracy |", "|---|---|---|"]
+            md += [f"| {'first ' if part == 'design' else 'the other '}{v['photos']} ("
+                   f"{'used to choose settings' if part == 'design' else 'not used for any choice'}) | "
+                   f"{v['faces']} | {_pct(v['accuracy'])} |" for part, v in det["by_part"].items()]
+            md += ["", "Settings of the training data and schedule (mask fabrics, epochs) were chosen on the first photos "
+                   "only; failure crops from all photos were looked at once, before fabrics were added, to see what "
+                   "the synthesized masks lacked (patterned, printed and skin-coloured masks).", ""]
+        md += [f"Threshold on P(mask): {det['threshold']:g}"
+               + (f", chosen on {r['mask_detector']['threshold_chosen_on']}: "
+                  + ", ".join(f"{t} {a:.1%}" for t, a in r["mask_detector"]["threshold_accuracy_design_photos"].items())
+                  if r["mask_detector"].get("threshold_chosen_on") else "") + ".", ""]
     m = r["mask_detector"]
     md.append(f"The detector (`{m.get('architecture')}`, {m.get('params', 0):,} parameters) was trained only on "
-              f"synthesized faces: synthetic PublicTest {_pct(m.get('synthetic_publictest_accuracy'))}, PrivateTest "
+              f"synthesized faces ({m.get('data', '-')}): synthetic PublicTest {_pct(m.get('synthetic_publictest_accuracy'))}, PrivateTest "
               f"{_pct(m.get('synthetic_privatetest_accuracy'))}. Crops of the annotated boxes are framed like the "
               "default detector's.\n")
     md += ["## Synthesis\n",

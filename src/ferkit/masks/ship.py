@@ -5,7 +5,7 @@ import json
 import shutil
 from pathlib import Path
 
-from ..config import MASK_DETECTOR_DIR
+from ..config import MASK_DETECTOR_DIR, MASK_DEV_PHOTOS
 from ..data.masked import MaskedVsPlain
 from ..expression.export import export_onnx, load_checkpoint
 from ..expression.flops import count_macs
@@ -13,13 +13,14 @@ from ..io import write_json_atomic
 from ..runtime.onnx import ort_session
 from .dataset import masked_set_name
 from .detector import MaskClassifier
-from .evaluate import mask_detection_report
+from .evaluate import choose_threshold, mask_detection_report
 
 
 def ship_mask_detector(run: str | Path, masked: str, plain: str, photos: str | None = None,
                        reports: str | Path = "reports") -> dict:
     """Export ``run``'s best checkpoint to ``assets/mask_detector``; measure it on synthesized PublicTest and
-    PrivateTest (plain vs masked) and, if given, on the annotated real photos."""
+    PrivateTest (plain vs masked) and, if ``photos`` (the annotated real photos) are given, choose its threshold
+    on their design part (stored in the card) and measure it on them."""
     run, reports = Path(run), Path(reports)
     info = json.loads((run / "run.json").read_text())
     summary = json.loads((run / "summary.json").read_text())
@@ -36,6 +37,10 @@ def ship_mask_detector(run: str | Path, masked: str, plain: str, photos: str | N
                             + (f" --photos {photos}" if photos else "")}
     write_json_atomic(MASK_DETECTOR_DIR / "card.json", card)
     clf = MaskClassifier()
+    if photos:
+        card["threshold"], card["threshold_accuracy_design_photos"] = choose_threshold(clf, photos)
+        card["threshold_chosen_on"] = f"the first {MASK_DEV_PHOTOS} photos of {photos} (with / without-mask faces)"
+        clf.threshold = card["threshold"]
     for split in ("PublicTest", "PrivateTest"):
         ds = MaskedVsPlain(masked, plain, split)
         card[f"synthetic_{split.lower()}_accuracy"] = float((clf.is_masked(ds.images) == (ds.labels == 1)).mean())

@@ -9,6 +9,7 @@ import cv2
 import numpy as np
 
 from .landmarks import DETECTED, LANDMARK_SIDE, Landmarks, landmarks68
+from .patterns import PATTERNS, fabric
 from .templates import MaskTemplate, load_templates, mean_anchors
 
 #: dlib 68-point indices of the face anchors a..f: jaw beside the nose bridge (left), nose bridge, jaw (right),
@@ -69,8 +70,10 @@ def face_anchors(lm: Landmarks | None, frame: tuple[float, float, float], height
 
 
 def choose(rng: np.random.Generator, templates: dict[str, MaskTemplate], anchors: np.ndarray,
-           kinds: tuple[str, ...] | None = None) -> tuple[MaskTemplate, str]:
-    """Template (its kind drawn from ``kinds``, its view from the face's yaw) and colour name, drawn with ``rng``."""
+           kinds: tuple[str, ...] | None = None, patterns: float = 0.0) -> tuple[MaskTemplate, str]:
+    """Template (its kind drawn from ``kinds``, its view from the face's yaw) and colour name, drawn with ``rng``;
+    with chance ``patterns`` the colour is a random fabric instead, named ``<fabric>:<seed>`` (no extra draw
+    when ``patterns`` is 0, so masks drawn without fabrics do not change)."""
     have = sorted({t.kind for t in templates.values()})
     pool = [k for k in (kinds or DEFAULT_KINDS) if k in have] or have
     kind = pool[rng.integers(len(pool))]
@@ -79,16 +82,24 @@ def choose(rng: np.random.Generator, templates: dict[str, MaskTemplate], anchors
     view = "left" if r < SIDE_VIEW_BELOW else "right" if r > 1 - SIDE_VIEW_BELOW else "front"
     name = kind if view == "front" else f"{kind}_{view}"
     colour = "original" if rng.random() < ORIGINAL_COLOUR_P else sorted(MASK_COLOURS)[rng.integers(len(MASK_COLOURS))]
+    if patterns > 0 and rng.random() < patterns:
+        colour = f"{PATTERNS[rng.integers(len(PATTERNS))]}:{rng.integers(2 ** 31)}"
     return templates.get(name, templates[kind] if kind in templates else next(iter(templates.values()))), colour
 
 
 def tint(bgr: np.ndarray, colour: str) -> np.ndarray:
-    """The template's shading (luminance relative to its median) times a colour."""
+    """The template's shading (luminance relative to its median) times a colour, or times a fabric
+    (``<fabric>:<seed>``, see ``patterns.fabric``)."""
     if colour == "original":
         return bgr
     lum = cv2.cvtColor(bgr, cv2.COLOR_BGR2GRAY).astype(np.float32)
     rel = lum / max(float(np.median(lum[lum > 0])) if (lum > 0).any() else 1.0, 1.0)
-    return np.clip(rel[..., None] * np.array(MASK_COLOURS[colour], np.float32), 0, 255).astype(np.uint8)
+    if ":" in colour:
+        kind, seed = colour.split(":")
+        paint = fabric(kind, bgr.shape[0], bgr.shape[1], int(seed))
+    else:
+        paint = np.array(MASK_COLOURS[colour], np.float32)
+    return np.clip(rel[..., None] * paint, 0, 255).astype(np.uint8)
 
 
 def draw_mask(img: np.ndarray, anchors: np.ndarray, template: MaskTemplate, colour: str) -> tuple[np.ndarray, np.ndarray]:
@@ -109,14 +120,14 @@ def draw_mask(img: np.ndarray, anchors: np.ndarray, template: MaskTemplate, colo
 
 def mask_face(img: np.ndarray, frame: tuple[float, float, float], rng: np.random.Generator,
               templates: dict[str, MaskTemplate] | None = None, kinds: tuple[str, ...] | None = None,
-              lm: Landmarks | None = None) -> tuple[np.ndarray, MaskPlacement]:
+              lm: Landmarks | None = None, patterns: float = 0.0) -> tuple[np.ndarray, MaskPlacement]:
     """Mask the face framed by ``frame`` (x0, y0, side) in ``img``; small faces are drawn at ``LANDMARK_SIDE``
-    px and scaled back, so the mask's edges are anti-aliased."""
+    px and scaled back, so the mask's edges are anti-aliased. ``patterns``: chance of a random fabric."""
     templates = templates or load_templates()
     grey = img if img.ndim == 2 else cv2.cvtColor(img, cv2.COLOR_BGR2GRAY)
     lm = lm if lm is not None else landmarks68(grey, frame)
     anchors, method = face_anchors(lm, frame, float(rng.random()))
-    template, colour = choose(rng, templates, anchors, kinds)
+    template, colour = choose(rng, templates, anchors, kinds, patterns)
     x0, y0, side = frame
     h, w = img.shape[:2]
     # region of interest: the frame with a margin, clipped to the image
