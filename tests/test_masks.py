@@ -131,7 +131,7 @@ def test_mask_detector_on_real_photos(shared):
     photos, clf = shared / "face_mask_detection_subset300.tar", MaskClassifier()
     r = mask_detection_report(clf, photos)
     assert r["faces"] == 1460 and r["with_mask"] == 1168 and r["incorrect_faces"] == 39
-    assert r["accuracy"] >= 0.85  # measured 0.894 (reports/masked.md); goal 0.95 unmet
+    assert r["accuracy"] >= 0.85  # measured 0.909 (reports/masked.md); goal 0.95 unmet
     assert r["by_part"]["held_out"]["accuracy"] >= 0.85 and r["by_part"]["held_out"]["faces"] == 1047
     assert r["by_part"]["design"]["faces"] + r["by_part"]["held_out"]["faces"] == r["faces"]
     best, table = choose_threshold(clf, photos)  # the shipped threshold is the one its design photos pick

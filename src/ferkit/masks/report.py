@@ -178,7 +178,7 @@ def _markdown(r: dict, out: Path) -> str:
             md += [f"| {'first ' if part == 'design' else 'the other '}{v['photos']} ("
                    f"{'used to choose settings' if part == 'design' else 'not used for any choice'}) | "
                    f"{v['faces']} | {_pct(v['accuracy'])} |" for part, v in det["by_part"].items()]
-            md += ["", "Settings of the training data and schedule (mask fabrics, epochs) were chosen on the first photos "
+            md += ["", "Settings of the training data and recipe (mask fabrics, epochs, shift range) were chosen on the first photos "
                    "only; failure crops from all photos were looked at once, before fabrics were added, to see what "
                    "the synthesized masks lacked (patterned, printed and skin-coloured masks).", ""]
         md += [f"Threshold on P(mask): {det['threshold']:g}"

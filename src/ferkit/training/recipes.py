@@ -68,9 +68,10 @@ RECIPES: dict[str, Recipe] = {
                        weight_decay=1e-4, schedule="plateau", warmup_epochs=0.0, plateau_patience=3, plateau_factor=0.1,
                        early_stopping_patience=10, label_smoothing=0.0, rotation=10.0, scale=0.1, shift=0.1, erase=0.0),
     # Mask detection (mask / no mask) from synthesized masked faces: no random erasing (a grey patch looks like a
-    # mask); low-resolution copies and brightness/contrast jitter for the small, varied faces of real photos.
+    # mask); low-resolution copies and brightness/contrast jitter for the small, varied faces of real photos; wide
+    # shifts (0.25, over 0.1 on the face-mask design photos) for faces cut by the photo edge (replicated borders).
     "maskdet": Recipe("maskdet", epochs=4, lr=0.05, warmup_epochs=0.5, label_smoothing=0.0, rotation=20.0,
-                      scale=0.3, shift=0.1, erase=0.0, lowres=0.6, jitter=0.3),
+                      scale=0.3, shift=0.25, erase=0.0, lowres=0.6, jitter=0.3),
     # FER+: ferkit's recipe trained on each face's vote distribution (cross-entropy with the soft target), shorter
     # so that it fits a CPU session; selection on FER+ PublicTest (majority vote).
     "ferplus": Recipe("ferplus", epochs=12, label_smoothing=0.0, targets="votes"),
