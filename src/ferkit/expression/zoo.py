@@ -13,7 +13,12 @@ def ferkit_cnn_s(num_classes: int = 7, in_chans: int = 1, **kw) -> VGGLike:
 
 @register_model("ferkit_cnn_s2", "ferkit_cnn_s with a stride-2 stem conv instead of conv + max-pool: faster on CPU")
 def ferkit_cnn_s2(num_classes: int = 7, in_chans: int = 1, **kw) -> VGGLike:
-    return VGGLike((32, 48, 96, 192), num_classes, in_chans, stem_stride=2, **kw)
+    return VGGLike((32, 48, 96, 192), num_classes, in_chans, stem="stride2", **kw)
+
+
+@register_model("ferkit_cnn_s2d", "ferkit_cnn_s with a space-to-depth stem (2x2 pixels -> 4 channels, then a conv)")
+def ferkit_cnn_s2d(num_classes: int = 7, in_chans: int = 1, **kw) -> VGGLike:
+    return VGGLike((32, 48, 96, 192), num_classes, in_chans, stem="s2d", **kw)
 
 
 @register_model("ferkit_cnn_m", "ferkit's medium VGG-style CNN (32-64-128-256, BN, GAP), 48x48 grey")
