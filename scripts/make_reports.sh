@@ -18,6 +18,8 @@ ferkit report detection --box-data "dlib_faces=$SHARED/dlib_faces_boxes.tar" \
   --video src/ferkit/assets/examples/tears_of_steel_clip_640x360_10s.mp4 --video-people 3 2>&1 | tee reports/logs/report_detection.log
 ferkit analyze src/ferkit/assets/examples/Solvay_conference_1927.jpg --out demo_out 2>&1 | tee reports/logs/solvay_analyze.log
 ferkit ship --run runs/ferkit_cnn_s --name ferkit_cnn_s --data "$DATA" 2>&1 | grep -v Warning | tee reports/logs/ship_ferkit_cnn_s.log
+# The named fast model (stride-2 stem; not the default, README says why); its run: the train command in its card.
+ferkit ship --run runs/ferkit_cnn_s2 --name ferkit_cnn_s2 --data "$DATA" 2>&1 | grep -v Warning | tee reports/logs/ship_ferkit_cnn_s2.log
 ferkit evaluate --dataset fer2013 --data "$DATA" --split privatetest --json reports/default_privatetest.json 2>&1 | tee reports/logs/default_privatetest.log
 # Speed: fp32 vs int8 and the fer package side by side (FER_PYTHON: an environment with `pip install --no-deps fer`
 # + tensorflow-cpu, opencv-python-headless<5, pandas, matplotlib, Pillow, setuptools<81; skipped when unset)
