@@ -24,7 +24,7 @@ ferkit evaluate --dataset fer2013 --data "$DATA" --split privatetest --json repo
 # Speed: fp32 vs int8 and the fer package side by side (FER_PYTHON: an environment with `pip install --no-deps fer`
 # + tensorflow-cpu, opencv-python-headless<5, pandas, matplotlib, Pillow, setuptools<81; skipped when unset)
 ferkit export --model default --int8 --calib-data "$DATA" --out runs/int8/ferkit_cnn_s_int8.onnx 2>&1 | tee reports/logs/export_int8.log
-ferkit bench --json reports/speed.json --int8-model runs/int8/ferkit_cnn_s_int8.onnx --fer2013 "$DATA" \
+ferkit bench --json reports/speed.json --fer2013 "$DATA" --detect-every 1,2,3,4 --long-video-minutes 10 \
   ${FER_PYTHON:+--vs-fer "$FER_PYTHON"} 2>&1 | tee reports/logs/bench.log
 for photo in Solvay_conference_1927.jpg classroom_in_tanzania.jpg; do
   ferkit explain "src/ferkit/assets/examples/$photo" --out reports/gradcam --no-per-face 2>&1 | tee -a reports/logs/explain.log

@@ -225,7 +225,7 @@ def _run_export(a) -> int:
 
 def _add_ship(sub) -> None:
     p = sub.add_parser("ship", help="developers: export a run's best checkpoint into the package, measure it, write its card")
-    p.add_argument("--run", required=True, help="training run folder (from `ferkit train --out`)")
+    p.add_argument("--run", help="training run folder (from `ferkit train --out`)")
     p.add_argument("--name", help="name of the shipped model (not for --mask-detector)")
     p.add_argument("--data", required=True, help="FER2013 path for the PublicTest / PrivateTest figures")
     p.add_argument("--reports", default="reports", help="where the evaluation reports and logs go")
@@ -234,9 +234,20 @@ def _add_ship(sub) -> None:
                    help="ship a mask / no-mask run (--data: masked FER2013 copy, --images: plain copy)")
     p.add_argument("--images", help="--mask-detector: the plain FER2013 copy")
     p.add_argument("--photos", help="--mask-detector: annotated face-mask photos (VOC) for the real-photo figure")
+    p.add_argument("--requantize", action="store_true",
+                   help="re-quantize the shipped model --name from its fp32 ONNX file and refresh its card's int8 "
+                        "figures and speeds on this machine (--run not needed)")
 
 
 def _run_ship(a) -> int:
+    if a.requantize:
+        if not a.name:
+            raise FerkitError("ship --requantize needs --name (a shipped model)")
+        from ..training.ship import requantize_model
+        print(json.dumps(requantize_model(a.name, a.data, a.reports), indent=2))
+        return 0
+    if not a.run:
+        raise FerkitError("ship needs --run (a training run folder), or --requantize")
     if a.mask_detector:
         from ..masks.ship import ship_mask_detector
         print(json.dumps(ship_mask_detector(a.run, a.data, a.images, a.photos, a.reports), indent=2))

@@ -18,7 +18,7 @@ def speed_markdown(r: dict, json_name: str) -> str:
     m = r["machine"]
     out = ["# ferkit bench: speed on this machine\n",
            f"*Written by `{r['command']}`; the JSON twin is `{json_name}`. Machine: {m['cores']} CPU cores "
-           f"({m['cpu']}), {m['threads']} threads, Python {m['python']}, ONNX Runtime {m['onnxruntime']}, "
+           f"({m['cpu']}, SIMD {m.get('cpu_isa', 'not recorded')}), {m['threads']} threads, Python {m['python']}, ONNX Runtime {m['onnxruntime']}, "
            f"OpenCV {m['opencv']}. Default pipeline: detector `{r['detector']}`, classifier `{r['classifier']}` "
            f"({r['classifier_precision']}).*\n",
            "## Classifier (faces/s, 48x48 crops of the Solvay photo)\n",
