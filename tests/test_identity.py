@@ -101,3 +101,17 @@ def test_corrupt_gallery_is_a_clear_error(demo, tmp_path, content):
     p = run_cli("analyze", demo / "laos.jpg", "--gallery", bad, "--out", tmp_path / "out")
     assert p.returncode == 2 and "gallery" in p.stderr and p.stderr.count("\n") == 1
     assert not (tmp_path / "out" / "results.json").exists()
+
+
+def test_gallery_keeps_its_embedding_mode(demo, tmp_path):
+    """A gallery enrolled without mirror averaging is matched without it: the mode is saved in the file."""
+    from ferkit.identity.enroll import enroll
+    from ferkit.runtime.analyzer import Analyzer
+    g = tmp_path / "plain.npz"
+    Gallery(mirror=False).save(g)
+    enroll(g, "ada", [str(demo / "woman_portrait.jpg")])
+    assert Gallery.load(g).mirror is False
+    app = Analyzer(gallery=g)
+    assert app.embedder.mirror is False
+    (face,) = app(demo / "woman_portrait.jpg").faces
+    assert face.identity == "ada" and face.identity_distance < 1e-3  # the same face, embedded the same way

@@ -36,3 +36,12 @@ def test_model_forward_and_learns(name, batch):
 def test_thesis_cnn_matches_paper_table():
     """Paper 004 Fig 3.7 lists 3,929,031 trainable parameters for the FER2013 network."""
     assert sum(p.numel() for p in create_model("thesis_cnn").parameters()) == 3_929_031
+
+
+def test_vgglike_stems_keep_the_output_size_and_reject_unknown_names(batch):
+    from ferkit.expression.nets import VGGLike
+    x = batch[0][:4]
+    shapes = {stem: VGGLike(stem=stem).features(x).shape for stem in ("pool", "stride2", "s2d")}
+    assert len(set(shapes.values())) == 1, shapes
+    with pytest.raises(ValueError, match="unknown stem"):
+        VGGLike(stem="stride3")

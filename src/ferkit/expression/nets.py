@@ -19,6 +19,8 @@ class VGGLike(nn.Module):
     def __init__(self, widths: tuple[int, ...] = (32, 64, 128, 256), num_classes: int = 7, in_chans: int = 1,
                  dropout: float = 0.3, stem: str = "pool"):
         super().__init__()
+        if stem not in ("pool", "stride2", "s2d"):
+            raise ValueError(f"unknown stem {stem!r}: pool, stride2 or s2d")
         if stem == "stride2":
             layers: list[nn.Module] = [conv_bn(in_chans, widths[0], stride=2)]
         elif stem == "s2d":  # lossless: each 2x2 block of pixels becomes 4 channels

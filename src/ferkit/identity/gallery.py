@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..config import IDENTITY_THRESHOLD as DEFAULT_THRESHOLD
+from ..config import IDENTITY_MIRROR, IDENTITY_THRESHOLD as DEFAULT_THRESHOLD
 from ..errors import BadInputError
 from ..io import atomic_path
 
@@ -18,10 +18,12 @@ UNKNOWN = "unknown"
 
 class Gallery:
     """Enrolled people: ``names[i]`` owns ``embeddings[i]``; ``identify`` votes among the ``k`` nearest
-    enrolled embeddings closer than ``threshold``, else answers ``unknown``."""
+    enrolled embeddings closer than ``threshold``, else answers ``unknown``. ``mirror``: whether the embeddings are
+    mirror-averaged (``DlibEmbedder(mirror=...)``); faces matched against the gallery must be embedded the same way."""
 
-    def __init__(self, embedder: str = "dlib_resnet_v1", threshold: float = DEFAULT_THRESHOLD, k: int = 3):
-        self.embedder, self.threshold, self.k = embedder, threshold, k
+    def __init__(self, embedder: str = "dlib_resnet_v1", threshold: float = DEFAULT_THRESHOLD, k: int = 3,
+                 mirror: bool = IDENTITY_MIRROR):
+        self.embedder, self.threshold, self.k, self.mirror = embedder, threshold, k, mirror
         self.names: list[str] = []
         self.sources: list[str] = []
         self.embeddings = np.zeros((0, 128), np.float32)
@@ -62,8 +64,8 @@ class Gallery:
         return out
 
     def save(self, path: str | os.PathLike) -> None:
-        meta = {"format": "ferkit-gallery", "version": 1, "embedder": self.embedder, "threshold": self.threshold,
-                "k": self.k, "names": self.names, "sources": self.sources}
+        meta = {"format": "ferkit-gallery", "version": 2, "embedder": self.embedder, "mirror": self.mirror,
+                "threshold": self.threshold, "k": self.k, "names": self.names, "sources": self.sources}
         with atomic_path(path) as tmp:
             with open(tmp, "wb") as f:
                 np.savez(f, embeddings=self.embeddings, meta=np.array(json.dumps(meta)))
@@ -80,6 +82,7 @@ class Gallery:
             raise BadInputError(f"{path}: not a readable ferkit gallery ({type(e).__name__}: {e})") from e
         if meta.get("format") != "ferkit-gallery" or emb.ndim != 2 or len(emb) != len(meta.get("names", [])):
             raise BadInputError(f"{path}: not a ferkit gallery (wrong format or inconsistent sizes)")
-        g = cls(meta["embedder"], meta["threshold"], meta["k"])
+        # version 1 files did not record the embedding mode: they are taken to use the configured one
+        g = cls(meta["embedder"], meta["threshold"], meta["k"], bool(meta.get("mirror", IDENTITY_MIRROR)))
         g.embeddings, g.names, g.sources = emb.astype(np.float32), list(meta["names"]), list(meta["sources"])
         return g

@@ -3,6 +3,7 @@ class names in English or, in the shared copy, Spanish)."""
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -21,10 +22,29 @@ MASK_ANNOTATIONS = {"with_mask": "with_mask", "con_mascarilla": "with_mask",
 SIZE_BUCKETS = ((0, 24), (24, 48), (48, 100000))
 
 
-def annotated_crops(data: str | os.PathLike, crop_scale: float = CROP_SCALE[DEFAULT_DETECTOR]
-                    ) -> tuple[np.ndarray, list[str], np.ndarray, np.ndarray]:
-    """48x48 grey crops of every annotated face (framed like the default detector's crops), their classes
-    (with_mask / without_mask / incorrect), box sides and photo indices (archive order)."""
+@dataclass
+class AnnotatedFaces:
+    """The annotated faces of a set of photos: 48x48 grey crops (framed like the default detector's), their
+    classes (with_mask / without_mask / incorrect), box sides (px) and photo indices (archive order)."""
+
+    crops: np.ndarray
+    truth: np.ndarray
+    sides: np.ndarray
+    photo: np.ndarray
+
+    @property
+    def two_classes(self) -> np.ndarray:
+        """The with / without-mask faces (those the headline accuracy counts)."""
+        return self.truth != "incorrect"
+
+    @property
+    def design(self) -> np.ndarray:
+        """Faces of the photos used while designing the detector (the first ``MASK_DEV_PHOTOS``)."""
+        return self.photo < MASK_DEV_PHOTOS
+
+
+def annotated_crops(data: str | os.PathLike, crop_scale: float = CROP_SCALE[DEFAULT_DETECTOR]) -> AnnotatedFaces:
+    """Every annotated face of the VOC photos in ``data``."""
     crops, truth, sides, photo = [], [], [], []
     for n, item in enumerate(load_voc(data)):
         keep = [i for i, lab in enumerate(item.labels) if lab in MASK_ANNOTATIONS]
@@ -33,17 +53,22 @@ def annotated_crops(data: str | os.PathLike, crop_scale: float = CROP_SCALE[DEFA
         truth += [MASK_ANNOTATIONS[item.labels[i]] for i in keep]
         sides += [float(max(item.boxes[i][2] - item.boxes[i][0], item.boxes[i][3] - item.boxes[i][1])) for i in keep]
         photo += [n] * len(keep)
-    return np.concatenate(crops), truth, np.array(sides), np.array(photo)
+    return AnnotatedFaces(np.concatenate(crops), np.array(truth), np.array(sides), np.array(photo))
 
 
-def mask_detection_report(clf: MaskClassifier, data: str | os.PathLike) -> dict:
+def _faces(data: str | os.PathLike | AnnotatedFaces) -> AnnotatedFaces:
+    return data if isinstance(data, AnnotatedFaces) else annotated_crops(data)
+
+
+def mask_detection_report(clf: MaskClassifier, data: str | os.PathLike | AnnotatedFaces) -> dict:
     """Accuracy on the with / without mask faces (headline), the confusion counts, a face-size breakdown, and
     how often faces wearing a mask incorrectly are called masked; and accuracy on the photos used while designing
-    the detector's training data (the first ``MASK_DEV_PHOTOS``) apart from the others."""
-    crops, truth, sides, photo = annotated_crops(data)
+    the detector's training data (the first ``MASK_DEV_PHOTOS``) apart from the others. ``data``: VOC photos, or
+    their faces from ``annotated_crops``."""
+    faces = _faces(data)
+    crops, truth_a, sides, photo = faces.crops, faces.truth, faces.sides, faces.photo
     called = clf.is_masked(crops)
-    truth_a = np.array(truth)
-    two = truth_a != "incorrect"
+    two = faces.two_classes
     y = truth_a[two] == "with_mask"
     pred = called[two]
     by_size = {}
@@ -52,7 +77,7 @@ def mask_detection_report(clf: MaskClassifier, data: str | os.PathLike) -> dict:
         if sel.any():
             by_size[f"{lo}-{hi if hi < 100000 else 'up'} px"] = {"faces": int(sel.sum()),
                                                                    "accuracy": float((pred[sel] == y[sel]).mean())}
-    dev = photo[two] < MASK_DEV_PHOTOS
+    dev = faces.design[two]
     by_part = {name: {"photos": int(len(np.unique(photo[two][sel]))), "faces": int(sel.sum()),
                       "accuracy": float((pred[sel] == y[sel]).mean())}
                for name, sel in (("design", dev), ("held_out", ~dev)) if sel.any()}
@@ -71,16 +96,15 @@ def mask_detection_report(clf: MaskClassifier, data: str | os.PathLike) -> dict:
     }
 
 
-def choose_threshold(clf: MaskClassifier, data: str | os.PathLike,
+def choose_threshold(clf: MaskClassifier, data: str | os.PathLike | AnnotatedFaces,
                      grid: tuple[float, ...] = MASK_THRESHOLD_GRID) -> tuple[float, dict[str, float]]:
     """The threshold on P(mask) with the best with / without-mask accuracy on the design photos (the first
     ``MASK_DEV_PHOTOS``; the highest on a tie), and the accuracy at each threshold of ``grid``."""
-    crops, truth, _, photo = annotated_crops(data)
-    truth_a = np.array(truth)
-    sel = (truth_a != "incorrect") & (photo < MASK_DEV_PHOTOS)
+    faces = _faces(data)
+    sel = faces.two_classes & faces.design
     if not sel.any():
         raise FerkitError(f"{data}: no with / without-mask faces in its first {MASK_DEV_PHOTOS} photos")
-    p, y = clf.mask_probability(crops[sel]), truth_a[sel] == "with_mask"
+    p, y = clf.mask_probability(faces.crops[sel]), faces.truth[sel] == "with_mask"
     table = {f"{t:g}": float(((p >= t) == y).mean()) for t in grid}
     best = max(grid, key=lambda t: (table[f"{t:g}"], t))
     return best, table

@@ -13,7 +13,7 @@ from ..io import write_json_atomic
 from ..runtime.onnx import ort_session
 from .dataset import masked_set_name
 from .detector import MaskClassifier
-from .evaluate import choose_threshold, mask_detection_report
+from .evaluate import annotated_crops, choose_threshold, mask_detection_report
 
 
 def ship_mask_detector(run: str | Path, masked: str, plain: str, photos: str | None = None,
@@ -37,15 +37,16 @@ def ship_mask_detector(run: str | Path, masked: str, plain: str, photos: str | N
                             + (f" --photos {photos}" if photos else "")}
     write_json_atomic(MASK_DETECTOR_DIR / "card.json", card)
     clf = MaskClassifier()
+    faces = annotated_crops(photos) if photos else None  # cropped once for the threshold and the report
     if photos:
-        card["threshold"], card["threshold_accuracy_design_photos"] = choose_threshold(clf, photos)
+        card["threshold"], card["threshold_accuracy_design_photos"] = choose_threshold(clf, faces)
         card["threshold_chosen_on"] = f"the first {MASK_DEV_PHOTOS} photos of {photos} (with / without-mask faces)"
         clf.threshold = card["threshold"]
     for split in ("PublicTest", "PrivateTest"):
         ds = MaskedVsPlain(masked, plain, split)
         card[f"synthetic_{split.lower()}_accuracy"] = float((clf.is_masked(ds.images) == (ds.labels == 1)).mean())
     if photos:
-        card["real_photos"] = {"data": str(photos), **mask_detection_report(clf, photos)}
+        card["real_photos"] = {"data": str(photos), **mask_detection_report(clf, faces)}
     write_json_atomic(MASK_DETECTOR_DIR / "card.json", card)
     logs = reports / "logs"
     logs.mkdir(parents=True, exist_ok=True)

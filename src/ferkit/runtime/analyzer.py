@@ -34,7 +34,7 @@ class Analyzer:
         self.model = ExpressionClassifier(model, threads, precision=precision) if isinstance(model, str) else model
         self.crop_scale = CROP_SCALE.get(self.detector.name, 1.0)
         self.gallery = Gallery.load(gallery) if isinstance(gallery, (str, os.PathLike)) else gallery
-        self.embedder = DlibEmbedder() if self.gallery is not None else None
+        self.embedder = DlibEmbedder(mirror=self.gallery.mirror) if self.gallery is not None else None
         if masked not in MASKED_MODES:
             raise UnknownNameError(f"unknown masked mode {masked!r}; use one of {', '.join(MASKED_MODES)}")
         self.masked = masked
