@@ -69,6 +69,14 @@ def test_train_classical_cli_grid_and_evaluate(fer_zip, tmp_path):
     assert rows["simple_cnn"]["params"] > 1e6 and rows["simple_cnn"]["macs_per_face"] > 1e7  # from the architecture
     assert "| `knn_pixels` |" in table.with_suffix(".md").read_text()
 
+    # On a machine without that run, the next table keeps the row's figures, flagged as carried over.
+    import shutil
+    shutil.rmtree(out)
+    run_cli("report", "reproduction", "--runs", tmp_path / "runs", "--out", table, check=True)
+    again = {r["run"]: r for r in json.loads(table.read_text())}["knn_pixels"]
+    assert again["carried_over"] and again["accuracy"] == knn["accuracy"] and again["command"] == knn["command"]
+    assert "(*) Carried over" in table.with_suffix(".md").read_text()
+
 
 def test_svm_on_landmarks_ckplus(shared):
     """The landmark-geometry SVM (dlib's 68 points) separates CK+ expressions; features are cached per face."""

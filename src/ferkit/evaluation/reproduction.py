@@ -160,9 +160,23 @@ def _millions(n: int | None) -> str:
     return "-" if n is None else f"{n / 1e6:.2f} M"
 
 
+def _carry_over(fig: PaperFigure, row: dict, previous: dict[str, dict]) -> dict:
+    """A row whose run is not on this machine keeps its figures from the previous report (runs are not kept in git;
+    each row names its command and log), flagged ``carried_over``; the paper's side is refreshed."""
+    old = previous.get(row["run"])
+    if row["accuracy"] is not None or not old or old.get("accuracy") is None:
+        return row
+    new = {**old, **asdict(fig), "run": row["run"], "carried_over": True}
+    new["gap_points"] = round(100 * (new["accuracy"] - fig.paper_accuracy), 2)
+    new["gap_explanation"] = fig.shortfall if new["gap_points"] < -SHORTFALL_POINTS else ""
+    return new
+
+
 def reproduction_report(runs: str | Path = "runs/repro", out: str | Path = "reports/reproduction.json") -> list[dict]:
-    rows = [_row(f, Path(runs)) for f in PAPER_FIGURES]
+    """The table from the runs in ``runs``; rows whose run is missing here keep their previous figures (``out``)."""
     out = Path(out)
+    previous = {r["run"]: r for r in json.loads(out.read_text())} if out.is_file() else {}
+    rows = [_carry_over(f, _row(f, Path(runs)), previous) for f in PAPER_FIGURES]
     write_json_atomic(out, rows)
     lines = ["# Reproduction table: the papers' expression models, each on its paper's dataset\n",
              f"*Written by `{command_line()}` from the runs in `{runs}`; JSON twin `{out.name}`. Each run: "
@@ -182,8 +196,12 @@ def reproduction_report(runs: str | Path = "runs/repro", out: str | Path = "repo
         cmd = f"`{r['command']}`" if r["command"] else "-"
         lines.append(f"| `{r['model']}` | {r['paper']} | {r['paper_accuracy']:.2%} ({r['paper_dataset']}; {r['note']}) "
                      f"| {acc} ({r['dataset']}, {r['split']}) | {gap} | {_millions(r['params'])} "
-                     f"| {_millions(r['macs_per_face'])} | {r['status']} | {train} | {cmd} "
+                     f"| {_millions(r['macs_per_face'])} | {r['status']}{' (*)' if r.get('carried_over') else ''} "
+                     f"| {train} | {cmd} "
                      f"| {r['log'] if r['command'] else '-'} |")
+    if any(r.get("carried_over") for r in rows):
+        lines.append(f"\n(*) Carried over from the previous `{out.name}`: the run is not in `{runs}` on the machine "
+                     "that wrote this table (runs are not kept in git); its command and log are those of the run.")
     lines.append(
         "\nThe papers' splits differ from the official PrivateTest where stated; no ImageNet weights exist offline, so "
         "every ferkit row is trained from scratch. FER2013 holds near-identical copies of faces across its splits "
