@@ -140,13 +140,27 @@ def _row(fig: PaperFigure, runs: Path) -> dict:
         full = s.get("full_recipe", epochs is None or epochs >= recipe.get("epochs", 0))
         row.update(accuracy=e["accuracy"], macro_f1=e.get("macro_f1"), n=e["n"], full_recipe=bool(full),
                    status=("full recipe" + (" (early stopping)" if s.get("stopped_by") == "early_stopping" else "")
-                           if full else f"partial: {epochs} of {recipe.get('epochs')} epochs")
+                           if full else _partial(s, recipe))
                    + (f", fitted on {s['n_train']:,} training faces" if "n_train" in s else ""),
                    train_seconds=s.get("train_seconds"), hardware=s.get("hardware"),
                    command=info.get("command") or s.get("command"), recipe=recipe.get("name"),
                    best_params=s.get("best_params"))
+    return _with_gap(row, fig)
+
+
+def _partial(summary: dict, recipe: dict) -> str:
+    """'partial: 1.29 of 50 epochs', or without a fractional count, the epochs logged (the last one may be cut)."""
+    if "epochs_trained" in summary:
+        return f"partial: {summary['epochs_trained']:g} of {recipe.get('epochs')} epochs"
+    cut = " (the last cut short by the time limit)" if summary.get("stopped_by") == "time limit or interruption" else ""
+    return f"partial: {summary.get('epochs_done')} of {recipe.get('epochs')} epochs{cut}"
+
+
+def _with_gap(row: dict, fig: PaperFigure) -> dict:
+    """``gap_points`` to the paper and, for a shortfall, why: a schedule cut short, the paper figure's known cause."""
     row["gap_points"] = round(100 * (row["accuracy"] - fig.paper_accuracy), 2)
-    row["gap_explanation"] = fig.shortfall if row["gap_points"] < -SHORTFALL_POINTS else ""
+    why = [f"schedule cut short ({row['status']})" if not row["full_recipe"] else "", fig.shortfall]
+    row["gap_explanation"] = "; ".join(w for w in why if w) if row["gap_points"] < -SHORTFALL_POINTS else ""
     return row
 
 
@@ -166,10 +180,7 @@ def _carry_over(fig: PaperFigure, row: dict, previous: dict[str, dict]) -> dict:
     old = previous.get(row["run"])
     if row["accuracy"] is not None or not old or old.get("accuracy") is None:
         return row
-    new = {**old, **asdict(fig), "run": row["run"], "carried_over": True}
-    new["gap_points"] = round(100 * (new["accuracy"] - fig.paper_accuracy), 2)
-    new["gap_explanation"] = fig.shortfall if new["gap_points"] < -SHORTFALL_POINTS else ""
-    return new
+    return _with_gap({**old, **asdict(fig), "run": row["run"], "carried_over": True}, fig)
 
 
 def reproduction_report(runs: str | Path = "runs/repro", out: str | Path = "reports/reproduction.json") -> list[dict]:

@@ -130,6 +130,8 @@ def fit_faces(model: str, train_set: FaceSet, val_set: FaceSet, out: str | Path,
                "dataset": (run_info or {}).get("dataset"), "best_checkpoint": str(ckpt_dir / "best.ckpt"),
                "best_val_acc": float(best.best_model_score) if best.best_model_score is not None else None,
                "epochs_done": len(epochs), "train_seconds": round(sum(e["seconds"] for e in epochs), 1),
+               # passes over the training data, fractional when a time limit cut the last epoch short
+               "epochs_trained": round(trainer.global_step / max(trainer.num_training_batches, 1), 2),
                "recipe": rec.to_dict(), "hardware": hardware(load.peak), "peak_load_average": load.peak}
     write_json_atomic(out_dir / "summary.json", summary)
     return summary
