@@ -23,6 +23,7 @@ ferkit ship --run runs/ferkit_cnn_s2 --name ferkit_cnn_s2 --data "$DATA" 2>&1 | 
 ferkit evaluate --dataset fer2013 --data "$DATA" --split privatetest --json reports/default_privatetest.json 2>&1 | tee reports/logs/default_privatetest.log
 # Speed: fp32 vs int8 and the fer package side by side (FER_PYTHON: an environment with `pip install --no-deps fer`
 # + tensorflow-cpu, opencv-python-headless<5, pandas, matplotlib, Pillow, setuptools<81; skipped when unset)
+# (the export shows `ferkit export --int8` on the default; the bench times the int8 copy shipped in the package)
 ferkit export --model default --int8 --calib-data "$DATA" --out runs/int8/ferkit_cnn_s_int8.onnx 2>&1 | tee reports/logs/export_int8.log
 ferkit bench --json reports/speed.json --fer2013 "$DATA" --detect-every 1,2,3,4 --long-video-minutes 10 \
   ${FER_PYTHON:+--vs-fer "$FER_PYTHON"} 2>&1 | tee reports/logs/bench.log

@@ -159,7 +159,7 @@ def _partial(summary: dict, recipe: dict) -> str:
 def _with_gap(row: dict, fig: PaperFigure) -> dict:
     """``gap_points`` to the paper and, for a shortfall, why: a schedule cut short, the paper figure's known cause."""
     row["gap_points"] = round(100 * (row["accuracy"] - fig.paper_accuracy), 2)
-    why = [f"schedule cut short ({row['status']})" if not row["full_recipe"] else "", fig.shortfall]
+    why = ["schedule cut short (see its schedule column)" if not row["full_recipe"] else "", fig.shortfall]
     row["gap_explanation"] = "; ".join(w for w in why if w) if row["gap_points"] < -SHORTFALL_POINTS else ""
     return row
 

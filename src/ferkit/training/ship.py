@@ -19,7 +19,8 @@ from ..expression.classifier import ExpressionClassifier
 from ..expression.export import export_onnx, load_checkpoint
 from ..expression.flops import count_macs
 from ..io import write_json_atomic, write_text_atomic
-from ..runtime.bench import machine_info
+from ..runtime.analyzer import Analyzer
+from ..runtime.bench import classifier_rates, example_faces, machine_info
 from ..runtime.onnx import ort_session
 
 
@@ -88,8 +89,6 @@ def _int8_and_speed(clf: ExpressionClassifier, dest: Path, train: FER2013, publi
     """Quantize ``dest/model.onnx`` into ``dest/model_int8.onnx`` (calibrated on 1,000 Training faces), score the int8
     copy on PublicTest and PrivateTest, and time both precisions on this machine: (card's ``int8`` entry, fp32 faces/s)."""
     from ..expression.quantize import CALIBRATION_NOTE, quantize_int8
-    from ..runtime.analyzer import Analyzer
-    from ..runtime.bench import classifier_rates, example_faces
     int8_path = quantize_int8(dest / "model.onnx", dest / "model_int8.onnx", train.images[::28][:1000])
     ort_session.cache_clear()
     int8_clf = ExpressionClassifier(str(int8_path))
