@@ -171,3 +171,12 @@ def test_mask_cli_on_photos_and_its_errors(demo, tmp_path):
     assert p.returncode == 2 and "no such file" in p.stderr
     p = run_cli("mask", demo / "two_people.jpg", "--out", tmp_path / "t", "--templates", demo)
     assert p.returncode == 2 and "masks.cfg" in p.stderr
+
+
+def test_masked_report_keeps_rows_of_runs_not_here(tmp_path):
+    """A student run missing on this machine keeps its previous figures, flagged; with no previous row it is 'not run'."""
+    from ferkit.masks.report import _run_row
+    old = {"run": "runs/masked_kd", "privatetest_accuracy": 0.4965, "publictest_accuracy": 0.4915, "epochs": 15}
+    row = _run_row(tmp_path / "missing", "unused", old)
+    assert row["carried_over"] and row["privatetest_accuracy"] == 0.4965 and row["run"] == "runs/masked_kd"
+    assert _run_row(tmp_path / "missing", "unused", None) == {"run": str(tmp_path / "missing"), "status": "not run"}
