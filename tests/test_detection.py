@@ -102,6 +102,21 @@ def test_landmark_convention(demo, name):
         assert y1 < ly < (y1 + y2) / 2 + 0.1 * (y2 - y1)  # eyes in the upper half of the box
 
 
+@pytest.mark.parametrize("photo", ["Solvay_conference_1927.jpg", "two_people.jpg", "laos.jpg"])
+def test_yunet_onnx_matches_the_library(demo, photo):
+    """The shipped ONNX YuNet (weights read out of libfacedetection) finds the faces the compiled library finds,
+    with the same scores (the library truncates them to 0.01) and boxes (it truncates them to pixels)."""
+    pytest.importorskip("yuface", reason="the library is in the yuface extra")
+    from ferkit.detection.nms import box_iou
+    img = read_image(demo / photo)
+    lib, ours = create_detector("yunet_lib", min_score=0.5).detect(img), create_detector("yunet", min_score=0.5).detect(img)
+    assert len(ours) == len(lib) > 0
+    iou = box_iou(np.array([d.box for d in lib]), np.array([d.box for d in ours]))
+    pair = iou.argmax(1)
+    assert len(set(pair)) == len(lib) and iou.max(1).min() > 0.75
+    assert max(abs(d.score - ours[j].score) for d, j in zip(lib, pair)) <= 0.0101
+
+
 def test_yunet_memory_stays_flat(demo):
     """The detector must not keep memory per call (a build of the same library leaks a copy of every frame)."""
     import os

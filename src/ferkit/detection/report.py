@@ -2,6 +2,7 @@
 640x480 frame, PR curves), identification on CK+ subjects, and track ids on a video -> reports/detection.{md,json}."""
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from ..data.voc import load_voc
@@ -19,8 +20,11 @@ def detection_report(datasets: dict[str, str], out: str | Path, detectors: list[
                      ckplus: str | None = None, video: str | None = None, time_budget_s: float = 240.0,
                      video_people: int | None = None) -> dict:
     """``datasets``: name -> VOC folder/archive. Slow backends stop after ``time_budget_s`` per dataset (the row
-    says how many images it covered)."""
+    says how many images it covered). A backend that cannot run here because its trained weights are not on this
+    machine (runs are not kept in git) keeps its row of the previous report, flagged ``carried_over``."""
     out = Path(out)
+    old = json.loads(out.read_text()) if out.is_file() else {}
+    previous = {(r["detector"], r["dataset"]): r for r in old.get("rows", []) if "ap50" in r and not r.get("carried_over")}
     names = detectors or [d["name"] for d in list_detectors()]
     default = create_detector("default").name
     rows, curves = [], {}
@@ -31,7 +35,9 @@ def detection_report(datasets: dict[str, str], out: str | Path, detectors: list[
             try:
                 rep = evaluate_detector(name, items, time_budget_s=time_budget_s, curve_out=curve)
             except FerkitError as e:
-                rows.append({"detector": name, "dataset": ds_name, "error": str(e)})
+                prev = previous.get((name, ds_name))
+                rows.append({**prev, "carried_over": True, "why_not_rerun": str(e)} if prev
+                            else {"detector": name, "dataset": ds_name, "error": str(e)})
                 continue
             rows.append({"detector": name, "dataset": ds_name, **{k: rep[k] for k in (
                 "ap50", "recall_at_1fppi", "max_recall", "ms_per_frame", "n_images", "subset", "n_boxes",
@@ -56,7 +62,6 @@ def detection_report(datasets: dict[str, str], out: str | Path, detectors: list[
 
 
 def _track_count(video: str) -> dict:
-    import json
     import tempfile
 
     from ..runtime.analyzer import Analyzer
@@ -106,8 +111,12 @@ def _markdown(r: dict, json_name: str, figures: list[str]) -> str:
         if row["excluded_training_images"]:
             n += f" held out ({row['excluded_training_images']} training images left out)"
         lines.append(f"| {row['detector']}{' (default)' if row['detector'] == r['default_detector'] else ''} | "
-                     f"{row['dataset']} | {row['ap50']:.3f} | {row['recall_at_1fppi']:.3f} | {row['max_recall']:.3f} | "
+                     f"{row['dataset']} | {row['ap50']:.3f}{' (*)' if row.get('carried_over') else ''} | {row['recall_at_1fppi']:.3f} | {row['max_recall']:.3f} | "
                      f"{row['ms_per_frame']:.1f} | {n} | {row['n_boxes']} |")
+    carried = [row for row in r["rows"] if row.get("carried_over")]
+    if carried:
+        lines.append(f"\n(*) Carried over from the previous report (no curve in the plots): "
+                     f"{carried[0]['why_not_rerun']}. Runs are not kept in git; make_reports.sh names the command.")
     g = r["goals"]
     lines.append(f"\nGoals for the default detector ({r['default_detector']}): AP50 >= {g['dlib_faces']} on dlib_faces, "
                  f">= {g['face_mask']} on face_mask, <= {g['ms_per_frame']} ms per frame.")

