@@ -25,6 +25,8 @@ FACE_SIZE = 48
 #: Side of the face crop relative to the detector's square box, per detector, so that crops match
 #: FER2013's framing: 1 / median(box side / FER2013 side) on PublicTest faces, measured by
 #: scripts/measure_framing.py (reports/face_framing.md, reports/face_framing_haar.md, reports/face_framing_yunet.md).
+#: YuNet's ONNX copy measures 0.961 (the library, which truncates boxes to whole pixels, measured 0.962); 0.962 is
+#: kept for both: the shipped mask detector's threshold was chosen on crops framed with it (reports/masked.md).
 CROP_SCALE = {"mtcnn": 0.962, "haar": 1.038, "yunet": 0.962, "yunet_lib": 0.962}
 
 PACKAGE_DIR = Path(__file__).resolve().parent
@@ -61,8 +63,8 @@ IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp", "
 VIDEO_EXTENSIONS = (".mp4", ".avi", ".mov", ".mkv", ".webm", ".m4v", ".mpg", ".mpeg", ".wmv")
 
 #: Identity (dlib's 128-d embeddings): each face is embedded as the mean of its aligned chip's embedding and its
-#: mirror image's (on CK+, reports/detection.md: plain embeddings at dlib's 0.6 identify 95.5% and falsely accept
-#: 72.6% of unenrolled faces; mirrored at 0.55, 94.7% and 42.2%), and a probe is a known person when closer than
+#: mirror image's (on CK+, reports/detection.md: plain embeddings at dlib's 0.6 identify 95.4% and falsely accept
+#: 72.6% of unenrolled faces; mirrored at 0.55, 94.9% and 42.2%), and a probe is a known person when closer than
 #: IDENTITY_THRESHOLD (Euclidean). 0.55 is the smallest threshold on a 0.01 grid reaching 95% identification on
 #: either half of the CK+ subjects (the report's held-out check); dlib's own cut-off, 0.6, was set for single,
 #: unmirrored embeddings.
