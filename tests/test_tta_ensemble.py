@@ -84,3 +84,11 @@ def test_ensemble_members_chosen_on_publictest(fer_zip, tmp_path):
     assert r["members"][0] == "default" and r["selection_accuracy"] >= single["default"]
     assert r["split"] == "PrivateTest" and r["n"] == 3589 and 0.6 < r["accuracy"] < 0.8
     assert out.with_suffix(".md").exists()
+
+    # several view counts: members picked for each, the count whose ensemble is best on PublicTest is kept
+    run_cli("ensemble", "--candidates", "default,ferkit_cnn_s_masked", "--data", fer_zip, "--tta", "0,2",
+            "--json", out, check=True)
+    r2 = json.loads(out.read_text())
+    options = r2["tta_options_selection"]
+    assert set(options) == {"0", "2"} and options["0"] == r["selection_accuracy"]
+    assert r2["tta"] == max((0, 2), key=lambda v: (options[str(v)], -v)) and r2["selection_accuracy"] == max(options.values())

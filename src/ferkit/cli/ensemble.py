@@ -16,7 +16,9 @@ def add_ensemble(sub) -> None:
     p.add_argument("--images", help="ferplus: FER+ images")
     p.add_argument("--select-split", default="PublicTest")
     p.add_argument("--split", default="PrivateTest")
-    p.add_argument("--tta", type=int, default=0, metavar="N", help="average each member over N views")
+    p.add_argument("--tta", default="0", metavar="N[,N...]",
+                   help="average each member over N views; several counts: the one whose ensemble is best on the "
+                        "selection split is kept")
     p.add_argument("--precision", default=DEFAULT_PRECISION, choices=["int8", "fp32"])
     p.add_argument("--max-members", type=int, default=8)
     p.add_argument("--json", required=True, help="report (JSON, Markdown twin beside it)")
@@ -25,8 +27,9 @@ def add_ensemble(sub) -> None:
 def run_ensemble(a) -> int:
     from ..evaluation.ensemble_select import select_ensemble
     kw = {"images": a.images} if a.images else {}
-    r = select_ensemble(a.candidates.split(","), a.dataset, a.data, a.json, a.select_split, a.split, a.tta,
+    r = select_ensemble(a.candidates.split(","), a.dataset, a.data, a.json, a.select_split, a.split,
+                        [int(n) for n in a.tta.split(",")],
                         a.precision, a.max_members, **kw)
     print(json.dumps({k: r[k] for k in ("candidates_selection_accuracy", "members", "selection_accuracy",
-                                         "split", "accuracy")}))
+                                         "split", "tta", "accuracy")}))
     return 0

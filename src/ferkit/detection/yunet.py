@@ -85,7 +85,7 @@ class YuNetLib(_YuNetBase):
         try:
             from yuface import c_detect
         except ImportError as e:
-            raise FerkitError("the yunet_lib detector needs the 'yuface' package: pip install yuface") from e
+            raise FerkitError("the yunet_lib detector needs the 'yuface' package: pip install 'ferkit[yuface]'") from e
         self._detect = c_detect
 
     def _raw(self, img: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
