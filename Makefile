@@ -19,7 +19,7 @@ $(VENV)/.ok-train: $(VENV)/.ok-inference
 	touch $@
 
 setup: $(VENV)/.ok-inference          ## inference only: ONNX Runtime + OpenCV + NumPy, no torch
-setup-train: $(VENV)/.ok-train        ## + torch, Lightning, dlib, pytest (training, identity and tests)
+setup-train: $(VENV)/.ok-train        ## + torch, Lightning, dlib, MediaPipe, yuface, pytest (training, identity, tests)
 
 demo: setup
 	$(VENV)/bin/ferkit analyze src/ferkit/assets/examples/Solvay_conference_1927.jpg --out $(DEMO_OUT)
