@@ -31,6 +31,12 @@ from .hardware import CpuLoad, hardware
 PROTOCOLS = ("holdout", "subject-kfold")
 
 
+def fold_seed(protocol: str, seed: int, k: int) -> int:
+    """The seed of fold ``k``: each hold-out attempt has its own split and initialisation (seed + k); the folds of
+    one subject k-fold partition share ``seed``."""
+    return seed + k if protocol == "holdout" else seed
+
+
 def protocol_folds(ds: FaceSet, protocol: str, folds: int = CROSSVAL_FOLDS, seed: int = 0, repeats: int = 1
                    ) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
     """(train, validation, test) index arrays of each fold of ``protocol`` on ``ds`` (for ``holdout``: of each of
@@ -38,8 +44,8 @@ def protocol_folds(ds: FaceSet, protocol: str, folds: int = CROSSVAL_FOLDS, seed
     if protocol == "holdout":
         out = []
         for k in range(repeats):
-            rest, test = random_split(ds, CROSSVAL_TEST_FRACTION, seed + k)
-            tr, va = random_split(ds.subset(rest), CROSSVAL_VAL_FRACTION, seed + k)
+            rest, test = random_split(ds, CROSSVAL_TEST_FRACTION, fold_seed(protocol, seed, k))
+            tr, va = random_split(ds.subset(rest), CROSSVAL_VAL_FRACTION, fold_seed(protocol, seed, k))
             out.append((rest[tr], rest[va], test))
         return out
     if protocol == "subject-kfold":
@@ -106,9 +112,9 @@ def crossval(model: str, dataset: str, data: str, out: str | Path, protocol: str
         done = fold_dir / "result.json"
         if not done.exists():
             t = time.perf_counter()
-            fold_seed = seed + k if protocol == "holdout" else seed
             with CpuLoad() as load:
-                predict_proba, note = _fit_fold(model, ds.subset(tr), ds.subset(va), fold_dir, recipe, grid, fold_seed)
+                predict_proba, note = _fit_fold(model, ds.subset(tr), ds.subset(va), fold_dir, recipe, grid,
+                                                fold_seed(protocol, seed, k))
             pred = predict_proba(ds.images[te]).argmax(1)
             res = {"fold": k, "n_train": len(tr), "n_val": len(va), "n_test": len(te), **note,
                    "accuracy": round(float((pred == ds.labels[te]).mean()), 5),
