@@ -1,6 +1,8 @@
 """Face detectors on the demo photos."""
 from __future__ import annotations
 
+from pathlib import Path
+
 import cv2
 import numpy as np
 import pytest
@@ -107,7 +109,6 @@ def test_yunet_onnx_matches_the_library(demo, photo):
     """The shipped ONNX YuNet (weights read out of libfacedetection) finds the faces the compiled library finds,
     with the same scores (the library truncates them to 0.01) and boxes (it truncates them to pixels)."""
     pytest.importorskip("yuface", reason="the library is in the yuface extra")
-    from ferkit.detection.nms import box_iou
     img = read_image(demo / photo)
     lib, ours = create_detector("yunet_lib", min_score=0.5).detect(img), create_detector("yunet", min_score=0.5).detect(img)
     assert len(ours) == len(lib) > 0
@@ -134,3 +135,22 @@ def test_yunet_memory_stays_flat(demo):
         det.detect(frame)
     grown_mb = rss_mb() - before
     assert grown_mb < 40  # a 0.9 MB-per-frame leak would add ~180 MB
+
+
+def test_detection_report_keeps_rows_of_backends_without_weights(shared, tmp_path):
+    """A backend whose trained weights are not on this machine keeps its row of the previous report, flagged, and
+    keeps it again when the report is written a second time on such a machine."""
+    import json
+    import shutil
+
+    from ferkit.detection.faster_rcnn import DEFAULT_WEIGHTS
+    from ferkit.detection.report import detection_report
+    if DEFAULT_WEIGHTS.exists():
+        pytest.skip("a Faster R-CNN is trained on this machine: its rows are measured, not carried over")
+    out = tmp_path / "detection.json"
+    shutil.copy(Path(__file__).resolve().parents[1] / "reports" / "detection.json", out)
+    before = next(r for r in json.loads(out.read_text())["rows"] if (r["detector"], r["dataset"]) == ("faster_rcnn", "dlib_faces"))
+    for _ in range(2):
+        rows = detection_report({"dlib_faces": str(shared / "dlib_faces_boxes.tar")}, out, detectors=["faster_rcnn"])["rows"]
+        assert len(rows) == 1 and rows[0]["carried_over"] and rows[0]["ap50"] == before["ap50"]
+    assert "(*) Carried over" in out.with_suffix(".md").read_text()

@@ -24,7 +24,7 @@ def detection_report(datasets: dict[str, str], out: str | Path, detectors: list[
     machine (runs are not kept in git) keeps its row of the previous report, flagged ``carried_over``."""
     out = Path(out)
     old = json.loads(out.read_text()) if out.is_file() else {}
-    previous = {(r["detector"], r["dataset"]): r for r in old.get("rows", []) if "ap50" in r and not r.get("carried_over")}
+    previous = {(r["detector"], r["dataset"]): r for r in old.get("rows", []) if "ap50" in r}
     names = detectors or [d["name"] for d in list_detectors()]
     default = create_detector("default").name
     rows, curves = [], {}
