@@ -92,3 +92,26 @@ def test_report_detection_command(shared, tmp_path):
     assert (tmp_path / "detection_pr_dlib_faces.png").stat().st_size > 5000
     md = out.with_suffix(".md").read_text()
     assert f"| yunet (default) | dlib_faces | {rows['yunet']['ap50']:.3f} |" in md
+
+
+def test_detect_eval_ranks_below_the_operating_threshold(shared):
+    """AP ranks the default detector's boxes down to its ranking floor; the operating-point figures are those of
+    the detector at its own threshold, which is restored afterwards (on the face-mask photos' first 40 images)."""
+    from ferkit.config import DETECTION_RANKING_FLOOR
+    from ferkit.data.voc import load_voc
+    from ferkit.detection.evaluate import evaluate_detector
+    from ferkit.detection.registry import create_detector
+    items = load_voc(shared / "face_mask_detection_subset300.tar")[:40]
+    det = create_detector("default")
+    operating = det.min_score
+    rep = evaluate_detector(det, items)
+    assert det.min_score == operating == rep["operating_threshold"]
+    assert rep["ranking_floor"] == DETECTION_RANKING_FLOOR[det.name] < operating
+    found = [det.detect(i.image) for i in items]
+    s, tp, n = match_detections([i.boxes for i in items], [np.array([f.box for f in d], float).reshape(-1, 4)
+                                                           for d in found], [np.array([f.score for f in d]) for d in found])
+    assert rep["n_detections"] > len(s)  # boxes below the operating threshold were ranked too
+    assert rep["precision_at_operating"] == pytest.approx(tp.mean(), abs=1e-4)
+    assert rep["recall_at_operating"] == pytest.approx(tp.sum() / n, abs=1e-4)
+    p, r = precision_recall(s, tp, n)
+    assert rep["ap50"] >= average_precision(p, r)  # the longer ranking can only add area

@@ -59,6 +59,12 @@ MASKED_MODES = ("off", "on", "auto")
 DEFAULT_PRECISION = "int8"
 #: The default detector (best AP50 of the backends at an acceptable speed: reports/detection.md).
 DEFAULT_DETECTOR = "yunet"
+#: ``detect-eval`` ranks every detection a backend scores down to this floor (on the backend's own score scale)
+#: for its AP and precision-recall curve, as VOC and COCO evaluations do (torchvision's detectors keep boxes down
+#: to 0.05 for them); the backend's operating threshold (``min_score``, what ``analyze`` uses) is reported as one
+#: point of that curve. Backends not listed are ranked at their operating threshold.
+DETECTION_RANKING_FLOOR = {"yunet": 0.05, "yunet_lib": 0.05, "mediapipe": 0.05, "mediapipe_tiled": 0.05,
+                           "faster_rcnn": 0.05, "dlib_hog": -1.0}
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp", ".pgm", ".ppm")
 VIDEO_EXTENSIONS = (".mp4", ".avi", ".mov", ".mkv", ".webm", ".m4v", ".mpg", ".mpeg", ".wmv")
 

@@ -40,7 +40,8 @@ def detection_report(datasets: dict[str, str], out: str | Path, detectors: list[
                             else {"detector": name, "dataset": ds_name, "error": str(e)})
                 continue
             rows.append({"detector": name, "dataset": ds_name, **{k: rep[k] for k in (
-                "ap50", "recall_at_1fppi", "max_recall", "ms_per_frame", "n_images", "subset", "n_boxes",
+                "ap50", "recall_at_1fppi", "max_recall", "ranking_floor", "operating_threshold",
+                "precision_at_operating", "recall_at_operating", "ms_per_frame", "n_images", "subset", "n_boxes",
                 "excluded_training_images")}})
             curves[(ds_name, name)] = curve[0]
     figures = _plot_curves(curves, out) if curves else []
@@ -97,22 +98,39 @@ def _plot_curves(curves: dict, out: Path) -> list[str]:
     return files
 
 
+def _num(x: float | None) -> str:
+    return "-" if x is None else f"{x:g}"
+
+
+def _operating(row: dict) -> str:
+    """'0.7: 0.851 / 0.702' ('built-in: ...' for a backend without a score threshold), or '-' for a row without
+    the figures (carried over from an older report)."""
+    if row.get("precision_at_operating") is None:
+        return "-"
+    t = row.get("operating_threshold")
+    return f"{'built-in' if t is None else _num(t)}: {row['precision_at_operating']:.3f} / {row['recall_at_operating']:.3f}"
+
+
 def _markdown(r: dict, json_name: str, figures: list[str]) -> str:
     lines = ["# Face detection, identity and tracking\n",
              f"*Written by `{r['command']}`; the JSON twin is `{json_name}`. CPU: 2 cores; ms per 640x480 frame is "
              f"the median of up to 10 runs on the dataset's first image resized to 640x480.*\n",
-             "| detector | dataset | AP50 | recall at 1 FP/image | max recall | ms / 640x480 frame | images | boxes |",
-             "|---|---|---|---|---|---|---|---|"]
+             "AP50 ranks every detection a backend scores down to its ranking floor (config "
+             "`DETECTION_RANKING_FLOOR`), as VOC and COCO evaluations do; precision and recall are also given at the "
+             "backend's operating threshold, the one `analyze` uses.\n",
+             "| detector | dataset | AP50 | recall at 1 FP/image | max recall | scores ranked from | operating threshold:"
+             " precision / recall | ms / 640x480 frame | images | boxes |",
+             "|---|---|---|---|---|---|---|---|---|---|"]
     for row in r["rows"]:
         if "error" in row:
-            lines.append(f"| {row['detector']} | {row['dataset']} | not run: {row['error']} | | | | | |")
+            lines.append(f"| {row['detector']} | {row['dataset']} | not run: {row['error']} | | | | | | | |")
             continue
         n = f"{row['n_images']} (first images only: time budget)" if row["subset"] else str(row["n_images"])
         if row["excluded_training_images"]:
             n += f" held out ({row['excluded_training_images']} training images left out)"
         lines.append(f"| {row['detector']}{' (default)' if row['detector'] == r['default_detector'] else ''} | "
                      f"{row['dataset']} | {row['ap50']:.3f}{' (*)' if row.get('carried_over') else ''} | {row['recall_at_1fppi']:.3f} | {row['max_recall']:.3f} | "
-                     f"{row['ms_per_frame']:.1f} | {n} | {row['n_boxes']} |")
+                     f"{_num(row.get('ranking_floor'))} | {_operating(row)} | {row['ms_per_frame']:.1f} | {n} | {row['n_boxes']} |")
     carried = [row for row in r["rows"] if row.get("carried_over")]
     if carried:
         lines.append(f"\n(*) Carried over from the previous report (no curve in the plots): "
