@@ -1,4 +1,4 @@
-"""Measure how a detector's box frames FER2013 faces, to set config.CROP_SCALE.
+"""Measure how a detector's box frames FER2013 faces, to set config.CROP_SCALE and CROP_SHIFT.
 
 Each sampled PublicTest face is upscaled x4 and padded, the detector runs on it, and the detected
 square box side is compared with the FER2013 image side. Writes reports/face_framing.{json,md}.
@@ -41,10 +41,11 @@ def main() -> None:
                          "box_side_over_fer_side_median": round(med, 4),
                          "box_side_over_fer_side_iqr": [round(float(v), 4) for v in np.percentile(rel, [25, 75])],
                          "box_centre_median": [round(float(np.median(cx)), 4), round(float(np.median(cy)), 4)],
-                         "crop_scale": round(1 / med, 3)},
+                         "crop_scale": round(1 / med, 3), "crop_shift": round(0.5 - float(np.median(cy)), 3)},
                  f"How {a.detector} boxes frame FER2013 faces",
                  "\ncrop_scale = 1 / median(box side / FER2013 side): a crop of crop_scale x the box side "
-                 "reproduces FER2013's framing.\n")
+                 "reproduces FER2013's framing; crop_shift = 0.5 - the median box centre height (in FER2013 sides): "
+                 "where the crop's centre lies relative to the box centre, in crop sides (config CROP_SHIFT).\n")
 
 
 if __name__ == "__main__":

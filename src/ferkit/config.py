@@ -27,7 +27,13 @@ FACE_SIZE = 48
 #: scripts/measure_framing.py (reports/face_framing.md, reports/face_framing_haar.md, reports/face_framing_yunet.md).
 #: YuNet's ONNX copy measures 0.961 (the library, which truncates boxes to whole pixels, measured 0.962); 0.962 is
 #: kept for both: the shipped mask detector's threshold was chosen on crops framed with it (reports/masked.md).
-CROP_SCALE = {"mtcnn": 0.962, "haar": 1.038, "yunet": 0.962, "yunet_lib": 0.962}
+#: yunet_masks (fine-tuned on the face-mask photos, whose boxes run from the brows to the chin) measures 1.156.
+CROP_SCALE = {"mtcnn": 0.962, "haar": 1.038, "yunet": 0.962, "yunet_lib": 0.962, "yunet_masks": 1.156}
+#: Where the crop's centre sits relative to the box centre, in crop sides along the face's upright axis (negative:
+#: above), so that crops match FER2013's framing: 0.5 - the median box centre height in FER2013's frame
+#: (scripts/measure_framing.py). yunet_masks' boxes sit low (0.612: -0.112); the other detectors measure within
+#: 0.02 of the middle and are not shifted.
+CROP_SHIFT = {"yunet_masks": -0.112}
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 ASSETS_DIR = PACKAGE_DIR / "assets"
@@ -63,7 +69,12 @@ DEFAULT_DETECTOR = "yunet"
 #: for its AP and precision-recall curve, as VOC and COCO evaluations do (torchvision's detectors keep boxes down
 #: to 0.05 for them); the backend's operating threshold (``min_score``, what ``analyze`` uses) is reported as one
 #: point of that curve. Backends not listed are ranked at their operating threshold.
-DETECTION_RANKING_FLOOR = {"yunet": 0.05, "yunet_lib": 0.05, "mediapipe": 0.05, "mediapipe_tiled": 0.05,
+#: ``ferkit train-detector --model yunet``: fine-tuning YuNet on VOC face boxes (detection/yunet_train.py). Epochs
+#: and rate were tried on the validation images only (every fifth non-test image); sides: the longer image side,
+#: drawn per step; centre_radius: candidate points within this many strides of a box centre.
+YUNET_FINETUNE = {"epochs": 14, "lr": 1e-4, "weight_decay": 1e-4, "sides": (480, 560, 640, 720, 800),
+                  "validation_every": 5, "centre_radius": 2.5, "box_weight": 5.0, "landmark_weight": 0.1}
+DETECTION_RANKING_FLOOR = {"yunet": 0.05, "yunet_masks": 0.05, "yunet_lib": 0.05, "mediapipe": 0.05, "mediapipe_tiled": 0.05,
                            "faster_rcnn": 0.05, "dlib_hog": -1.0}
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp", ".pgm", ".ppm")
 VIDEO_EXTENSIONS = (".mp4", ".avi", ".mov", ".mkv", ".webm", ".m4v", ".mpg", ".mpeg", ".wmv")

@@ -143,19 +143,29 @@ def _run_enroll(a) -> int:
 
 
 def _add_train_detector(sub) -> None:
-    p = sub.add_parser("train-detector", help="train paper 002's Faster R-CNN face detector on VOC boxes (resumable)")
+    p = sub.add_parser("train-detector", help="train a face detector on VOC boxes (resumable): paper 002's Faster "
+                                              "R-CNN from scratch, or a fine-tuned YuNet")
+    p.add_argument("--model", choices=["faster_rcnn", "yunet"], default="faster_rcnn",
+                   help="faster_rcnn (random weights) or yunet (fine-tunes the shipped YuNet)")
     p.add_argument("--data", required=True, help="folder or archive of images with PASCAL VOC .xml boxes")
-    p.add_argument("--out", default="runs/faster_rcnn", help="run folder: last.pt (resume), model.pt, log.jsonl")
-    p.add_argument("--epochs", type=int, default=30)
-    p.add_argument("--batch", type=int, default=4)
-    p.add_argument("--lr", type=float, default=0.02)
+    p.add_argument("--out", help="run folder (default runs/faster_rcnn or runs/yunet_masks): last.pt (resume), "
+                                 "the model, the epoch log")
+    p.add_argument("--epochs", type=int, help="default: 30 (faster_rcnn), config YUNET_FINETUNE (yunet)")
+    p.add_argument("--batch", type=int, default=4, help="faster_rcnn only")
+    p.add_argument("--lr", type=float, help="default: 0.02 (faster_rcnn), config YUNET_FINETUNE (yunet)")
     p.add_argument("--max-minutes", type=float, help="stop after the epoch that passes this; rerun to resume")
     p.add_argument("--threads", type=int, default=0)
 
 
 def _run_train_detector(a) -> int:
-    from ..detection.faster_rcnn import train_faster_rcnn
-    print(json.dumps(train_faster_rcnn(a.data, a.out, a.epochs, a.batch, a.lr, a.max_minutes, a.threads)))
+    if a.model == "yunet":
+        from ..detection.yunet_train import train_yunet
+        rep = train_yunet(a.data, a.out or "runs/yunet_masks", a.epochs, a.lr, a.max_minutes, a.threads)
+    else:
+        from ..detection.faster_rcnn import train_faster_rcnn
+        rep = train_faster_rcnn(a.data, a.out or "runs/faster_rcnn", a.epochs or 30, a.batch, a.lr or 0.02,
+                                a.max_minutes, a.threads)
+    print(json.dumps(rep))
     return 0
 
 
@@ -227,8 +237,10 @@ def _add_ship(sub) -> None:
     p = sub.add_parser("ship", help="developers: export a run's best checkpoint into the package, measure it, write its card")
     p.add_argument("--run", help="training run folder (from `ferkit train --out`)")
     p.add_argument("--name", help="name of the shipped model (not for --mask-detector)")
-    p.add_argument("--data", required=True, help="FER2013 path for the PublicTest / PrivateTest figures")
+    p.add_argument("--data", help="FER2013 path for the PublicTest / PrivateTest figures (not for --detector)")
     p.add_argument("--reports", default="reports", help="where the evaluation reports and logs go")
+    p.add_argument("--detector", action="store_true",
+                   help="ship a fine-tuned YuNet run (`ferkit train-detector --model yunet`) as the yunet_masks detector")
     p.add_argument("--description", help="the model card's description and data line (default: FER2013 Training)")
     p.add_argument("--mask-detector", action="store_true",
                    help="ship a mask / no-mask run (--data: masked FER2013 copy, --images: plain copy)")
@@ -241,13 +253,19 @@ def _add_ship(sub) -> None:
 
 def _run_ship(a) -> int:
     if a.requantize:
-        if not a.name:
-            raise FerkitError("ship --requantize needs --name (a shipped model)")
+        if not a.name or not a.data:
+            raise FerkitError("ship --requantize needs --name (a shipped model) and --data (FER2013)")
         from ..training.ship import requantize_model
         print(json.dumps(requantize_model(a.name, a.data, a.reports), indent=2))
         return 0
     if not a.run:
         raise FerkitError("ship needs --run (a training run folder), or --requantize")
+    if a.detector:
+        from ..detection.yunet_train import ship_yunet
+        print(json.dumps(ship_yunet(a.run, a.reports), indent=2))
+        return 0
+    if not a.data:
+        raise FerkitError("ship needs --data (FER2013, or the masked copy with --mask-detector)")
     if a.mask_detector:
         from ..masks.ship import ship_mask_detector
         print(json.dumps(ship_mask_detector(a.run, a.data, a.images, a.photos, a.reports), indent=2))

@@ -22,6 +22,12 @@ class BoxedImage:
     labels: list[str]
 
 
+def held_out(names: list[str], every: int = 3) -> set[str]:
+    """Every ``every``-th image name in sorted order: the test images of a box set that detectors are trained on
+    (``ferkit train-detector``); the rest are theirs."""
+    return {n for i, n in enumerate(sorted(names)) if i % every == every - 1}
+
+
 def load_voc(root: str | os.PathLike, classes: tuple[str, ...] | None = None) -> list[BoxedImage]:
     """Every ``*.xml`` annotation with its image (looked up by ``<filename>`` anywhere in ``root``); every object
     counts unless ``classes`` names the ones to keep."""

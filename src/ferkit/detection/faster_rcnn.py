@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..data.voc import load_voc
+from ..data.voc import held_out, load_voc
 from ..errors import FerkitError
 from ..io import atomic_path, write_json_atomic
 from .base import Detection, Detector
@@ -29,11 +29,6 @@ def build_model(min_size: int = 480, max_size: int = 640):
     return fasterrcnn_mobilenet_v3_large_fpn(weights=None, weights_backbone=None, num_classes=2,
                                              min_size=min_size, max_size=max_size, box_score_thresh=0.05,
                                              box_detections_per_img=200)
-
-
-def held_out(names: list[str], every: int = 3) -> set[str]:
-    """Every ``every``-th image name in sorted order (the evaluation images)."""
-    return {n for i, n in enumerate(sorted(names)) if i % every == every - 1}
 
 
 def _tensor(image: np.ndarray):

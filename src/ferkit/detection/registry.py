@@ -35,6 +35,15 @@ def _yunet(**kw: Any) -> Detector:
     return YuNet(**kw)
 
 
+@register_detector("yunet_masks", "YuNet fine-tuned here on the face-mask photos' boxes (paper 002's approach; "
+                                  "their held-out third scores it)")
+def _yunet_masks(**kw: Any) -> Detector:
+    from .yunet import YUNET_MASKS_ONNX, YuNet
+    d = YuNet(model=YUNET_MASKS_ONNX, **kw)
+    d.name = "yunet_masks"
+    return d
+
+
 @register_detector("yunet_lib", "YuNet through the yuface wheel's compiled libfacedetection (same net; SSE build, slower)")
 def _yunet_lib(**kw: Any) -> Detector:
     from .yunet import YuNetLib

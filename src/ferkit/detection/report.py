@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from ..data.voc import load_voc
+from ..data.voc import held_out, load_voc
 from ..errors import FerkitError
 from ..evaluation.reports import command_line
 from ..io import atomic_path, write_json_atomic, write_text_atomic
@@ -39,11 +39,13 @@ def detection_report(datasets: dict[str, str], out: str | Path, detectors: list[
                 rows.append({**prev, "carried_over": True, "why_not_rerun": str(e)} if prev
                             else {"detector": name, "dataset": ds_name, "error": str(e)})
                 continue
-            rows.append({"detector": name, "dataset": ds_name, **{k: rep[k] for k in (
-                "ap50", "recall_at_1fppi", "max_recall", "ranking_floor", "operating_threshold",
-                "precision_at_operating", "recall_at_operating", "ms_per_frame", "n_images", "subset", "n_boxes",
-                "excluded_training_images")}})
+            rows.append(_row(name, ds_name, rep))
             curves[(ds_name, name)] = curve[0]
+        if any(r.get("excluded_training_images") for r in rows if r["dataset"] == ds_name):
+            # the default on the same test images as the detectors trained on this set, to compare like with like
+            test = held_out([i.name for i in items])
+            rows.append(_row(default, f"{ds_name}_test_third", evaluate_detector(
+                default, [i for i in items if i.name in test], time_budget_s=time_budget_s)))
     figures = _plot_curves(curves, out) if curves else []
     report: dict = {"rows": rows, "default_detector": default, "goals": GOALS,
                     "default_rows": [r for r in rows if r["detector"] == default]}
@@ -60,6 +62,12 @@ def detection_report(datasets: dict[str, str], out: str | Path, detectors: list[
     write_json_atomic(out, report)
     write_text_atomic(out.with_suffix(".md"), _markdown(report, out.name, figures))
     return report
+
+
+def _row(detector: str, dataset: str, rep: dict) -> dict:
+    return {"detector": detector, "dataset": dataset, **{k: rep[k] for k in (
+        "ap50", "recall_at_1fppi", "max_recall", "ranking_floor", "operating_threshold", "precision_at_operating",
+        "recall_at_operating", "ms_per_frame", "n_images", "subset", "n_boxes", "excluded_training_images")}}
 
 
 def _track_count(video: str) -> dict:
@@ -135,6 +143,11 @@ def _markdown(r: dict, json_name: str, figures: list[str]) -> str:
     if carried:
         lines.append(f"\n(*) Carried over from the previous report (no curve in the plots): "
                      f"{carried[0]['why_not_rerun']}. Runs are not kept in git; make_reports.sh names the command.")
+    thirds = sorted({row["dataset"] for row in r["rows"] if row["dataset"].endswith("_test_third")})
+    for name in thirds:
+        lines.append(f"\n`{name}`: the images of `{name[:-len('_test_third')]}` held out from the detectors trained on "
+                     "it (every third by name; `ferkit train-detector`), scored by the default detector too, so that "
+                     "trained and pretrained detectors compare on the same images.")
     g = r["goals"]
     lines.append(f"\nGoals for the default detector ({r['default_detector']}): AP50 >= {g['dlib_faces']} on dlib_faces, "
                  f">= {g['face_mask']} on face_mask, <= {g['ms_per_frame']} ms per frame.")

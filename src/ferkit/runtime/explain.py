@@ -7,12 +7,11 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from ..config import CROP_SCALE
 from ..detection import create_detector
 from ..errors import BadInputError
 from ..expression.classifier import model_onnx_path
 from ..expression.explain import OnnxCAM, grad_cam_torch
-from ..expression.preprocess import crop_faces
+from ..expression.preprocess import Framing, crop_faces
 from ..io import read_image, write_image_atomic, write_json_atomic
 
 TILE = 192
@@ -60,7 +59,7 @@ def explain_image(source: str | os.PathLike, out_dir: str | os.PathLike, model: 
     det = create_detector(detector)
     faces = det.detect(img)
     stem, out = Path(source).stem, Path(out_dir)
-    crops = crop_faces(img, faces, CROP_SCALE.get(det.name, 1.0)) if faces else np.zeros((0, 48, 48), np.uint8)
+    crops = crop_faces(img, faces, Framing.of(det.name)) if faces else np.zeros((0, 48, 48), np.uint8)
     records, tiles = [], []
     if len(crops):
         from ..config import EMOTIONS

@@ -1,0 +1,242 @@
+"""Fine-tune YuNet on VOC face boxes (``ferkit train-detector --model yunet``; needs the ``train`` extra).
+
+Paper 002 fine-tuned a pretrained detector on ~1,000 annotated faces; here the pretrained detector is YuNet
+(libfacedetection's weights, trained on WIDER FACE) and the boxes are a VOC set such as the face-mask photos.
+Every third image (sorted by name, as for the Faster R-CNN) is held out for testing and never seen; of the
+others, every fifth is a validation image that picks the epoch; the rest are trained on. Targets: the annotated
+boxes, assigned to feature-map points SimOTA-style (candidates near the box centre, the k lowest-cost ones, k from
+their IoUs); losses: objectness and IoU-aware class BCE, GIoU on boxes, and the pretrained net's own landmarks as
+targets (the boxes carry none), so landmarks stay what alignment expects. Resumable after every epoch."""
+from __future__ import annotations
+
+import json
+import math
+import os
+import random
+import time
+from pathlib import Path
+
+import cv2
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from ..config import YUNET_FINETUNE
+from ..data.voc import BoxedImage, held_out, load_voc
+from ..errors import FerkitError
+from ..io import atomic_path, write_json_atomic, write_text_atomic
+from .yunet_net import STRIDES, YuNetNet, export_onnx, load_onnx_weights
+
+
+def _batch(item: BoxedImage, side: int, flip: bool) -> tuple[torch.Tensor, torch.Tensor]:
+    """The image resized to ``side`` on its longer side (flipped if asked), zero-padded to multiples of 32, and its
+    boxes on it."""
+    img = item.image if item.image.ndim == 3 else cv2.cvtColor(item.image, cv2.COLOR_GRAY2BGR)
+    s = side / max(img.shape[:2])
+    img = cv2.resize(img, None, fx=s, fy=s, interpolation=cv2.INTER_LINEAR)
+    boxes = item.boxes.astype(np.float32).reshape(-1, 4) * s
+    if flip:
+        img = img[:, ::-1]
+        boxes = np.stack([img.shape[1] - boxes[:, 2], boxes[:, 1], img.shape[1] - boxes[:, 0], boxes[:, 3]], 1)
+    h, w = img.shape[:2]
+    padded = np.zeros((-(-h // 32) * 32, -(-w // 32) * 32, 3), np.uint8)
+    padded[:h, :w] = img
+    return torch.from_numpy(padded)[None], torch.from_numpy(np.ascontiguousarray(boxes))
+
+
+def _pair_iou(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+    lt, rb = torch.max(a[:, None, :2], b[None, :, :2]), torch.min(a[:, None, 2:], b[None, :, 2:])
+    inter = (rb - lt).clamp(min=0).prod(-1)
+    area = lambda x: (x[:, 2] - x[:, 0]) * (x[:, 3] - x[:, 1])  # noqa: E731
+    return inter / (area(a)[:, None] + area(b)[None] - inter).clamp(min=1e-6)
+
+
+def _giou(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+    """Generalized IoU of paired boxes (N, 4)."""
+    lt, rb = torch.max(a[:, :2], b[:, :2]), torch.min(a[:, 2:], b[:, 2:])
+    inter = (rb - lt).clamp(min=0).prod(-1)
+    union = (a[:, 2:] - a[:, :2]).prod(-1) + (b[:, 2:] - b[:, :2]).prod(-1) - inter
+    hull = (torch.max(a[:, 2:], b[:, 2:]) - torch.min(a[:, :2], b[:, :2])).clamp(min=0).prod(-1)
+    return inter / union.clamp(min=1e-6) - (hull - union) / hull.clamp(min=1e-6)
+
+
+def _flatten(outs: tuple[torch.Tensor, ...]) -> dict[str, torch.Tensor]:
+    """Every point of every level: cls and obj logits (P,), decoded boxes (P, 4), landmark maps (P, 10), the
+    point's position (P, 2) and stride (P,)."""
+    parts: dict[str, list] = {k: [] for k in ("cls", "obj", "box", "kps", "xy", "stride")}
+    for level, s in enumerate(STRIDES):
+        cls, reg, obj, kps = (o[0].reshape(o.shape[1], -1).T for o in outs[4 * level:4 * level + 4])
+        h, w = outs[4 * level].shape[2:]
+        ys, xs = torch.meshgrid(torch.arange(h) * float(s), torch.arange(w) * float(s), indexing="ij")
+        xy = torch.stack([xs.reshape(-1), ys.reshape(-1)], 1)
+        centre, wh = reg[:, :2] * s + xy, reg[:, 2:].clamp(max=10).exp() * s
+        for k, v in (("cls", cls[:, 0]), ("obj", obj[:, 0]), ("box", torch.cat([centre - wh / 2, centre + wh / 2], 1)),
+                     ("kps", kps), ("xy", xy), ("stride", torch.full((len(xy),), float(s)))):
+            parts[k].append(v)
+    return {k: torch.cat(v) for k, v in parts.items()}
+
+
+@torch.no_grad()
+def _assign(p: dict[str, torch.Tensor], gt: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """SimOTA-like assignment: (positive mask (P,), matched box index (P,), IoU with it (P,))."""
+    n = len(p["cls"])
+    px, py = p["xy"][:, :1], p["xy"][:, 1:]
+    cx, cy = (gt[:, 0] + gt[:, 2]) / 2, (gt[:, 1] + gt[:, 3]) / 2
+    inside = (px > gt[:, 0]) & (px < gt[:, 2]) & (py > gt[:, 1]) & (py < gt[:, 3])
+    radius = YUNET_FINETUNE["centre_radius"] * p["stride"][:, None]
+    near = ((px - cx).abs() < radius) & ((py - cy).abs() < radius)
+    cand = (inside | near).any(1)
+    ids = cand.nonzero()[:, 0]
+    iou = _pair_iou(p["box"][cand], gt)
+    score = (torch.sigmoid(p["cls"][cand]) * torch.sigmoid(p["obj"][cand])).sqrt().clamp(1e-6, 1 - 1e-6)
+    cost = (-torch.log(score)[:, None] + 3.0 * (1 - iou) + 1e5 * (~(inside & near)[cand]).float()
+            + 1e6 * (~(inside | near)[cand]).float())
+    match = torch.zeros_like(cost, dtype=torch.bool)
+    for j in range(len(gt)):
+        k = max(1, int(torch.topk(iou[:, j], min(10, len(iou))).values.sum()))
+        match[torch.topk(cost[:, j], min(k, len(cost)), largest=False).indices, j] = True
+    multi = match.sum(1) > 1  # a point matched to several boxes keeps the cheapest
+    if multi.any():
+        best = cost[multi].argmin(1)
+        match[multi] = False
+        match[multi.nonzero()[:, 0], best] = True
+    pos, gidx, ious = torch.zeros(n, dtype=torch.bool), torch.zeros(n, dtype=torch.long), torch.zeros(n)
+    matched = match.float().argmax(1)
+    pos[ids[match.any(1)]] = True
+    gidx[ids] = matched
+    ious[ids] = iou[torch.arange(len(ids)), matched]
+    return pos, gidx, ious
+
+
+def _loss(outs: tuple[torch.Tensor, ...], teacher_outs: tuple[torch.Tensor, ...], gt: torch.Tensor) -> torch.Tensor:
+    p = _flatten(outs)
+    pos, gidx, ious = _assign(p, gt)
+    n = max(int(pos.sum()), 1)
+    obj_target = pos.float()
+    loss = F.binary_cross_entropy_with_logits(p["obj"], obj_target, reduction="sum") / n
+    if pos.any():
+        loss = loss + F.binary_cross_entropy_with_logits(p["cls"][pos], ious[pos].clamp(min=0.01), reduction="sum") / n
+        loss = loss + YUNET_FINETUNE["box_weight"] * (1 - _giou(p["box"][pos], gt[gidx[pos]])).sum() / n
+        kps = _flatten(teacher_outs)["kps"]
+        loss = loss + YUNET_FINETUNE["landmark_weight"] * F.smooth_l1_loss(p["kps"][pos], kps[pos], reduction="sum") / n
+    return loss
+
+
+def _split(items: list[BoxedImage]) -> tuple[list[BoxedImage], list[BoxedImage], set[str]]:
+    """(training, validation, held-out test names): the test images as for the Faster R-CNN; every fifth of the
+    rest (by name) validates."""
+    test = held_out([i.name for i in items])
+    rest = sorted((i for i in items if i.name not in test and len(i.boxes)), key=lambda i: i.name)
+    every = YUNET_FINETUNE["validation_every"]
+    return [i for k, i in enumerate(rest) if k % every != every - 1], rest[every - 1::every], test
+
+
+def _validation_ap(net: YuNetNet, val: list[BoxedImage], path: Path) -> float:
+    """AP50 of ``net`` (exported to ``path`` and run as ferkit's detector) on the validation images."""
+    from ..runtime.onnx import ort_session
+    from .evaluate import evaluate_detector
+    from .yunet import YuNet
+    export_onnx(net, path)
+    ort_session.cache_clear()  # same path, new weights
+    det = YuNet(model=path)
+    det.trained_on = set()  # the run's card beside it lists the validation images among those to leave out
+    ap = evaluate_detector(det, val)["ap50"]
+    net.train()
+    return ap
+
+
+def train_yunet(data: str | os.PathLike | list[BoxedImage], out: str | os.PathLike, epochs: int | None = None,
+                lr: float | None = None, max_minutes: float | None = None, threads: int = 0,
+                seed: int = 0, init: str | os.PathLike | None = None) -> dict:
+    """Fine-tune from ``init`` (default: the shipped YuNet) on ``data`` (a VOC folder/archive, or its loaded
+    images); resumes from ``out/last.pt``. Writes
+    ``out/yunet.onnx`` (the epoch with the best validation AP50), ``card.json`` (training and validation images,
+    so that evaluation leaves them out), ``epochs.jsonl`` and ``summary.json``."""
+    from .yunet import YUNET_ONNX
+    cfg = YUNET_FINETUNE
+    epochs, lr = epochs or cfg["epochs"], lr or cfg["lr"]
+    if threads:
+        torch.set_num_threads(threads)
+    torch.manual_seed(seed)
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    items = load_voc(data) if isinstance(data, (str, os.PathLike)) else data
+    train, val, test = _split(items)
+    if not train or not val:
+        raise FerkitError(f"{data}: too few annotated images to fine-tune on ({len(items)}; "
+                          f"{len(test)} are held out for testing)")
+    init = Path(init or YUNET_ONNX)
+    net = load_onnx_weights(init)
+    teacher = load_onnx_weights(init).eval()
+    opt = torch.optim.AdamW(net.parameters(), lr=lr, weight_decay=cfg["weight_decay"])
+    if (out / "last.pt").exists():
+        ck = torch.load(out / "last.pt", weights_only=False)
+        net.load_state_dict(ck["model"]), opt.load_state_dict(ck["opt"])
+        start, best, history = ck["epoch"], ck["best"], ck["history"]
+    else:  # the pretrained net is epoch 0: kept if no epoch beats it on validation
+        start, best = 0, {"ap50": _validation_ap(net, val, out / "val.onnx"), "epoch": 0}
+        history = [{"epoch": 0, "val_ap50": best["ap50"], "note": "before fine-tuning"}]
+        export_onnx(net, out / "yunet.onnx")
+    steps, t0 = epochs * len(train), time.time()
+    net.train()
+    for epoch in range(start + 1, epochs + 1):
+        rng = random.Random(seed * 1000 + epoch)
+        losses = []
+        for k, item in enumerate(rng.sample(train, len(train))):
+            step = (epoch - 1) * len(train) + k
+            for g in opt.param_groups:
+                g["lr"] = lr * 0.5 * (1 + math.cos(math.pi * step / steps))
+            x, gt = _batch(item, rng.choice(cfg["sides"]), rng.random() < 0.5)
+            with torch.no_grad():
+                teacher_outs = teacher(x)
+            loss = _loss(net(x), teacher_outs, gt)
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            losses.append(float(loss.detach()))
+        ap = _validation_ap(net, val, out / "val.onnx")
+        if ap > best["ap50"]:
+            best = {"ap50": ap, "epoch": epoch}
+            export_onnx(net, out / "yunet.onnx")
+        history.append({"epoch": epoch, "loss": round(float(np.mean(losses)), 4), "val_ap50": ap,
+                        "seconds": round(time.time() - t0, 1)})
+        with atomic_path(out / "last.pt") as tmp:
+            torch.save({"model": net.state_dict(), "opt": opt.state_dict(), "epoch": epoch, "best": best,
+                        "history": history}, tmp)
+        print(json.dumps(history[-1]), flush=True)
+        if max_minutes and (time.time() - t0) / 60 > max_minutes:
+            break
+    done = history[-1]["epoch"]
+    write_text_atomic(out / "epochs.jsonl", "".join(json.dumps(h) + "\n" for h in history))
+    card = {"name": "yunet_masks", "init": init.name, "data": str(data) if isinstance(data, (str, os.PathLike)) else "", "epochs": epochs, "epochs_done": done,
+            "lr": lr, "best_epoch": best["epoch"], "validation_ap50": best["ap50"],
+            "trained_on": sorted(i.name for i in train), "validated_on": sorted(i.name for i in val),
+            "held_out_images": len(test), "full_recipe": done >= epochs, **{k: v for k, v in cfg.items()
+                                                                            if k not in ("epochs", "lr")}}
+    write_json_atomic(out / "card.json", card)
+    summary = {k: card[k] for k in ("epochs_done", "epochs", "best_epoch", "validation_ap50", "held_out_images",
+                                    "full_recipe")}
+    write_json_atomic(out / "summary.json", summary)
+    return summary
+
+
+def ship_yunet(run: str | os.PathLike, reports: str | os.PathLike = "reports") -> dict:
+    """Copy a fine-tuning run's model and card into the package as the ``yunet_masks`` detector (with YuNet's
+    licence, as the weights derive from libfacedetection's), and its epoch log to ``reports/logs``."""
+    import shutil
+
+    from ..evaluation.reports import command_line
+    from .yunet import YUNET_MASKS_ONNX, YUNET_ONNX
+    run = Path(run)
+    card = json.loads((run / "card.json").read_text())
+    dest = YUNET_MASKS_ONNX.parent
+    dest.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(run / "yunet.onnx", dest / "yunet.onnx.tmp")
+    os.replace(dest / "yunet.onnx.tmp", dest / "yunet.onnx")
+    shutil.copyfile(YUNET_ONNX.parent / "LICENSE", dest / "LICENSE")
+    card["ship_command"] = command_line()
+    write_json_atomic(dest / "card.json", card)
+    logs = Path(reports) / "logs"
+    logs.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(run / "epochs.jsonl", logs / "yunet_masks_train_epochs.jsonl")
+    return {k: card[k] for k in ("best_epoch", "validation_ap50", "epochs_done", "held_out_images")}

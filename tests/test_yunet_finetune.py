@@ -1,0 +1,79 @@
+"""YuNet fine-tuned on the face-mask photos: the shipped yunet_masks detector against the pretrained one on the
+same held-out photos, and the fine-tuning command's split, resume and output on real photos."""
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from ferkit.data.voc import held_out, load_voc
+from ferkit.detection import create_detector
+from ferkit.detection.evaluate import evaluate_detector
+from ferkit.io import read_image
+
+torch = pytest.importorskip("torch")
+
+
+@pytest.fixture(scope="module")
+def face_mask(shared):
+    return load_voc(shared / "face_mask_detection_subset300.tar")
+
+
+def test_yunet_masks_beats_the_pretrained_yunet_on_held_out_photos(face_mask, shared):
+    tuned = evaluate_detector("yunet_masks", face_mask)
+    test = held_out([i.name for i in face_mask])
+    assert tuned["excluded_training_images"] == 200 and tuned["n_images"] == len(test) == 100
+    pretrained = evaluate_detector("yunet", [i for i in face_mask if i.name in test])
+    assert tuned["ap50"] >= pretrained["ap50"] + 0.05
+    assert evaluate_detector("yunet_masks", shared / "dlib_faces_boxes.tar")["ap50"] >= 0.95  # no loss elsewhere
+
+
+def test_exported_yunet_weights_round_trip(tmp_path, demo):
+    """The shipped ONNX file loads into the PyTorch net and exports back to the same detections."""
+    from ferkit.detection.yunet import YUNET_ONNX, YuNet
+    from ferkit.detection.yunet_net import export_onnx, load_onnx_weights
+    export_onnx(load_onnx_weights(YUNET_ONNX), tmp_path / "again.onnx")
+    img = read_image(demo / "Solvay_conference_1927.jpg")
+    a, b = YuNet().detect(img), YuNet(model=tmp_path / "again.onnx").detect(img)
+    assert len(a) == len(b) >= 27
+    np.testing.assert_allclose([f.box for f in a], [f.box for f in b], atol=0.05)
+
+
+def test_fine_tuning_splits_resumes_and_writes_a_detector(face_mask, tmp_path, demo):
+    from ferkit.detection.yunet import YuNet
+    from ferkit.detection.yunet_train import train_yunet
+    items = face_mask[:18]  # 6 held out for testing; of the other 12, 2 validate and 10 train
+    out = tmp_path / "run"
+    first = train_yunet(items, out, epochs=2, max_minutes=1e-6)  # stops after epoch 1, as a killed run would
+    assert first["epochs_done"] == 1 and not first["full_recipe"]
+    done = train_yunet(items, out, epochs=2)
+    assert done["epochs_done"] == 2 and done["full_recipe"]
+    history = [json.loads(line) for line in (out / "epochs.jsonl").read_text().splitlines()]
+    assert [h["epoch"] for h in history] == [0, 1, 2]
+    card = json.loads((out / "card.json").read_text())
+    test = held_out([i.name for i in items])
+    assert len(card["trained_on"]) == 10 and len(card["validated_on"]) == 2 and card["held_out_images"] == 6
+    assert not (set(card["trained_on"]) | set(card["validated_on"])) & test
+    assert not set(card["trained_on"]) & set(card["validated_on"])
+    assert card["best_epoch"] == max(history, key=lambda h: h["val_ap50"])["epoch"]
+    det = YuNet(model=out / "yunet.onnx")
+    assert det.trained_on == set(card["trained_on"]) | set(card["validated_on"])
+    assert len(det.detect(read_image(demo / "laos.jpg"))) == 2
+
+
+@pytest.mark.parametrize("photo", ["laos.jpg", "two_people.jpg"])
+def test_yunet_masks_crops_are_framed_like_the_default(demo, photo):
+    """yunet_masks' boxes sit lower and tighter (the face-mask photos' convention); its framing (config CROP_SCALE,
+    CROP_SHIFT) brings its crops back to the default detector's, which match FER2013's framing."""
+    from ferkit.detection.nms import box_iou
+    from ferkit.expression.preprocess import Framing, crop_faces
+    img = read_image(demo / photo)
+    ref = create_detector("yunet").detect(img)
+    tuned = create_detector("yunet_masks").detect(img)
+    assert len(ref) == len(tuned) == 2
+    tuned = [tuned[k] for k in box_iou(np.array([d.box for d in ref]), np.array([d.box for d in tuned])).argmax(1)]
+    want = crop_faces(img, ref, Framing.of("yunet")).astype(float)
+    framed = np.abs(crop_faces(img, tuned, Framing.of("yunet_masks")) - want).mean()
+    unshifted = np.abs(crop_faces(img, tuned, Framing(Framing.of("yunet_masks").scale)) - want).mean()
+    assert framed < 0.7 * unshifted
