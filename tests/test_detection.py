@@ -18,11 +18,11 @@ def mtcnn():
     return create_detector("mtcnn")
 
 
-def test_default_detector_is_yunet():
-    assert create_detector("default").name == "yunet"
+def test_default_detector_is_yunet_masks():
+    assert create_detector("default").name == "yunet_masks"
 
 
-@pytest.mark.parametrize("name,low,landmarks", [("yunet", 27, (5, 2)), ("haar", 25, None), ("dlib_hog", 24, (3, 2)),
+@pytest.mark.parametrize("name,low,landmarks", [("yunet", 27, (5, 2)), ("yunet_masks", 27, (5, 2)), ("haar", 25, None), ("dlib_hog", 24, (3, 2)),
                                                 ("mediapipe_tiled", 27, (6, 2))])
 def test_backends_find_the_solvay_faces(demo, name, low, landmarks):
     """Every backend fast enough for a group photo: most of the 29 faces, none on the lower (no-face) half."""
@@ -91,7 +91,7 @@ def test_nms_and_iou_on_known_boxes():
     assert list(nms(boxes, scores, 0.5, mode="min")) == [0, 2]
 
 
-@pytest.mark.parametrize("name", ["yunet", "mtcnn", "dlib_hog", "mediapipe"])
+@pytest.mark.parametrize("name", ["yunet", "yunet_masks", "mtcnn", "dlib_hog", "mediapipe"])
 def test_landmark_convention(demo, name):
     """Rows 0 and 1 are the eye centres, image-left first: crops are aligned from them (a swapped order would turn
     faces upside down). Both faces of laos.jpg are upright and frontal."""

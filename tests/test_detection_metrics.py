@@ -83,26 +83,26 @@ def test_report_detection_command(shared, tmp_path):
     """`ferkit report detection` on the dlib faces with two backends: rows, default, PR picture, Markdown twin."""
     out = tmp_path / "detection.json"
     run_cli("report", "detection", "--box-data", f"dlib_faces={shared / 'dlib_faces_boxes.tar'}",
-            "--detectors", "yunet,haar", "--out", out, check=True)
+            "--detectors", "yunet_masks,haar", "--out", out, check=True)
     rep = json.loads(out.read_text())
-    assert rep["default_detector"] == "yunet"
+    assert rep["default_detector"] == "yunet_masks"
     rows = {r["detector"]: r for r in rep["rows"]}
-    assert set(rows) == {"yunet", "haar"} and all(r["n_boxes"] == 43 and r["n_images"] == 9 for r in rows.values())
-    assert rows["yunet"]["ap50"] >= 0.95 and rows["yunet"]["ap50"] > rows["haar"]["ap50"]
+    assert set(rows) == {"yunet_masks", "haar"} and all(r["n_boxes"] == 43 and r["n_images"] == 9 for r in rows.values())
+    assert rows["yunet_masks"]["ap50"] >= 0.95 and rows["yunet_masks"]["ap50"] > rows["haar"]["ap50"]
     assert (tmp_path / "detection_pr_dlib_faces.png").stat().st_size > 5000
     md = out.with_suffix(".md").read_text()
-    assert f"| yunet (default) | dlib_faces | {rows['yunet']['ap50']:.3f} |" in md
+    assert f"| yunet_masks (default) | dlib_faces | {rows['yunet_masks']['ap50']:.3f} |" in md
 
 
 def test_detect_eval_ranks_below_the_operating_threshold(shared):
-    """AP ranks the default detector's boxes down to its ranking floor; the operating-point figures are those of
-    the detector at its own threshold, which is restored afterwards (on the face-mask photos' first 40 images)."""
+    """AP ranks YuNet's boxes down to its ranking floor; the operating-point figures are those of the detector at
+    its own threshold, which is restored afterwards (on the face-mask photos' first 40 images)."""
     from ferkit.config import DETECTION_RANKING_FLOOR
     from ferkit.data.voc import load_voc
     from ferkit.detection.evaluate import evaluate_detector
     from ferkit.detection.registry import create_detector
     items = load_voc(shared / "face_mask_detection_subset300.tar")[:40]
-    det = create_detector("default")
+    det = create_detector("yunet")
     operating = det.min_score
     rep = evaluate_detector(det, items)
     assert det.min_score == operating == rep["operating_threshold"]

@@ -7,11 +7,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..config import CROP_SCALE, DEFAULT_DETECTOR, MASK_DEV_PHOTOS, MASK_THRESHOLD_GRID
+from ..config import MASK_DEV_PHOTOS, MASK_PHOTO_FRAMING, MASK_THRESHOLD_GRID
 from ..data.voc import load_voc
 from ..detection.base import Detection
 from ..errors import FerkitError
-from ..expression.preprocess import crop_faces
+from ..expression.preprocess import Framing, crop_faces
 from .detector import MaskClassifier
 
 #: Annotation class -> with_mask | without_mask | incorrect.
@@ -24,7 +24,7 @@ SIZE_BUCKETS = ((0, 24), (24, 48), (48, 100000))
 
 @dataclass
 class AnnotatedFaces:
-    """The annotated faces of a set of photos: 48x48 grey crops (framed like the default detector's), their
+    """The annotated faces of a set of photos: 48x48 grey crops (framed by ``MASK_PHOTO_FRAMING``), their
     classes (with_mask / without_mask / incorrect), box sides (px) and photo indices (archive order)."""
 
     crops: np.ndarray
@@ -43,13 +43,13 @@ class AnnotatedFaces:
         return self.photo < MASK_DEV_PHOTOS
 
 
-def annotated_crops(data: str | os.PathLike, crop_scale: float = CROP_SCALE[DEFAULT_DETECTOR]) -> AnnotatedFaces:
+def annotated_crops(data: str | os.PathLike, framing: Framing = Framing.of(MASK_PHOTO_FRAMING)) -> AnnotatedFaces:
     """Every annotated face of the VOC photos in ``data``."""
     crops, truth, sides, photo = [], [], [], []
     for n, item in enumerate(load_voc(data)):
         keep = [i for i, lab in enumerate(item.labels) if lab in MASK_ANNOTATIONS]
         dets = [Detection(item.boxes[i], 1.0) for i in keep]
-        crops.append(crop_faces(item.image, dets, crop_scale, align=False))
+        crops.append(crop_faces(item.image, dets, framing, align=False))
         truth += [MASK_ANNOTATIONS[item.labels[i]] for i in keep]
         sides += [float(max(item.boxes[i][2] - item.boxes[i][0], item.boxes[i][3] - item.boxes[i][1])) for i in keep]
         photo += [n] * len(keep)

@@ -9,7 +9,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from ..config import DEFAULT_MODEL, MASKED_MODEL
+from ..config import DEFAULT_MODEL, MASK_PHOTO_FRAMING, MASKED_MODEL
 from ..data import FER2013
 from ..detection import create_detector
 from ..errors import FerkitError
@@ -204,8 +204,9 @@ def _markdown(r: dict, out: Path) -> str:
     m = r["mask_detector"]
     md.append(f"The detector (`{m.get('architecture')}`, {m.get('params', 0):,} parameters) was trained only on "
               f"synthesized faces ({m.get('data', '-')}): synthetic PublicTest {_pct(m.get('synthetic_publictest_accuracy'))}, PrivateTest "
-              f"{_pct(m.get('synthetic_privatetest_accuracy'))}. Crops of the annotated boxes are framed like the "
-              "default detector's.\n")
+              f"{_pct(m.get('synthetic_privatetest_accuracy'))}. Crops of the annotated boxes are framed as the "
+              f"`{MASK_PHOTO_FRAMING}` detector frames its boxes (config `MASK_PHOTO_FRAMING`: the framing the threshold "
+              "was chosen with).\n")
     md += ["## Synthesis\n",
            f"{syn['faces']:,} faces masked in {syn['seconds'] / 60:.1f} min (`{syn['command']}`). Placement: "
            + ", ".join(f"{n:,} {m}" for m, n in syn["methods"].items())
