@@ -10,8 +10,8 @@ SHARED=$(dirname "$DATA")
 mkdir -p reports/logs
 python scripts/measure_framing.py --data "$DATA" 2>&1 | tee reports/logs/face_framing.log
 python scripts/measure_framing.py --data "$DATA" --detector haar --out reports/face_framing_haar.json 2>&1 | tee reports/logs/face_framing_haar.log
-python scripts/measure_framing.py --data "$DATA" --detector yunet --out reports/face_framing_yunet.json 2>&1 | tee reports/logs/face_framing_yunet.log
-python scripts/measure_framing.py --data "$DATA" --detector yunet_masks --out reports/face_framing_yunet_masks.json 2>&1 | tee reports/logs/face_framing_yunet_masks.log
+python scripts/measure_framing.py --data "$DATA" --detector yunet --every 3 --out reports/face_framing_yunet.json 2>&1 | tee reports/logs/face_framing_yunet.log
+python scripts/measure_framing.py --data "$DATA" --detector yunet_masks --every 3 --out reports/face_framing_yunet_masks.json 2>&1 | tee reports/logs/face_framing_yunet_masks.log
 # Detection, identity and tracking (the Faster R-CNN row needs runs/faster_rcnn/model.pt, from:
 #   ferkit train-detector --data "$SHARED/face_mask_detection_subset300.tar" --out runs/faster_rcnn --epochs 30 --max-minutes 20
 # the shipped yunet_masks detector comes from (5 min on 2 cores):

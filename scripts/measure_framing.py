@@ -14,6 +14,8 @@ import numpy as np
 from ferkit.data import FER2013
 from ferkit.detection import create_detector
 from ferkit.evaluation.reports import write_report
+from ferkit.expression.classifier import ExpressionClassifier
+from ferkit.expression.preprocess import Framing, crop_faces
 
 
 def main() -> None:
@@ -25,27 +27,38 @@ def main() -> None:
     a = ap.parse_args()
     ds = FER2013(a.data, "PublicTest")
     det = create_detector(a.detector, **({"min_face": 40} if a.detector == "mtcnn" else {}))
-    rel, cx, cy = [], [], []
+    rel, cx, cy, crops, used = [], [], [], [], []
     for i in range(0, len(ds), a.every):
         im = cv2.copyMakeBorder(cv2.resize(ds.images[i], (192, 192), interpolation=cv2.INTER_CUBIC),
                                 96, 96, 96, 96, cv2.BORDER_CONSTANT, value=0)
         found = det.detect(im)
         if not found:
             continue
-        b = max(found, key=lambda d: d.box[2] - d.box[0]).box - 96
+        face = max(found, key=lambda d: d.box[2] - d.box[0])
+        crops.append(crop_faces(im, [face], Framing.of(det.name))[0])  # as the pipeline crops it (config framing)
+        used.append(i)
+        b = face.box - 96
         rel.append(max(b[2] - b[0], b[3] - b[1]) / 192)
         cx.append((b[0] + b[2]) / 384)
         cy.append((b[1] + b[3]) / 384)
     med = float(np.median(rel))
+    clf = ExpressionClassifier("default")  # what framing costs: the default model on the pipeline's crops vs FER's own
+    acc_crops = float((clf.predict_proba(np.stack(crops)).argmax(1) == ds.labels[used]).mean())
+    acc_fer = float((clf.predict_proba(ds.images[used]).argmax(1) == ds.labels[used]).mean())
     write_report(a.out, {"detector": a.detector, "sampled": len(range(0, len(ds), a.every)), "detected": len(rel),
                          "box_side_over_fer_side_median": round(med, 4),
                          "box_side_over_fer_side_iqr": [round(float(v), 4) for v in np.percentile(rel, [25, 75])],
                          "box_centre_median": [round(float(np.median(cx)), 4), round(float(np.median(cy)), 4)],
-                         "crop_scale": round(1 / med, 3), "crop_shift": round(0.5 - float(np.median(cy)), 3)},
+                         "crop_scale": round(1 / med, 3), "crop_shift": round(0.5 - float(np.median(cy)), 3),
+                         "configured_framing": [Framing.of(det.name).scale, Framing.of(det.name).shift],
+                         "default_model_accuracy_on_pipeline_crops": round(acc_crops, 4),
+                         "default_model_accuracy_on_fer2013_crops_same_faces": round(acc_fer, 4)},
                  f"How {a.detector} boxes frame FER2013 faces",
                  "\ncrop_scale = 1 / median(box side / FER2013 side): a crop of crop_scale x the box side "
                  "reproduces FER2013's framing; crop_shift = 0.5 - the median box centre height (in FER2013 sides): "
-                 "where the crop's centre lies relative to the box centre, in crop sides (config CROP_SHIFT).\n")
+                 "where the crop's centre lies relative to the box centre, in crop sides (config CROP_SHIFT). "
+                 "The default expression model is scored on the detected faces cropped with the configured framing "
+                 "(as `ferkit analyze` crops them) and on FER2013's own crops of the same faces.\n")
 
 
 if __name__ == "__main__":

@@ -208,7 +208,8 @@ def train_yunet(data: str | os.PathLike | list[BoxedImage], out: str | os.PathLi
             break
     done = history[-1]["epoch"]
     write_text_atomic(out / "epochs.jsonl", "".join(json.dumps(h) + "\n" for h in history))
-    card = {"name": "yunet_masks", "init": init.name, "data": str(data) if isinstance(data, (str, os.PathLike)) else "", "epochs": epochs, "epochs_done": done,
+    from ..evaluation.reports import command_line
+    card = {"name": "yunet_finetuned", "train_command": command_line(), "init": init.name, "data": str(data) if isinstance(data, (str, os.PathLike)) else "", "epochs": epochs, "epochs_done": done,
             "lr": lr, "best_epoch": best["epoch"], "validation_ap50": best["ap50"],
             "trained_on": sorted(i.name for i in train), "validated_on": sorted(i.name for i in val),
             "held_out_images": len(test), "full_recipe": done >= epochs, **{k: v for k, v in cfg.items()
@@ -234,7 +235,7 @@ def ship_yunet(run: str | os.PathLike, reports: str | os.PathLike = "reports") -
     shutil.copyfile(run / "yunet.onnx", dest / "yunet.onnx.tmp")
     os.replace(dest / "yunet.onnx.tmp", dest / "yunet.onnx")
     shutil.copyfile(YUNET_ONNX.parent / "LICENSE", dest / "LICENSE")
-    card["ship_command"] = command_line()
+    card["name"], card["ship_command"] = "yunet_masks", command_line()
     write_json_atomic(dest / "card.json", card)
     logs = Path(reports) / "logs"
     logs.mkdir(parents=True, exist_ok=True)
