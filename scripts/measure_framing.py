@@ -27,6 +27,7 @@ def main() -> None:
     a = ap.parse_args()
     ds = FER2013(a.data, "PublicTest")
     det = create_detector(a.detector, **({"min_face": 40} if a.detector == "mtcnn" else {}))
+    framing = Framing.of(det.name)  # the configured one, as `ferkit analyze` crops
     rel, cx, cy, crops, used = [], [], [], [], []
     for i in range(0, len(ds), a.every):
         im = cv2.copyMakeBorder(cv2.resize(ds.images[i], (192, 192), interpolation=cv2.INTER_CUBIC),
@@ -35,7 +36,7 @@ def main() -> None:
         if not found:
             continue
         face = max(found, key=lambda d: d.box[2] - d.box[0])
-        crops.append(crop_faces(im, [face], Framing.of(det.name))[0])  # as the pipeline crops it (config framing)
+        crops.append(crop_faces(im, [face], framing)[0])
         used.append(i)
         b = face.box - 96
         rel.append(max(b[2] - b[0], b[3] - b[1]) / 192)
@@ -50,7 +51,7 @@ def main() -> None:
                          "box_side_over_fer_side_iqr": [round(float(v), 4) for v in np.percentile(rel, [25, 75])],
                          "box_centre_median": [round(float(np.median(cx)), 4), round(float(np.median(cy)), 4)],
                          "crop_scale": round(1 / med, 3), "crop_shift": round(0.5 - float(np.median(cy)), 3),
-                         "configured_framing": [Framing.of(det.name).scale, Framing.of(det.name).shift],
+                         "configured_framing": [framing.scale, framing.shift],
                          "default_model_accuracy_on_pipeline_crops": round(acc_crops, 4),
                          "default_model_accuracy_on_fer2013_crops_same_faces": round(acc_fer, 4)},
                  f"How {a.detector} boxes frame FER2013 faces",

@@ -169,7 +169,7 @@ def test_detect_every_and_smoothing(demo, tmp_path):
 
     class Counting:
         def __init__(self):
-            self.inner, self.calls, self.name = create_detector("default"), 0, None
+            self.inner, self.calls = create_detector("default"), 0
             self.name = self.inner.name
 
         def detect(self, img):

@@ -106,7 +106,7 @@ def test_detect_eval_ranks_below_the_operating_threshold(shared):
     operating = det.min_score
     rep = evaluate_detector(det, items)
     assert det.min_score == operating == rep["operating_threshold"]
-    assert rep["ranking_floor"] == DETECTION_RANKING_FLOOR[det.name] < operating
+    assert rep["ranking_floor"] == DETECTION_RANKING_FLOOR[det.score_scale] < operating
     found = [det.detect(i.image) for i in items]
     s, tp, n = match_detections([i.boxes for i in items], [np.array([f.box for f in d], float).reshape(-1, 4)
                                                            for d in found], [np.array([f.score for f in d]) for d in found])

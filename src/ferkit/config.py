@@ -72,17 +72,16 @@ DEFAULT_PRECISION = "int8"
 #: fine-tuned on the face-mask photos' boxes (face-mask photos' held-out third 0.848 vs the pretrained YuNet's 0.745
 #: on the same images; dlib faces 1.000 for both; same network, ~5 ms per 640x480 frame).
 DEFAULT_DETECTOR = "yunet_masks"
-#: ``detect-eval`` ranks every detection a backend scores down to this floor (on the backend's own score scale)
-#: for its AP and precision-recall curve, as VOC and COCO evaluations do (torchvision's detectors keep boxes down
-#: to 0.05 for them); the backend's operating threshold (``min_score``, what ``analyze`` uses) is reported as one
-#: point of that curve. Backends not listed are ranked at their operating threshold.
 #: ``ferkit train-detector --model yunet``: fine-tuning YuNet on VOC face boxes (detection/yunet_train.py). Epochs
 #: and rate were tried on the validation images only (every fifth non-test image); sides: the longer image side,
 #: drawn per step; centre_radius: candidate points within this many strides of a box centre.
 YUNET_FINETUNE = {"epochs": 14, "lr": 1e-4, "weight_decay": 1e-4, "sides": (480, 560, 640, 720, 800),
                   "validation_every": 5, "centre_radius": 2.5, "box_weight": 5.0, "landmark_weight": 0.1}
-DETECTION_RANKING_FLOOR = {"yunet": 0.05, "yunet_masks": 0.05, "yunet_lib": 0.05, "mediapipe": 0.05, "mediapipe_tiled": 0.05,
-                           "faster_rcnn": 0.05, "dlib_hog": -1.0}
+#: ``detect-eval`` ranks every detection a backend scores down to a floor on its score scale (``Detector.score_scale``)
+#: for its AP and precision-recall curve, as VOC and COCO evaluations do (torchvision's detectors keep boxes down
+#: to 0.05 for them); the backend's operating threshold (``min_score``, what ``analyze`` uses) is reported as one
+#: point of that curve. Backends whose scale is not listed are ranked at their operating threshold.
+DETECTION_RANKING_FLOOR = {"probability": 0.05, "svm_margin": -1.0}
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp", ".pgm", ".ppm")
 VIDEO_EXTENSIONS = (".mp4", ".avi", ".mov", ".mkv", ".webm", ".m4v", ".mpg", ".mpeg", ".wmv")
 

@@ -19,9 +19,12 @@ class Detection:
 
 
 class Detector(ABC):
-    """A face detector: ``detect(image_bgr)`` returns the faces of one image."""
+    """A face detector: ``detect(image_bgr)`` returns the faces of one image. ``score_scale``: what its scores are
+    (``probability``, ``svm_margin``, ...), for the ranking floor of ``detect-eval`` (config
+    ``DETECTION_RANKING_FLOOR``); ``None`` for a backend without a score threshold (``min_score``) to lower."""
 
     name: str = "detector"
+    score_scale: str | None = None
 
     @abstractmethod
     def detect(self, image: np.ndarray) -> list[Detection]:

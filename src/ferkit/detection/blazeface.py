@@ -38,6 +38,7 @@ class BlazeFace(Detector):
     ``tile``: also run on overlapping square tiles of this side (sliced inference), for small faces in big photos."""
 
     name = "mediapipe"
+    score_scale = "probability"
 
     def __init__(self, model: str = "full_range", min_score: float = 0.5, iou: float = 0.3, threads: int = 2,
                  tile: int | None = None):

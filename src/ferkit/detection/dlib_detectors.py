@@ -44,6 +44,7 @@ class _DlibDetector(Detector):
 
 class DlibHOG(_DlibDetector):
     name = "dlib_hog"
+    score_scale = "svm_margin"
 
     def __init__(self, **kw):
         kw.setdefault("min_score", -0.3)
@@ -57,6 +58,7 @@ class DlibHOG(_DlibDetector):
 
 class DlibCNN(_DlibDetector):
     name = "dlib_cnn"
+    score_scale = "mmod_confidence"
 
     def __init__(self, **kw):
         kw.setdefault("min_score", 0.0)

@@ -34,8 +34,7 @@ def evaluate_detector(detector: str | Detector, data: str | list[BoxedImage], js
     if not items:
         raise FerkitError(f"{det.name} was trained on every image of this dataset: nothing held out to score it on")
     operating = getattr(det, "min_score", None)
-    with _ranking_floor(det):
-        floor = getattr(det, "min_score", None)
+    with _ranking_floor(det) as floor:
         dets, scores, seconds = _detect_all(det, items, time_budget_s)
     used = items[:len(dets)]
     s, tp, n_gt = match_detections([i.boxes for i in used], dets, scores, iou)
@@ -63,15 +62,16 @@ def evaluate_detector(detector: str | Detector, data: str | list[BoxedImage], js
 
 @contextmanager
 def _ranking_floor(det: Detector):
-    """Lower ``det``'s score threshold to its ``DETECTION_RANKING_FLOOR`` for the duration (restored after)."""
+    """Lower ``det``'s score threshold to the ``DETECTION_RANKING_FLOOR`` of its score scale for the duration
+    (restored after); yields the threshold it ranks from (``None`` for a backend without one)."""
     operating = getattr(det, "min_score", None)
-    floor = DETECTION_RANKING_FLOOR.get(det.name)
+    floor = DETECTION_RANKING_FLOOR.get(det.score_scale)
     if operating is None or floor is None or floor >= operating:
-        yield
+        yield operating
         return
     det.min_score = floor
     try:
-        yield
+        yield floor
     finally:
         det.min_score = operating
 

@@ -107,6 +107,7 @@ class FasterRCNNFaces(Detector):
     """A trained ``model.pt`` (default ``runs/faster_rcnn/model.pt``); ``trained_on`` lists its training images."""
 
     name = "faster_rcnn"
+    score_scale = "probability"
 
     def __init__(self, weights: str | os.PathLike = DEFAULT_WEIGHTS, min_score: float = 0.05, threads: int = 0):
         try:

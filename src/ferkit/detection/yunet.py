@@ -30,6 +30,8 @@ class _YuNetBase(Detector):
     ``min_score`` in 0..1; ``overlap``: NMS on intersection over the smaller box.
     Landmarks: eyes (image-left first), nose tip, mouth corners."""
 
+    score_scale = "probability"
+
     def __init__(self, input_side: int | None = 640, min_score: float = 0.7, overlap: float = 0.5):
         self.input_side, self.min_score, self.overlap = input_side, min_score, overlap
 

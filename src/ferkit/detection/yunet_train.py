@@ -24,6 +24,7 @@ import torch.nn.functional as F
 from ..config import YUNET_FINETUNE
 from ..data.voc import BoxedImage, held_out, load_voc
 from ..errors import FerkitError
+from ..evaluation.reports import command_line
 from ..io import atomic_path, write_json_atomic, write_text_atomic
 from .yunet_net import STRIDES, YuNetNet, export_onnx, load_onnx_weights
 
@@ -145,6 +146,12 @@ def _validation_ap(net: YuNetNet, val: list[BoxedImage], path: Path) -> float:
     return ap
 
 
+def _copy_atomic(src: Path, dest: Path) -> None:
+    import shutil
+    with atomic_path(dest) as tmp:
+        shutil.copyfile(src, tmp)
+
+
 def train_yunet(data: str | os.PathLike | list[BoxedImage], out: str | os.PathLike, epochs: int | None = None,
                 lr: float | None = None, max_minutes: float | None = None, threads: int = 0,
                 seed: int = 0, init: str | os.PathLike | None = None) -> dict:
@@ -176,7 +183,7 @@ def train_yunet(data: str | os.PathLike | list[BoxedImage], out: str | os.PathLi
     else:  # the pretrained net is epoch 0: kept if no epoch beats it on validation
         start, best = 0, {"ap50": _validation_ap(net, val, out / "val.onnx"), "epoch": 0}
         history = [{"epoch": 0, "val_ap50": best["ap50"], "note": "before fine-tuning"}]
-        export_onnx(net, out / "yunet.onnx")
+        _copy_atomic(out / "val.onnx", out / "yunet.onnx")
     steps, t0 = epochs * len(train), time.time()
     net.train()
     for epoch in range(start + 1, epochs + 1):
@@ -197,7 +204,7 @@ def train_yunet(data: str | os.PathLike | list[BoxedImage], out: str | os.PathLi
         ap = _validation_ap(net, val, out / "val.onnx")
         if ap > best["ap50"]:
             best = {"ap50": ap, "epoch": epoch}
-            export_onnx(net, out / "yunet.onnx")
+            _copy_atomic(out / "val.onnx", out / "yunet.onnx")  # the export just validated
         history.append({"epoch": epoch, "loss": round(float(np.mean(losses)), 4), "val_ap50": ap,
                         "seconds": round(time.time() - t0, 1)})
         with atomic_path(out / "last.pt") as tmp:
@@ -208,8 +215,8 @@ def train_yunet(data: str | os.PathLike | list[BoxedImage], out: str | os.PathLi
             break
     done = history[-1]["epoch"]
     write_text_atomic(out / "epochs.jsonl", "".join(json.dumps(h) + "\n" for h in history))
-    from ..evaluation.reports import command_line
-    card = {"name": "yunet_finetuned", "train_command": command_line(), "init": init.name, "data": str(data) if isinstance(data, (str, os.PathLike)) else "", "epochs": epochs, "epochs_done": done,
+    card = {"name": "yunet_finetuned", "train_command": command_line(), "init": init.name,
+            "data": str(data) if isinstance(data, (str, os.PathLike)) else "", "epochs": epochs, "epochs_done": done,
             "lr": lr, "best_epoch": best["epoch"], "validation_ap50": best["ap50"],
             "trained_on": sorted(i.name for i in train), "validated_on": sorted(i.name for i in val),
             "held_out_images": len(test), "full_recipe": done >= epochs, **{k: v for k, v in cfg.items()
@@ -224,20 +231,13 @@ def train_yunet(data: str | os.PathLike | list[BoxedImage], out: str | os.PathLi
 def ship_yunet(run: str | os.PathLike, reports: str | os.PathLike = "reports") -> dict:
     """Copy a fine-tuning run's model and card into the package as the ``yunet_masks`` detector (with YuNet's
     licence, as the weights derive from libfacedetection's), and its epoch log to ``reports/logs``."""
-    import shutil
-
-    from ..evaluation.reports import command_line
     from .yunet import YUNET_MASKS_ONNX, YUNET_ONNX
     run = Path(run)
     card = json.loads((run / "card.json").read_text())
     dest = YUNET_MASKS_ONNX.parent
-    dest.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(run / "yunet.onnx", dest / "yunet.onnx.tmp")
-    os.replace(dest / "yunet.onnx.tmp", dest / "yunet.onnx")
-    shutil.copyfile(YUNET_ONNX.parent / "LICENSE", dest / "LICENSE")
+    _copy_atomic(run / "yunet.onnx", YUNET_MASKS_ONNX)
+    _copy_atomic(YUNET_ONNX.parent / "LICENSE", dest / "LICENSE")
     card["name"], card["ship_command"] = "yunet_masks", command_line()
     write_json_atomic(dest / "card.json", card)
-    logs = Path(reports) / "logs"
-    logs.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(run / "epochs.jsonl", logs / "yunet_masks_train_epochs.jsonl")
+    _copy_atomic(run / "epochs.jsonl", Path(reports) / "logs" / "yunet_masks_train_epochs.jsonl")
     return {k: card[k] for k in ("best_epoch", "validation_ap50", "epochs_done", "held_out_images")}
