@@ -51,8 +51,11 @@ DEFAULT_MODEL = "ferkit_cnn_s"
 #: The expression model for masked faces (``analyze --masked on|auto``): paper 000's student, distilled from the
 #: default model on synthesized masked FER2013 (reports/masked.md).
 MASKED_MODEL = "ferkit_cnn_s_masked"
-#: The mask / no-mask classifier (``analyze --masked auto``) and its decision threshold on P(mask) when its card
-#: states none (``ferkit ship --mask-detector --photos`` stores the one chosen on the design photos).
+#: The mask / no-mask classifiers (``analyze --masked auto``): on colour images, mask_net trained on the colour
+#: crops of real face-mask photos (``--dataset mask_photos``; threshold chosen on their validation photos); on grey
+#: images, the one trained on synthesized grey faces only (paper 000's way; threshold chosen on the design photos).
+#: MASK_THRESHOLD applies when a card states none.
+MASK_PHOTO_DETECTOR_DIR = ASSETS_DIR / "mask_detector_photos"
 MASK_DETECTOR_DIR = ASSETS_DIR / "mask_detector"
 MASK_THRESHOLD = 0.5
 #: The first this many photos of the face-mask set (archive order) are the design part: the mask detector's
@@ -62,7 +65,9 @@ MASK_DEV_PHOTOS = 100
 #: Crops of the face-mask photos' annotated boxes are framed as this detector frames its boxes: the framing the
 #: shipped mask detector's threshold was chosen with.
 MASK_PHOTO_FRAMING = "yunet"
-MASK_THRESHOLD_GRID = (0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.45, 0.5)
+MASK_THRESHOLD_GRID = tuple(round(0.05 * i, 2) for i in range(1, 19))  # 0.05 .. 0.9
+#: Weights of the colour classifier in its mean with the grey one on colour images, tried on the validation photos.
+MASK_COLOUR_WEIGHTS = (0.25, 0.5, 0.75, 1.0)
 #: ``analyze --masked``: off (every face to the default model), on (every face to the masked model), auto.
 MASKED_MODES = ("off", "on", "auto")
 #: Shipped models run their int8 copy (model_int8.onnx) when there is one: same accuracy, ~3x the faces/s on a

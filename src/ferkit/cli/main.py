@@ -4,6 +4,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from pathlib import Path
 
 from ..config import DEFAULT_DETECTOR, DEFAULT_MODEL, DEFAULT_PRECISION, FRAME_PREFETCH, MASKED_MODEL, MASKED_MODES
 from ..errors import FerkitError
@@ -208,7 +209,6 @@ def _add_export(sub) -> None:
 
 
 def _run_export(a) -> int:
-    from pathlib import Path
     if a.int8 and not a.calib_data:
         raise FerkitError("--int8 needs --calib-data (a FER2013 copy: its Training faces calibrate the ranges)")
     if a.checkpoint:
@@ -243,7 +243,8 @@ def _add_ship(sub) -> None:
                    help="ship a fine-tuned YuNet run (`ferkit train-detector --model yunet`) as the yunet_masks detector")
     p.add_argument("--description", help="the model card's description and data line (default: FER2013 Training)")
     p.add_argument("--mask-detector", action="store_true",
-                   help="ship a mask / no-mask run (--data: masked FER2013 copy, --images: plain copy)")
+                   help="ship a mask / no-mask run: trained on synthesized faces (--data: masked FER2013 copy, "
+                   "--images: plain copy) or on real photos (`--dataset mask_photos`: nothing more)")
     p.add_argument("--images", help="--mask-detector: the plain FER2013 copy")
     p.add_argument("--photos", help="--mask-detector: annotated face-mask photos (VOC) for the real-photo figure")
     p.add_argument("--requantize", action="store_true",
@@ -263,6 +264,11 @@ def _run_ship(a) -> int:
     if a.detector:
         from ..detection.yunet_train import ship_yunet
         print(json.dumps(ship_yunet(a.run, a.reports), indent=2))
+        return 0
+    run_info = Path(a.run) / "run.json"
+    if a.mask_detector and run_info.is_file() and json.loads(run_info.read_text()).get("dataset") == "mask_photos":
+        from ..masks.ship import ship_photo_mask_detector
+        print(json.dumps(ship_photo_mask_detector(a.run, a.reports), indent=2))
         return 0
     if not a.data:
         raise FerkitError("ship needs --data (FER2013, or the masked copy with --mask-detector)")
@@ -299,8 +305,7 @@ def _run_bench(a) -> int:
     rep = bench(a.detector, a.model, a.threads, a.seconds, a.video, a.int8_model, a.fer2013, a.vs_fer,
                 tuple(int(k) for k in a.detect_every.split(",")), a.long_video_minutes)
     if a.json:
-        from pathlib import Path
-
+    
         from ..io import write_json_atomic, write_text_atomic
         from ..evaluation.reports import command_line
         from ..runtime.speed_report import speed_markdown

@@ -28,6 +28,16 @@ def held_out(names: list[str], every: int = 3) -> set[str]:
     return {n for i, n in enumerate(sorted(names)) if i % every == every - 1}
 
 
+def train_val_test(items: list[BoxedImage], validate_every: int = 5
+                   ) -> tuple[list[BoxedImage], list[BoxedImage], set[str]]:
+    """(training, validation, held-out test names) of a box set that a model is trained on: the ``held_out`` test
+    images; of the others with boxes (sorted by name), every ``validate_every``-th validates, the rest train."""
+    test = held_out([i.name for i in items])
+    rest = sorted((i for i in items if i.name not in test and len(i.boxes)), key=lambda i: i.name)
+    return ([i for k, i in enumerate(rest) if k % validate_every != validate_every - 1],
+            rest[validate_every - 1::validate_every], test)
+
+
 def load_voc(root: str | os.PathLike, classes: tuple[str, ...] | None = None) -> list[BoxedImage]:
     """Every ``*.xml`` annotation with its image (looked up by ``<filename>`` anywhere in ``root``); every object
     counts unless ``classes`` names the ones to keep."""

@@ -22,7 +22,7 @@ import torch
 import torch.nn.functional as F
 
 from ..config import YUNET_FINETUNE
-from ..data.voc import BoxedImage, held_out, load_voc
+from ..data.voc import BoxedImage, load_voc, train_val_test
 from ..errors import FerkitError
 from ..evaluation.reports import command_line
 from ..io import atomic_path, write_json_atomic, write_text_atomic
@@ -123,15 +123,6 @@ def _loss(outs: tuple[torch.Tensor, ...], teacher_outs: tuple[torch.Tensor, ...]
     return loss
 
 
-def _split(items: list[BoxedImage]) -> tuple[list[BoxedImage], list[BoxedImage], set[str]]:
-    """(training, validation, held-out test names): the test images as for the Faster R-CNN; every fifth of the
-    rest (by name) validates."""
-    test = held_out([i.name for i in items])
-    rest = sorted((i for i in items if i.name not in test and len(i.boxes)), key=lambda i: i.name)
-    every = YUNET_FINETUNE["validation_every"]
-    return [i for k, i in enumerate(rest) if k % every != every - 1], rest[every - 1::every], test
-
-
 def _validation_ap(net: YuNetNet, val: list[BoxedImage], path: Path) -> float:
     """AP50 of ``net`` (exported to ``path`` and run as ferkit's detector) on the validation images."""
     from ..runtime.onnx import ort_session
@@ -168,7 +159,7 @@ def train_yunet(data: str | os.PathLike | list[BoxedImage], out: str | os.PathLi
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     items = load_voc(data) if isinstance(data, (str, os.PathLike)) else data
-    train, val, test = _split(items)
+    train, val, test = train_val_test(items, cfg["validation_every"])
     if not train or not val:
         raise FerkitError(f"{data}: too few annotated images to fine-tune on ({len(items)}; "
                           f"{len(test)} are held out for testing)")

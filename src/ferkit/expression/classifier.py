@@ -6,9 +6,10 @@ from pathlib import Path
 
 import numpy as np
 
-from ..config import CLASSIFY_BATCH, DEFAULT_MODEL, DEFAULT_PRECISION, EMOTIONS, FACE_SIZE, MODELS_DIR
+from ..config import CLASSIFY_BATCH, DEFAULT_MODEL, DEFAULT_PRECISION, EMOTIONS, MODELS_DIR
 from ..errors import UnknownNameError
 from ..runtime.onnx import ort_session
+from .preprocess import as_nchw
 from .registry import model_card, model_file_name, shipped_models
 
 
@@ -52,7 +53,7 @@ class ExpressionClassifier:
     def predict_proba(self, faces: np.ndarray) -> np.ndarray:
         if len(faces) == 0:
             return np.zeros((0, len(self.classes)), np.float32)
-        x = faces.reshape(-1, 1, FACE_SIZE, FACE_SIZE).astype(np.float32)
+        x = as_nchw(faces)
         out = [self.session.run(None, {self.input: x[i:i + self.batch_size]})[0]
                for i in range(0, len(x), self.batch_size)]
         return np.concatenate(out)

@@ -9,6 +9,7 @@ import torch
 from ..config import CLASSIFY_BATCH, FACE_SIZE
 from ..errors import FerkitError
 from .nets import WithPreprocessing
+from .preprocess import as_nchw
 from .registry import model_file_name
 
 
@@ -18,16 +19,17 @@ def load_checkpoint(path: str | Path):
     if not Path(path).exists():
         raise FerkitError(f"{path}: no such checkpoint")
     module = ExpressionModule.load_from_checkpoint(str(path), map_location="cpu")
-    model = WithPreprocessing(module.model.net, softmax=True).eval()
+    model = WithPreprocessing(module.model.net, softmax=True, in_chans=module.hparams.get("in_chans", 1)).eval()
     return model, module.hparams.num_classes
 
 
 def export_onnx(model: torch.nn.Module, out: str | Path, opset: int = 17) -> Path:
-    """Export a model taking (N, 1, 48, 48) raw pixels to ONNX with a dynamic batch axis."""
+    """Export a model taking (N, C, 48, 48) raw pixels (C: the model's ``in_chans``, 1 for grey) to ONNX with a
+    dynamic batch axis."""
     from ..io import atomic_path
     out = Path(out)
     with atomic_path(out) as tmp:
-        torch.onnx.export(model.eval(), torch.rand(2, 1, FACE_SIZE, FACE_SIZE) * 255, str(tmp),
+        torch.onnx.export(model.eval(), torch.rand(2, getattr(model, "in_chans", 1), FACE_SIZE, FACE_SIZE) * 255, str(tmp),
                           input_names=["faces"], output_names=["probabilities"],
                           dynamic_axes={"faces": {0: "n"}, "probabilities": {0: "n"}}, opset_version=opset, dynamo=False)
     return out
@@ -42,5 +44,5 @@ class TorchClassifier:
 
     @torch.no_grad()
     def predict_proba(self, faces: np.ndarray) -> np.ndarray:
-        x = torch.from_numpy(faces.reshape(-1, 1, FACE_SIZE, FACE_SIZE).astype(np.float32))
+        x = torch.from_numpy(as_nchw(faces))
         return torch.cat([self.model(x[i:i + CLASSIFY_BATCH]) for i in range(0, len(x), CLASSIFY_BATCH)]).numpy()

@@ -5,8 +5,10 @@ import torch
 from torch import nn
 
 
-def count_macs(model: nn.Module, shape: tuple[int, ...] = (1, 1, 48, 48)) -> int:
-    """Multiply-accumulates for one forward pass of a ``shape`` input (FLOPs ~ 2 x MACs)."""
+def count_macs(model: nn.Module, shape: tuple[int, ...] | None = None) -> int:
+    """Multiply-accumulates for one forward pass of a ``shape`` input (default one 48x48 face with the model's
+    ``in_chans`` channels, 1 unless it says otherwise; FLOPs ~ 2 x MACs)."""
+    shape = shape or (1, getattr(model, "in_chans", 1), 48, 48)
     total = 0
 
     def hook(m: nn.Module, _inp, out) -> None:

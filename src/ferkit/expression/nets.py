@@ -49,9 +49,9 @@ class WithPreprocessing(nn.Module):
     """Wraps a classifier so it takes raw 0..255 pixels and, if ``softmax``, returns probabilities.
     This is the form exported to ONNX, so inference code only resizes and batches."""
 
-    def __init__(self, net: nn.Module, softmax: bool = True):
+    def __init__(self, net: nn.Module, softmax: bool = True, in_chans: int = 1):
         super().__init__()
-        self.net, self.softmax = net, softmax
+        self.net, self.softmax, self.in_chans = net, softmax, in_chans
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         logits = self.net((x - PIXEL_MEAN) / PIXEL_STD)

@@ -26,12 +26,16 @@ class Framing:
 
 
 def crop_faces(image: np.ndarray, detections: list[Detection], framing: Framing | float = 1.0,
-               size: int = FACE_SIZE, align: bool = True) -> np.ndarray:
+               size: int = FACE_SIZE, align: bool = True, colour: bool = False) -> np.ndarray:
     """(N, size, size) uint8 grey crops, one per detection, framed by ``framing`` (a ``Framing``, or a bare scale),
-    rotated upright from the eye landmarks when the detector gives them."""
+    rotated upright from the eye landmarks when the detector gives them; with ``colour``, (N, size, size, 3) BGR
+    crops (a grey image's replicated)."""
     fr = framing if isinstance(framing, Framing) else Framing(float(framing))
-    grey = image if image.ndim == 2 else cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
-    out = np.empty((len(detections), size, size), np.uint8)
+    if colour:
+        src = cv2.cvtColor(image, cv2.COLOR_GRAY2BGR) if image.ndim == 2 else image
+    else:
+        src = image if image.ndim == 2 else cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
+    out = np.empty((len(detections), size, size) + src.shape[2:], np.uint8)
     for i, d in enumerate(detections):
         x1, y1, x2, y2 = (float(v) for v in d.box)
         cx, cy = (x1 + x2) / 2, (y1 + y2) / 2
@@ -45,6 +49,11 @@ def crop_faces(image: np.ndarray, detections: list[Detection], framing: Framing 
             cx, cy = cx - math.sin(t) * fr.shift * side, cy + math.cos(t) * fr.shift * side
         m = cv2.getRotationMatrix2D((cx, cy), angle, size / side)
         m[:, 2] += (size / 2 - cx, size / 2 - cy)
-        out[i] = cv2.warpAffine(grey, m, (size, size), flags=cv2.INTER_AREA if side > size else cv2.INTER_LINEAR,
+        out[i] = cv2.warpAffine(src, m, (size, size), flags=cv2.INTER_AREA if side > size else cv2.INTER_LINEAR,
                                 borderMode=cv2.BORDER_REPLICATE)
     return out
+
+
+def as_nchw(faces: np.ndarray, dtype: type = np.float32) -> np.ndarray:
+    """Model input (N, C, S, S) from (N, S, S) grey or (N, S, S, 3) colour crops."""
+    return np.ascontiguousarray(faces[:, None] if faces.ndim == 3 else faces.transpose(0, 3, 1, 2), dtype)

@@ -9,7 +9,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from ..config import DEFAULT_MODEL, MASK_PHOTO_FRAMING, MASKED_MODEL
+from ..config import DEFAULT_MODEL, MASK_DEV_PHOTOS, MASK_PHOTO_FRAMING, MASKED_MODEL
 from ..data import FER2013
 from ..detection import create_detector
 from ..errors import FerkitError
@@ -17,7 +17,8 @@ from ..evaluation.evaluate import evaluate_faceset, load_any_classifier
 from ..evaluation.reports import command_line
 from ..io import read_image, write_image_atomic, write_json_atomic, write_text_atomic
 from .dataset import REPORT
-from .detector import MaskClassifier
+from ..data.masked import annotated_faces
+from .detector import MaskClassifier, MaskDetector
 from .evaluate import mask_detection_report
 from .photo import mask_photo
 
@@ -120,13 +121,23 @@ def masked_report(data: str, masked: str, photos: str | None, demo: list[str], o
                                        "privatetest_accuracy": r["accuracy"]}
     except FerkitError as e:  # not shipped yet
         rep["shipped_masked_model"] = {"name": MASKED_MODEL, "status": f"not shipped ({e})"}
-    clf = MaskClassifier()
+    clf, default = MaskClassifier(), MaskDetector()
     rep["mask_detector"] = {k: v for k, v in clf.card.items() if k in (
         "architecture", "params", "macs_per_face", "data", "threshold_chosen_on", "threshold_accuracy_design_photos",
         "synthetic_publictest_accuracy", "synthetic_privatetest_accuracy", "train_command", "epochs")}
+    rep["mask_detector_photos"] = {k: v for k, v in default.colour.card.items() if k in (
+        "architecture", "params", "data", "colour_weight", "threshold", "threshold_chosen_on",
+        "validation_accuracy_by_colour_weight", "train_command", "ship_command", "epochs")}
     if photos:
-        rep["mask_detection"] = {"data": photos, **mask_detection_report(clf, photos)}
+        faces = annotated_faces(photos)
+        unseen = faces.subset(~np.isin(faces.photo_names, list(default.seen_photos)))
+        rep["mask_detection"] = {"data": photos, "detector": "colour and grey classifiers' mean (analyze --masked auto "
+                                 "on colour images)", **mask_detection_report(default, faces)}
         rep["mask_detection_accuracy"] = rep["mask_detection"]["accuracy"]
+        rep["mask_detection_alone"] = {
+            "colour_classifier": mask_detection_report(MaskDetector(colour_weight=1.0), faces)["accuracy"],
+            "grey_classifier_same_faces": mask_detection_report(clf, unseen)["accuracy"]}
+        rep["mask_detection_synthetic_only"] = {"data": photos, **mask_detection_report(clf, faces)}
     png = out.with_name(out.stem + "_examples.png")
     rep["examples_png"] = png.name
     rep["examples_demo"] = examples_grid(masked, demo, png) if demo else []
@@ -177,32 +188,58 @@ def _markdown(r: dict, out: Path) -> str:
     md += [row["command"] for row in (s, k) if "command" in row]
     md.append("```\n")
     md.append("## Mask detection\n")
-    det = r.get("mask_detection")
+    det, syn_only = r.get("mask_detection"), r.get("mask_detection_synthetic_only")
     if det:
-        c = det["confusion"]
-        md += [f"Real photos ({det['data']}): **{_pct(det['accuracy'])}** on {det['faces']} annotated faces "
-               f"({det['with_mask']} with a mask, {det['without_mask']} without); goal >= {GOALS['mask_detection_accuracy']:.0%}. "
-               f"Mask recall {_pct(det['mask_recall'])}, no-mask recall {_pct(det['no_mask_recall'])} "
-               f"(with mask called no mask: {c['with_mask_called_no_mask']}; without mask called mask: "
-               f"{c['without_mask_called_mask']}). Faces wearing a mask incorrectly ({det['incorrect_faces']}) "
-               f"called masked: {_pct(det['incorrect_called_mask'])}.", "",
+        c, ph, alone = det["confusion"], r["mask_detector_photos"], r["mask_detection_alone"]
+        md += [f"`analyze --masked auto` decides on a colour image with the mean of two classifiers' P(mask): "
+               f"`mask_net` trained on the colour crops of real photos (weight {ph['colour_weight']:g}) and the one "
+               "trained on synthesized grey faces only (below); weight and threshold "
+               f"({ph['threshold']:g}) chosen on {ph['threshold_chosen_on']} (accuracy there by weight: "
+               + ", ".join(f"{w} {a:.1%}" for w, a in ph["validation_accuracy_by_colour_weight"].items()) + "). "
+               "Grey images go to the grey classifier alone.\n",
+               f"Real photos ({det['data']}), the held-out third ({det['photos']} photos, the "
+               f"{det['photos_left_out']} others trained or tuned on): **{_pct(det['accuracy'])}** on {det['faces']} "
+               f"annotated faces ({det['with_mask']} with a mask, {det['without_mask']} without); goal >= "
+               f"{GOALS['mask_detection_accuracy']:.0%}. Mask recall {_pct(det['mask_recall'])}, no-mask recall "
+               f"{_pct(det['no_mask_recall'])} (with mask called no mask: {c['with_mask_called_no_mask']}; without "
+               f"mask called mask: {c['without_mask_called_mask']}). Faces wearing a mask incorrectly "
+               f"({det['incorrect_faces']}) called masked: {_pct(det['incorrect_called_mask'])}. On the same faces, "
+               f"the colour classifier alone: {_pct(alone['colour_classifier'])}; the grey one alone (at its "
+               f"threshold): {_pct(alone['grey_classifier_same_faces'])}.", "",
                "| face size | faces | accuracy |", "|---|---|---|"]
         md += [f"| {b} | {v['faces']} | {_pct(v['accuracy'])} |" for b, v in det["by_face_size"].items()]
+        md += ["", "| held-out photos | faces | accuracy |", "|---|---|---|"]
+        md += [f"| {v['photos']} {'among the first ' + str(MASK_DEV_PHOTOS) if part == 'design' else 'others'} "
+               f"({'the grey classifier was designed on these' if part == 'design' else 'not used for any choice'}) | "
+               f"{v['faces']} | {_pct(v['accuracy'])} |" for part, v in det["by_part"].items()]
+        md += ["", f"Training: `{ph.get('train_command', '-')}` ({ph.get('data', '-')}); shipped with "
+               f"`{ph.get('ship_command', '-')}`.", ""]
+    if syn_only:
+        c = syn_only["confusion"]
+        md += ["### Trained on synthesized faces only (paper 000's way)\n",
+               f"Every annotated face of the photos: **{_pct(syn_only['accuracy'])}** on {syn_only['faces']} faces "
+               f"({syn_only['with_mask']} with a mask, {syn_only['without_mask']} without). Mask recall "
+               f"{_pct(syn_only['mask_recall'])}, no-mask recall {_pct(syn_only['no_mask_recall'])} (with mask "
+               f"called no mask: {c['with_mask_called_no_mask']}; without mask called mask: "
+               f"{c['without_mask_called_mask']}). Faces wearing a mask incorrectly ({syn_only['incorrect_faces']}) "
+               f"called masked: {_pct(syn_only['incorrect_called_mask'])}.", "",
+               "| face size | faces | accuracy |", "|---|---|---|"]
+        md += [f"| {b} | {v['faces']} | {_pct(v['accuracy'])} |" for b, v in syn_only["by_face_size"].items()]
         md.append("")
-        if det.get("by_part"):
+        if syn_only.get("by_part"):
             md += ["| photos | faces | accuracy |", "|---|---|---|"]
             md += [f"| {'first ' if part == 'design' else 'the other '}{v['photos']} ("
                    f"{'used to choose settings' if part == 'design' else 'not used for any choice'}) | "
-                   f"{v['faces']} | {_pct(v['accuracy'])} |" for part, v in det["by_part"].items()]
+                   f"{v['faces']} | {_pct(v['accuracy'])} |" for part, v in syn_only["by_part"].items()]
             md += ["", "Settings of the training data and recipe (mask fabrics, epochs, shift range) were chosen on the first photos "
                    "only; failure crops from all photos were looked at once, before fabrics were added, to see what "
                    "the synthesized masks lacked (patterned, printed and skin-coloured masks).", ""]
-        md += [f"Threshold on P(mask): {det['threshold']:g}"
+        md += [f"Threshold on P(mask): {syn_only['threshold']:g}"
                + (f", chosen on {r['mask_detector']['threshold_chosen_on']}: "
                   + ", ".join(f"{t} {a:.1%}" for t, a in r["mask_detector"]["threshold_accuracy_design_photos"].items())
                   if r["mask_detector"].get("threshold_chosen_on") else "") + ".", ""]
     m = r["mask_detector"]
-    md.append(f"The detector (`{m.get('architecture')}`, {m.get('params', 0):,} parameters) was trained only on "
+    md.append(f"The grey classifier (`{m.get('architecture')}`, {m.get('params', 0):,} parameters) was trained only on "
               f"synthesized faces ({m.get('data', '-')}): synthetic PublicTest {_pct(m.get('synthetic_publictest_accuracy'))}, PrivateTest "
               f"{_pct(m.get('synthetic_privatetest_accuracy'))}. Crops of the annotated boxes are framed as the "
               f"`{MASK_PHOTO_FRAMING}` detector frames its boxes (config `MASK_PHOTO_FRAMING`: the framing the threshold "

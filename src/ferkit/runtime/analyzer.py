@@ -44,23 +44,24 @@ class Analyzer:
             from ..expression.tta import TTAClassifier
             self.model = TTAClassifier(self.model, tta)
             self.masked_model = self.masked_model and TTAClassifier(self.masked_model, tta)
-        self.mask_classifier = None
+        self.mask_detector = None
         if masked == "auto":
-            from ..masks.detector import MaskClassifier
-            self.mask_classifier = MaskClassifier(threads=threads)
+            from ..masks.detector import MaskDetector
+            self.mask_detector = MaskDetector(threads=threads)
 
-    def classify(self, crops: np.ndarray) -> tuple[np.ndarray, np.ndarray | None, np.ndarray | None]:
-        """Probabilities of each crop, P(mask) per crop (``auto``) and whether it went to the masked model."""
+    def classify(self, crops: np.ndarray, routed: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray | None]:
+        """Probabilities of each crop and whether it went to the masked model (``routed``: the mask detector's
+        decisions in ``auto`` mode; every crop with ``on``)."""
         if self.masked == "off" or len(crops) == 0:
-            return self.model.predict_proba(crops), None, None
-        mask_p = self.mask_classifier.mask_probability(crops) if self.mask_classifier is not None else None
-        routed = mask_p >= self.mask_classifier.threshold if mask_p is not None else np.ones(len(crops), bool)
+            return self.model.predict_proba(crops), None
+        if routed is None:
+            routed = np.ones(len(crops), bool)
         probs = np.zeros((len(crops), len(self.model.classes)), np.float32)
         if (~routed).any():
             probs[~routed] = self.model.predict_proba(crops[~routed])
         if routed.any():
             probs[routed] = self.masked_model.predict_proba(crops[routed])
-        return probs, mask_p, routed
+        return probs, routed
 
     def __call__(self, source: str | os.PathLike | np.ndarray) -> AnalysisResult:
         if isinstance(source, np.ndarray):
@@ -74,7 +75,11 @@ class Analyzer:
         detections = detections or [None] * len(images)
         dets = [self.detector.detect(img) if d is None else d for img, d in zip(images, detections)]
         crops = [crop_faces(img, d, self.framing) for img, d in zip(images, dets)]
-        probs, mask_p, routed = self.classify(np.concatenate(crops) if crops else np.zeros((0, 48, 48), np.uint8))
+        mask_p = routed = None
+        if self.mask_detector is not None and crops:
+            found = [self.mask_detector.detect(img, d, self.framing, c) for img, d, c in zip(images, dets, crops)]
+            mask_p, routed = np.concatenate([f[0] for f in found]), np.concatenate([f[1] for f in found])
+        probs, routed = self.classify(np.concatenate(crops) if crops else np.zeros((0, 48, 48), np.uint8), routed)
         frames = frames or [None] * len(images)
         results, k = [], 0
         for img, src, fr, d in zip(images, sources, frames, dets):

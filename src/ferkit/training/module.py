@@ -18,11 +18,12 @@ class ExpressionModule(L.LightningModule):
     """Trains ``create_model(model_name)`` on uint8 face batches with a ``Recipe``."""
 
     def __init__(self, model_name: str, num_classes: int, recipe: dict, class_weights: list[float] | None = None,
-                 steps_per_epoch: int = 1):
+                 steps_per_epoch: int = 1, in_chans: int = 1):
         super().__init__()
         self.save_hyperparameters()
         self.recipe = Recipe(**recipe)
-        self.model = WithPreprocessing(create_model(model_name, num_classes=num_classes), softmax=False)
+        self.model = WithPreprocessing(create_model(model_name, num_classes=num_classes, in_chans=in_chans),
+                                       softmax=False, in_chans=in_chans)
         self.register_buffer("class_weights", torch.tensor(class_weights) if class_weights else None)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:

@@ -72,6 +72,11 @@ RECIPES: dict[str, Recipe] = {
     # shifts (0.25, over 0.1 on the face-mask design photos) for faces cut by the photo edge (replicated borders).
     "maskdet": Recipe("maskdet", epochs=4, lr=0.05, warmup_epochs=0.5, label_smoothing=0.0, rotation=20.0,
                       scale=0.3, shift=0.25, erase=0.0, lowres=0.6, jitter=0.3),
+    # Mask detection on real photos: mask_net on the colour crops of the face-mask photos' training part (about 770
+    # faces; `--dataset mask_photos`), selection on their validation part.
+    "maskdet_photos": Recipe("maskdet_photos", epochs=60, batch_size=64, optimizer="adamw", lr=3e-3, weight_decay=1e-3,
+                             warmup_epochs=1.0, label_smoothing=0.0, rotation=15.0, scale=0.15, shift=0.1, erase=0.0,
+                             lowres=0.5, jitter=0.3),
     # FER+: ferkit's recipe trained on each face's vote distribution (cross-entropy with the soft target), 28 epochs
     # (about an hour on 2 CPU cores; the first run's 12 epochs gave 81.77%); selection on FER+ PublicTest (majority vote).
     "ferplus": Recipe("ferplus", epochs=28, label_smoothing=0.0, targets="votes"),

@@ -14,6 +14,7 @@ from torch.utils.data import DataLoader, TensorDataset, WeightedRandomSampler
 
 from ..data import FaceSet, load_dataset
 from ..evaluation.reports import command_line
+from ..expression.preprocess import as_nchw
 from ..io import write_json_atomic
 from .hardware import CpuLoad, hardware
 from .module import ExpressionModule
@@ -22,7 +23,7 @@ from .recipes import Recipe, get_recipe
 #: Train and validation splits of each dataset (selection never uses the final test split).
 TRAIN_VAL_SPLITS = {"fer2013": ("Training", "PublicTest"), "ferplus": ("Training", "PublicTest"),
                     "ferplus8": ("Training", "PublicTest"),
-                    "mask": ("Training", "PublicTest")}
+                    "mask": ("Training", "PublicTest"), "mask_photos": ("train", "val")}
 
 
 def _tensors(ds: FaceSet, teacher_logits: np.ndarray | None = None, targets: str = "labels") -> TensorDataset:
@@ -35,7 +36,7 @@ def _tensors(ds: FaceSet, teacher_logits: np.ndarray | None = None, targets: str
     else:
         y = torch.from_numpy(ds.labels)
     t = [] if teacher_logits is None else [torch.from_numpy(teacher_logits)]
-    return TensorDataset(torch.from_numpy(ds.images[:, None].copy()), y, *t)
+    return TensorDataset(torch.from_numpy(as_nchw(ds.images, np.uint8)), y, *t)
 
 
 class EpochLog(Callback):
@@ -102,7 +103,7 @@ def fit_faces(model: str, train_set: FaceSet, val_set: FaceSet, out: str | Path,
     val_dl = DataLoader(_tensors(val_set), batch_size=512)
     module = ExpressionModule(model, len(train_set.classes), rec.to_dict(),
                               class_weights=inv.tolist() if rec.balance == "weights" else None,
-                              steps_per_epoch=len(train_dl))
+                              steps_per_epoch=len(train_dl), in_chans=1 if train_set.images.ndim == 3 else 3)
     callbacks: list[Callback] = [
         ModelCheckpoint(dirpath=ckpt_dir, filename="best", monitor="val_acc", mode="max", save_last=True),
         EpochLog(out_dir / "epochs.jsonl"),
