@@ -48,6 +48,9 @@ ferkit ship --mask-detector --run runs/mask_det_fabrics --data runs/masked_fer20
   --data "$SHARED/face_mask_detection_subset300.tar" --recipe maskdet_photos --out runs/mask_det_photos --threads 2 \
   2>&1 | grep -v Warning > reports/logs/mask_detector_photos_train.log
 ferkit ship --mask-detector --run runs/mask_det_photos 2>&1 | grep -v Warning | tee reports/logs/ship_mask_detector_photos.log
+# Mask detection on plain faces outside the face-mask set: the classroom photo (children in white headscarves)
+ferkit analyze src/ferkit/assets/examples/classroom_in_tanzania.jpg --masked auto --out demo_out/masked_auto --no-annotate \
+  2>&1 | tee reports/logs/classroom_masked_auto.log
 DEMO=$(mktemp -d) && tar xf "$SHARED/demo_media.tar" -C "$DEMO"
 ferkit report masked --data "$DATA" --masked-data runs/masked_fer2013 --photos "$SHARED/face_mask_detection_subset300.tar" \
   --demo "$DEMO"/demo_media/{model_face,woman_portrait,two_people,city_portrait}.jpg 2>&1 | tee reports/logs/report_masked.log

@@ -107,7 +107,9 @@ def _run_analyze(a) -> int:
     finally:
         if server:
             server.close()
-    print(f"{len(rep.records)} faces -> {a.out}/results.json" + (f" ({len(rep.errors)} files failed)" if rep.errors else ""))
+    masked = f", {sum(bool(r.get('masked')) for r in rep.records)} called masked" if a.masked == "auto" else ""
+    print(f"{len(rep.records)} faces{masked} -> {a.out}/results.json"
+          + (f" ({len(rep.errors)} files failed)" if rep.errors else ""))
     return 1 if rep.errors else 0
 
 

@@ -76,6 +76,13 @@ class MaskDetector:
         return p, p >= self.threshold
 
 
+def colour_alone(threads: int = 0) -> MaskDetector:
+    """The colour classifier without the grey one, at the threshold its validation photos chose for it alone."""
+    det = MaskDetector(threads, colour_weight=1.0)
+    det.threshold = float(det.colour.card.get("threshold_by_colour_weight", {}).get("1", det.threshold))
+    return det
+
+
 def is_grey(image: np.ndarray) -> bool:
     """True for a one-channel image or a colour image whose channels are equal (checked on a pixel grid)."""
     if image.ndim == 2 or image.shape[2] == 1:

@@ -18,7 +18,7 @@ from ..evaluation.reports import command_line
 from ..io import read_image, write_image_atomic, write_json_atomic, write_text_atomic
 from .dataset import REPORT
 from ..data.masked import annotated_faces
-from .detector import MaskClassifier, MaskDetector
+from .detector import MaskClassifier, MaskDetector, colour_alone
 from .evaluate import mask_detection_report
 from .photo import mask_photo
 
@@ -135,7 +135,7 @@ def masked_report(data: str, masked: str, photos: str | None, demo: list[str], o
                                  "on colour images)", **mask_detection_report(default, faces)}
         rep["mask_detection_accuracy"] = rep["mask_detection"]["accuracy"]
         rep["mask_detection_alone"] = {
-            "colour_classifier": mask_detection_report(MaskDetector(colour_weight=1.0), faces)["accuracy"],
+            "colour_classifier": mask_detection_report(colour_alone(), faces)["accuracy"],
             "grey_classifier_same_faces": mask_detection_report(clf, unseen)["accuracy"]}
         rep["mask_detection_synthetic_only"] = {"data": photos, **mask_detection_report(clf, faces)}
     png = out.with_name(out.stem + "_examples.png")
@@ -204,8 +204,9 @@ def _markdown(r: dict, out: Path) -> str:
                f"{_pct(det['no_mask_recall'])} (with mask called no mask: {c['with_mask_called_no_mask']}; without "
                f"mask called mask: {c['without_mask_called_mask']}). Faces wearing a mask incorrectly "
                f"({det['incorrect_faces']}) called masked: {_pct(det['incorrect_called_mask'])}. On the same faces, "
-               f"the colour classifier alone: {_pct(alone['colour_classifier'])}; the grey one alone (at its "
-               f"threshold): {_pct(alone['grey_classifier_same_faces'])}.", "",
+               f"the colour classifier alone (at the threshold the validation photos chose for it): "
+               f"{_pct(alone['colour_classifier'])}; the grey one alone (at its threshold): "
+               f"{_pct(alone['grey_classifier_same_faces'])}.", "",
                "| face size | faces | accuracy |", "|---|---|---|"]
         md += [f"| {b} | {v['faces']} | {_pct(v['accuracy'])} |" for b, v in det["by_face_size"].items()]
         md += ["", "| held-out photos | faces | accuracy |", "|---|---|---|"]

@@ -12,7 +12,7 @@ from ..expression.flops import count_macs
 from ..io import write_json_atomic
 from ..runtime.onnx import ort_session
 from .dataset import masked_set_name
-from .detector import MaskClassifier, MaskDetector
+from .detector import MaskClassifier, MaskDetector, colour_alone
 from .evaluate import choose_threshold, mask_detection_report
 
 
@@ -84,10 +84,11 @@ def ship_photo_mask_detector(run: str | Path, reports: str | Path = "reports") -
     w = max(tried, key=lambda k: (tried[k][0], tried[k][1], k))
     card.update(colour_weight=w, threshold=tried[w][1], threshold_accuracy_validation_photos=tried[w][2],
                 validation_accuracy_by_colour_weight={f"{k:g}": v[0] for k, v in tried.items()},
+                threshold_by_colour_weight={f"{k:g}": v[1] for k, v in tried.items()},
                 threshold_chosen_on=f"the {len(val)} validation photos of {photos} (with / without-mask faces)")
     write_json_atomic(dest / "card.json", card)
     card["real_photos"] = {"data": str(photos), **mask_detection_report(MaskDetector(), faces)}
-    card["real_photos_colour_alone"] = mask_detection_report(MaskDetector(colour_weight=1.0), faces)["accuracy"]
+    card["real_photos_colour_alone"] = mask_detection_report(colour_alone(), faces)["accuracy"]
     write_json_atomic(dest / "card.json", card)
     logs = reports / "logs"
     logs.mkdir(parents=True, exist_ok=True)
