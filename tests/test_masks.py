@@ -243,3 +243,10 @@ def test_colour_crops_train_and_export(shared, tmp_path):
     from ferkit.errors import DatasetLayoutError
     with pytest.raises(DatasetLayoutError, match="train, val, test"):
         load_dataset("mask_photos", photos, "Training")
+
+
+def test_missing_mask_detector_weights_give_a_clear_error(tmp_path):
+    from ferkit.errors import FerkitError
+    from ferkit.masks.detector import MaskDetector
+    with pytest.raises(FerkitError, match="mask detector weights are missing"):
+        MaskDetector(colour=tmp_path / "model.onnx")

@@ -24,7 +24,8 @@ class MaskClassifier:
         path = Path(path)
         if not path.is_file():
             raise FerkitError(f"{path}: mask detector weights are missing (reinstall ferkit, or train one with "
-                              "scripts/run_masked.sh and `ferkit ship --mask-detector`)")
+                              "`ferkit train --model mask_net --dataset mask|mask_photos` and ship it with "
+                              "`ferkit ship --mask-detector`)")
         self.clf = ExpressionClassifier(str(path), threads)  # batched ONNX Runtime; classes from its card.json
         self.card, self.classes = self.clf.card, self.clf.classes
         self.threshold = threshold if threshold is not None else float(self.card.get("threshold", MASK_THRESHOLD))
