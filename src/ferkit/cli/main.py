@@ -17,9 +17,10 @@ from .masked import add_mask, run_mask
 def _add_train(sub) -> None:
     p = sub.add_parser("train", help="train an expression model (needs the train extra)")
     p.add_argument("--model", required=True, help="registered architecture (see `ferkit models`)")
-    p.add_argument("--dataset", default="fer2013", help="fer2013 | ferplus | mask")
+    p.add_argument("--dataset", default="fer2013", help="fer2013 | ferplus | mask | mask_photos")
     p.add_argument("--data", required=True, help="dataset path (Kaggle folder/zip or fer2013.csv for fer2013; "
-                                                 "the masked copy for mask)")
+                                                 "the masked copy for mask; annotated face-mask photos (VOC) for "
+                                                 "mask_photos)")
     p.add_argument("--images", help="ferplus: FER2013 images; mask: the plain FER2013 copy")
     p.add_argument("--recipe", default="ferkit", help="named recipe (ferkit.training.recipes)")
     p.add_argument("--out", required=True, help="run folder: checkpoints, epochs.jsonl, summary.json")
