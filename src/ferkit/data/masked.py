@@ -92,11 +92,13 @@ def photo_split(data: str | os.PathLike, split: str) -> set[str]:
 class MaskPhotoFaces(FaceSet):
     """The with / without-mask faces of annotated real photos as 48x48 colour crops (N, 48, 48, 3), labelled
     ``no_mask`` / ``mask``: the photos of ``split`` (train / val / test as ``data.voc.train_val_test`` splits them,
-    like the detectors trained on the same photos, or all). ``names``: photo name and box index."""
+    like the detectors trained on the same photos, or all). ``names``: photo name and the face's number in it."""
 
     def __init__(self, data: str | os.PathLike, split: str = "train", faces: AnnotatedFaces | None = None):
+        photos = photo_split(data, split)
         faces = faces or annotated_faces(data)
-        keep = faces.two_classes & np.isin(faces.photo_names, list(photo_split(data, split)))
+        number = np.array([int((faces.photo_names[:k] == n).sum()) for k, n in enumerate(faces.photo_names)])
+        keep = faces.two_classes & np.isin(faces.photo_names, list(photos))
         f = faces.subset(keep)
         super().__init__(f.colour, (f.truth == "with_mask").astype(np.int64), MASK_CLASSES,
-                         [f"{n}#{k}" for k, n in enumerate(f.photo_names)], split)
+                         [f"{n}#{k}" for n, k in zip(f.photo_names, number[keep])], split)
