@@ -89,3 +89,26 @@ def test_hardware_says_when_other_jobs_shared_the_cpu():
     with CpuLoad(every=0.01) as load:
         sum(i * i for i in range(200_000))
     assert load.peak is not None and load.peak >= 0
+
+
+def test_short_schedule_is_recorded_and_reported(fer_zip, tmp_path):
+    """`--max-train` and fewer epochs than the recipe's make a short schedule: summary.json says so, and the
+    reproduction table reports the row as cut short, not as its paper's full recipe."""
+    from ferkit.training.recipes import RECIPES
+    out = tmp_path / "runs" / "simple_cnn"
+    run_cli("train", "--model", "simple_cnn", "--recipe", "paper002", "--data", fer_zip, "--out", out,
+            "--max-train", "256", "--epochs", "1", "--batch-size", "64", "--threads", "2", check=True)
+    summary = json.loads((out / "summary.json").read_text())
+    info = json.loads((out / "run.json").read_text())
+    assert info["n_train"] == 256 and info["n_train_split"] == 28709
+    short = f"1 of {RECIPES['paper002'].epochs} epochs, on 256 of 28,709 training faces"
+    assert summary["short_schedule"] == short and not summary["full_recipe"]
+    assert summary["epochs_done"] == 1 and summary["epochs_trained"] == 1
+    run_cli("evaluate", "--model", out / "checkpoints" / "best.ckpt", "--data", fer_zip, "--split", "privatetest",
+            "--json", out / "privatetest.json", check=True)
+    table = tmp_path / "reproduction.json"
+    run_cli("report", "reproduction", "--runs", tmp_path / "runs", "--out", table, check=True)
+    row = {r["run"]: r for r in json.loads(table.read_text())}["simple_cnn"]
+    assert row["status"] == f"short schedule: {short}" and row["full_recipe"] is False
+    assert row["gap_explanation"].startswith("schedule cut short")
+    assert "on a 'short schedule'" in table.with_suffix(".md").read_text()

@@ -43,7 +43,8 @@ def _add_train(sub) -> None:
     p.add_argument("--kd-alpha", type=float, help="distillation: weight of the hard-label loss (recipe default 0.1)")
     p.add_argument("--kd-temperature", type=float, help="distillation: temperature (recipe default 10)")
     p.add_argument("--grid", help='classical models: JSON grid searched on the validation split, e.g. {"k": [1, 3, 5]}')
-    p.add_argument("--max-train", type=int, help="classical models: random subset of the training split")
+    p.add_argument("--max-train", type=int, help="a random subset of the training split of this size (torch models: a "
+                                                 "short schedule, recorded as such in summary.json)")
 
 
 def _run_train(a) -> int:
@@ -57,7 +58,8 @@ def _run_train(a) -> int:
     from ..training.train import train
     s = train(a.model, a.dataset, a.data, a.out, a.recipe, resume=a.resume, accelerator=a.accelerator,
               devices=a.devices, num_nodes=a.num_nodes, precision=a.precision, max_time=a.max_time,
-              threads=a.threads, seed=a.seed, limit_batches=a.limit_batches, teacher=a.teacher, images=a.images, epochs=a.epochs, batch_size=a.batch_size, lr=a.lr,
+              threads=a.threads, seed=a.seed, limit_batches=a.limit_batches, teacher=a.teacher, images=a.images,
+              max_train=a.max_train, epochs=a.epochs, batch_size=a.batch_size, lr=a.lr,
               kd_loss=a.kd_loss, kd_alpha=a.kd_alpha, kd_temperature=a.kd_temperature)
     print(json.dumps({k: v for k, v in s.items() if k != "recipe"}, indent=2))
     return 0

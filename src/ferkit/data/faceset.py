@@ -51,6 +51,12 @@ class FaceSet:
             None if self.votes is None else self.votes[idx],
         )
 
+    def sample(self, n: int | None, seed: int = 0) -> "FaceSet":
+        """``n`` faces drawn at random without replacement (all of them when ``n`` is None or not smaller)."""
+        if not n or n >= len(self):
+            return self
+        return self.subset(np.random.default_rng(seed).choice(len(self), n, replace=False))
+
 
 def face_key(name: str, split: str) -> str:
     """A face's stable key: its file stem (``Training_10118481``), or ``<split>_<stem>`` for CSV rows."""

@@ -26,8 +26,7 @@ def train_classical(model: str, dataset: str, data: str, out: str | Path, grid: 
     out.mkdir(parents=True, exist_ok=True)
     tr_split, va_split = TRAIN_VAL_SPLITS.get(dataset, ("Training", "PublicTest"))
     train, val = load_dataset(dataset, data, tr_split), load_dataset(dataset, data, va_split)
-    if max_train and max_train < len(train):
-        train = train.subset(np.random.default_rng(seed).choice(len(train), max_train, replace=False))
+    train = train.sample(max_train, seed)
     t_all = time.perf_counter()
     with CpuLoad() as load:
         best_est, best, trials = grid_search(model, train, val, grid)

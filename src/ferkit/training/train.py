@@ -18,7 +18,7 @@ from ..expression.preprocess import as_nchw
 from ..io import write_json_atomic
 from .hardware import CpuLoad, hardware
 from .module import ExpressionModule
-from .recipes import Recipe, get_recipe
+from .recipes import RECIPES, Recipe, get_recipe
 
 #: Train and validation splits of each dataset (selection never uses the final test split).
 TRAIN_VAL_SPLITS = {"fer2013": ("Training", "PublicTest"), "ferplus": ("Training", "PublicTest"),
@@ -62,22 +62,25 @@ class EpochLog(Callback):
 
 def train(model: str, dataset: str, data: str, out: str, recipe: str | Recipe = "ferkit", resume: bool = False,
           teacher: str | None = None, images: str | None = None, threads: int | None = None, seed: int = 0,
-          **kw) -> dict:
+          max_train: int | None = None, **kw) -> dict:
     """Train ``model`` on ``dataset``'s training split, select on its validation split; return the summary
     (best validation accuracy, checkpoint, time). ``teacher``: a file of stored teacher outputs (``ferkit teach``)
     on the training faces: the student then learns with the recipe's distillation loss (``kd_loss``, ``kd_alpha``,
-    ``kd_temperature``). Other keywords: ``fit_faces``'s options, then recipe overrides."""
+    ``kd_temperature``). ``max_train``: a random subset of the training split (a short schedule). Other keywords: ``fit_faces``'s options, then recipe overrides."""
     if threads:
         torch.set_num_threads(threads)
     tr_split, va_split = TRAIN_VAL_SPLITS.get(dataset, ("Training", "PublicTest"))
     train_set = load_dataset(dataset, data, tr_split, images=images)
+    n_split = len(train_set)
+    train_set = train_set.sample(max_train, seed)
     val_set = load_dataset(dataset, data, va_split, images=images)
     teacher_logits = None
     if teacher:
         from .teacher import TeacherOutputs
         teacher_logits = TeacherOutputs.load(teacher).for_keys(train_set.keys())
     return fit_faces(model, train_set, val_set, out, recipe, resume=resume, seed=seed, teacher_logits=teacher_logits,
-                     run_info={"dataset": dataset, "data": str(data), "images": images, "teacher": teacher}, **kw)
+                     run_info={"dataset": dataset, "data": str(data), "images": images, "teacher": teacher,
+                               "n_train": len(train_set), "n_train_split": n_split}, **kw)
 
 
 def fit_faces(model: str, train_set: FaceSet, val_set: FaceSet, out: str | Path, recipe: str | Recipe = "ferkit",
@@ -127,7 +130,9 @@ def fit_faces(model: str, train_set: FaceSet, val_set: FaceSet, out: str | Path,
     early = next((c for c in callbacks if isinstance(c, EarlyStopping)), None)
     stopped_by = ("early_stopping" if early is not None and early.stopped_epoch > 0
                   else "max_epochs" if len(epochs) >= rec.epochs else "time limit or interruption")
-    summary = {"stopped_by": stopped_by, "full_recipe": stopped_by != "time limit or interruption", "model": model,
+    short = short_schedule(rec, run_info or {})
+    summary = {"stopped_by": stopped_by, "full_recipe": stopped_by != "time limit or interruption" and not short,
+               "short_schedule": short, "model": model,
                "dataset": (run_info or {}).get("dataset"), "best_checkpoint": str(ckpt_dir / "best.ckpt"),
                "best_val_acc": float(best.best_model_score) if best.best_model_score is not None else None,
                "epochs_done": len(epochs), "train_seconds": round(sum(e["seconds"] for e in epochs), 1),
@@ -136,6 +141,16 @@ def fit_faces(model: str, train_set: FaceSet, val_set: FaceSet, out: str | Path,
                "recipe": rec.to_dict(), "hardware": hardware(load.peak), "peak_load_average": load.peak}
     write_json_atomic(out_dir / "summary.json", summary)
     return summary
+
+
+def short_schedule(rec: Recipe, run_info: dict) -> str:
+    """How a run was cut below its named recipe ('2 of 50 epochs, on 5,000 of 28,709 training faces'), or ''."""
+    named = RECIPES.get(rec.name)
+    cut = [f"{rec.epochs} of {named.epochs} epochs"] if named is not None and rec.epochs < named.epochs else []
+    n, n_split = run_info.get("n_train"), run_info.get("n_train_split")
+    if n is not None and n_split is not None and n < n_split:
+        cut.append(f"on {n:,} of {n_split:,} training faces")
+    return ", ".join(cut)
 
 
 def _kept_epochs(log: Path) -> list[dict]:
