@@ -65,6 +65,12 @@ def write_text_atomic(dest: str | os.PathLike, text: str) -> None:
         tmp.write_text(text, encoding="utf-8")
 
 
+def read_json(path: str | os.PathLike, default: Any = None) -> Any:
+    """A JSON file's content, or ``default`` ({} unless given) where the file does not exist."""
+    path = Path(path)
+    return json.loads(path.read_text()) if path.is_file() else ({} if default is None else default)
+
+
 def write_json_atomic(dest: str | os.PathLike, obj: Any) -> None:
     write_text_atomic(dest, json.dumps(obj, indent=2, ensure_ascii=False) + "\n")
 

@@ -8,7 +8,7 @@ from pathlib import Path
 from ..data.voc import held_out, load_voc
 from ..errors import FerkitError
 from ..evaluation.reports import command_line
-from ..io import atomic_path, write_json_atomic, write_text_atomic
+from ..io import atomic_path, read_json, write_json_atomic, write_text_atomic
 from .evaluate import evaluate_detector
 from .registry import create_detector, list_detectors
 
@@ -23,7 +23,7 @@ def detection_report(datasets: dict[str, str], out: str | Path, detectors: list[
     says how many images it covered). A backend that cannot run here because its trained weights are not on this
     machine (runs are not kept in git) keeps its row of the previous report, flagged ``carried_over``."""
     out = Path(out)
-    old = json.loads(out.read_text()) if out.is_file() else {}
+    old = read_json(out)
     previous = {(r["detector"], r["dataset"]): r for r in old.get("rows", []) if "ap50" in r}
     names = detectors or [d["name"] for d in list_detectors()]
     default = create_detector("default").name

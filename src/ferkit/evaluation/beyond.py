@@ -4,12 +4,11 @@ side with the papers', each read from a report that a command in the repo wrote 
 """
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 
 from ..config import DEFAULT_MODEL
-from ..io import write_json_atomic, write_text_atomic
+from ..io import read_json, write_json_atomic, write_text_atomic
 from .reports import command_line
 
 
@@ -55,16 +54,11 @@ GOALS: tuple[Goal, ...] = (
 DEFAULT_TARGET, DEFAULT_SPEED_TARGET = 0.73, 2000.0
 
 
-def _read(path: Path) -> dict | list:
-    """A report's JSON, or {} where it has not been written."""
-    return json.loads(path.read_text()) if path.exists() else {}
-
-
 def _candidates(reports: Path, runs: Path, source: Source) -> list[dict]:
     """(accuracy, model, command, log, training) records of one source report; the reproduction table gives its
     FER2013 PrivateTest rows."""
     path = reports / source.report
-    data = _read(path)
+    data = read_json(path)
     if not data:
         return []
     if source.report == "reproduction.json":
@@ -105,7 +99,7 @@ def _student(reports: Path, runs: Path, default_name: str) -> dict | None:
     """The distilled candidate for the default: its teacher, loss, PublicTest accuracy (the selection figure) beside
     the default's, its PrivateTest figure, and whether it was shipped as the default."""
     run = runs / STUDENT_RUN
-    summary, info = _read(run / "summary.json"), _read(run / "run.json")
+    summary, info = read_json(run / "summary.json"), read_json(run / "run.json")
     if not summary or not info.get("teacher"):
         return None
     from ..training.teacher import TeacherOutputs
@@ -115,7 +109,7 @@ def _student(reports: Path, runs: Path, default_name: str) -> dict | None:
             "teacher_model": TeacherOutputs.load(teacher).model if teacher.is_file() else None,
             "loss": r.get("kd_loss", "hinton"), "alpha": r["kd_alpha"], "epochs": summary.get("epochs_done"),
             "publictest": summary.get("best_val_acc"), "default_publictest": _card(default_name).get("publictest_accuracy"),
-            "privatetest": _read(reports / f"{STUDENT_RUN}_privatetest.json").get("accuracy"),
+            "privatetest": read_json(reports / f"{STUDENT_RUN}_privatetest.json").get("accuracy"),
             "train_seconds": summary.get("train_seconds"), "hardware": summary.get("hardware"),
             "command": info.get("command"), "shipped_as_default": default_name == STUDENT_RUN}
 
@@ -123,7 +117,7 @@ def _student(reports: Path, runs: Path, default_name: str) -> dict | None:
 def _training(runs: Path, source: Source) -> dict:
     """Training hardware and time of the model a source measured: its run's summary or the default's card."""
     if source.run:
-        d = _read(runs / source.run / "summary.json")
+        d = read_json(runs / source.run / "summary.json")
         return {"hardware": d.get("hardware"), "train_seconds": d.get("train_seconds")}
     if source.card:
         card = _card(DEFAULT_MODEL if source.card == "default" else source.card)
@@ -148,7 +142,7 @@ def beyond_report(reports: str | Path = "reports", runs: str | Path = "runs",
         if not row["reached"]:
             row["why_not"] = g.why_short if best else "not measured yet"
         rows.append(row)
-    speed, priv, ferplus = (_read(reports / n) for n in ("speed.json", "default_privatetest.json",
+    speed, priv, ferplus = (read_json(reports / n) for n in ("speed.json", "default_privatetest.json",
                                                          "default_ferplus_test.json"))
     default = {"name": speed.get("classifier", DEFAULT_MODEL), "precision": speed.get("classifier_precision"),
                "privatetest": priv.get("accuracy"), "faces_per_s": speed.get("classifier_faces_per_s"),

@@ -11,7 +11,7 @@ import json
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from ..io import write_json_atomic, write_text_atomic
+from ..io import read_json, write_json_atomic, write_text_atomic
 from .reports import command_line
 
 #: A row more than this many points below its paper's figure must say why (issue 3).
@@ -123,7 +123,7 @@ def _row(fig: PaperFigure, runs: Path) -> dict:
             if not done:
                 return row
             first = run / "fold_00" / "run.json"
-            info = json.loads(first.read_text()) if first.exists() else {}
+            info = read_json(first)
             f = fold_summary(done)
             row.update(accuracy=f["accuracy_mean"], accuracy_std=f["accuracy_std"], folds=f["folds"],
                        accuracy_max=f["accuracy_max"], train_seconds=f["train_seconds"],
@@ -134,7 +134,7 @@ def _row(fig: PaperFigure, runs: Path) -> dict:
         if not (ev.exists() and summary.exists()):
             return row
         e, s = json.loads(ev.read_text()), json.loads(summary.read_text())
-        info = json.loads((run / "run.json").read_text()) if (run / "run.json").exists() else {}
+        info = read_json(run / "run.json")
         recipe = s.get("recipe") or {}
         epochs = s.get("epochs_done")
         full = s.get("full_recipe", epochs is None or epochs >= recipe.get("epochs", 0))
@@ -204,7 +204,7 @@ def _heavy_note(rows: list[dict]) -> str:
 def reproduction_report(runs: str | Path = "runs/repro", out: str | Path = "reports/reproduction.json") -> list[dict]:
     """The table from the runs in ``runs``; rows whose run is missing here keep their previous figures (``out``)."""
     out = Path(out)
-    previous = {r["run"]: r for r in json.loads(out.read_text())} if out.is_file() else {}
+    previous = {r["run"]: r for r in read_json(out, [])}
     rows = [_carry_over(f, _row(f, Path(runs)), previous) for f in PAPER_FIGURES]
     write_json_atomic(out, rows)
     lines = ["# Reproduction table: the papers' expression models, each on its paper's dataset\n",

@@ -15,7 +15,7 @@ from ..detection import create_detector
 from ..errors import FerkitError
 from ..evaluation.evaluate import evaluate_faceset, load_any_classifier
 from ..evaluation.reports import command_line
-from ..io import read_image, write_image_atomic, write_json_atomic, write_text_atomic
+from ..io import read_image, read_json, write_image_atomic, write_json_atomic, write_text_atomic
 from .dataset import REPORT
 from ..data.masked import annotated_faces
 from .detector import MaskClassifier, MaskDetector, colour_alone
@@ -37,7 +37,7 @@ def _run_row(run: Path, masked: str, previous: dict | None = None) -> dict:
         if previous and previous.get("privatetest_accuracy") is not None:
             return {**previous, "carried_over": True}
         return {"run": str(run), "status": "not run"}
-    summary = json.loads((run / "summary.json").read_text()) if (run / "summary.json").exists() else {}
+    summary = read_json(run / "summary.json")
     info = json.loads((run / "run.json").read_text())
     clf = load_any_classifier(str(run / "checkpoints" / "best.ckpt"))
     row = {"run": str(run), "command": info["command"], "epochs": summary.get("epochs_done"),
@@ -92,7 +92,7 @@ def masked_report(data: str, masked: str, photos: str | None, demo: list[str], o
                   student_run: str = "runs/masked_student", kd_run: str = "runs/masked_kd") -> dict:
     out = Path(out)
     synthesis = json.loads((Path(masked) / REPORT).read_text())
-    old = json.loads(out.read_text()) if out.is_file() else {}
+    old = read_json(out)
     same_copy = bool(old) and all(old["synthesis"].get(k) == synthesis.get(k) for k in SYNTHESIS_SIGNATURE)
     teacher_model = _teacher_of(Path(kd_run))
     teacher = load_any_classifier(teacher_model, precision="fp32")
