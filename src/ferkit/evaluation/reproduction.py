@@ -144,8 +144,14 @@ def _row(fig: PaperFigure, runs: Path) -> dict:
                    + (f", fitted on {s['n_train']:,} training faces" if "n_train" in s else ""),
                    train_seconds=s.get("train_seconds"), hardware=s.get("hardware"),
                    command=info.get("command") or s.get("command"), recipe=recipe.get("name"),
-                   best_params=s.get("best_params"))
+                   best_params=s.get("best_params"), majority_class_accuracy=_majority(e))
     return _with_gap(row, fig)
+
+
+def _majority(evaluation: dict) -> float | None:
+    """Accuracy of answering every test face with the split's most common class (the floor a model must pass)."""
+    support = [c["support"] for c in (evaluation.get("per_class") or {}).values()]
+    return round(max(support) / evaluation["n"], 4) if support and evaluation.get("n") else None
 
 
 def _partial(summary: dict, recipe: dict) -> str:
@@ -195,6 +201,11 @@ def _heavy_note(rows: list[dict]) -> str:
                      "to the epochs and training faces stated, on the 2-core CPU: no GPU was lent to this project's "
                      "sessions, and a CPU run of these recipes in full takes days. Their figures show that the "
                      "implementations train and are measured end to end; they say nothing about the papers' claims.")
+        floors = {f"{r['dataset']} {r['split']}": r["majority_class_accuracy"] for r in rows
+                  if r["status"].startswith("short schedule") and r.get("majority_class_accuracy")}
+        if floors:
+            notes.append("For scale, answering every face with the most common class scores "
+                         + " and ".join(f"{v:.2%} on {k}" for k, v in floors.items()) + ".")
     if any(r["status"] == AWAITS_GPU for r in rows):
         notes.append("Rows marked 'awaits a GPU' were not trained: no GPU was lent to this project's sessions so far, "
                      "and a CPU run of their recipes takes days.")
