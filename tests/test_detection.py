@@ -83,6 +83,32 @@ def test_unknown_detector():
         create_detector("yolo")
 
 
+def test_fine_tuned_yunet_by_path(demo, tmp_path):
+    """A user's fine-tuned YuNet (a `train-detector --model yunet` run folder or its .onnx file) works as
+    --detector PATH: it detects like the same weights shipped, goes by its path, and is framed by its card."""
+    import json
+    import shutil
+
+    from ferkit.detection.yunet import YUNET_MASKS_ONNX
+    from ferkit.expression.preprocess import Framing
+    from tests.conftest import run_cli
+    run = tmp_path / "run"
+    run.mkdir()
+    shutil.copy(YUNET_MASKS_ONNX, run / "yunet.onnx")
+    img = read_image(demo / "laos.jpg")
+    shipped = create_detector("yunet_masks").detect(img)
+    mine = create_detector(str(run))
+    assert mine.name == str(run / "yunet.onnx") and Framing.of(mine.name) == Framing(1.0, 0.0)  # no card: box as is
+    assert np.allclose([d.box for d in mine.detect(img)], [d.box for d in shipped])
+    (run / "card.json").write_text(json.dumps({"crop_scale": 1.156, "crop_shift": -0.112}))
+    assert Framing.of(str(run / "yunet.onnx")) == Framing.of("yunet_masks")
+    out = tmp_path / "out"
+    run_cli("analyze", demo / "laos.jpg", "--detector", run / "yunet.onnx", "--out", out, check=True)
+    assert len(json.loads((out / "results.json").read_text())) == 2
+    with pytest.raises(UnknownNameError, match="fine-tuned YuNet"):
+        create_detector(str(tmp_path / "nothing_here"))
+
+
 def test_nms_and_iou_on_known_boxes():
     boxes = np.array([[0, 0, 10, 10], [1, 1, 11, 11], [20, 20, 30, 30], [2, 2, 6, 6]], float)
     scores = np.array([0.9, 0.8, 0.7, 0.6])

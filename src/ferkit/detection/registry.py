@@ -1,6 +1,7 @@
 """Detector registry: ``create_detector(name)``, ``list_detectors()``."""
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any, Callable
 
 from ..config import DEFAULT_DETECTOR
@@ -83,12 +84,18 @@ def _faster_rcnn(**kw: Any) -> Detector:
 
 
 def create_detector(name: str = "default", **kw: Any) -> Detector:
-    """Build a detector by name (``default`` = the default of ``ferkit analyze``)."""
+    """Build a detector by name (``default`` = the default of ``ferkit analyze``), or a fine-tuned YuNet from its
+    ``.onnx`` file or its ``ferkit train-detector --model yunet`` run folder."""
     if name == "default":
         name = DEFAULT_DETECTOR
-    if name not in _DETECTORS:
-        raise UnknownNameError(f"unknown detector {name!r}; known: {', '.join(sorted(_DETECTORS))}")
-    return _DETECTORS[name][0](**kw)
+    if name in _DETECTORS:
+        return _DETECTORS[name][0](**kw)
+    path = Path(name)
+    if path.suffix == ".onnx" or (path / "yunet.onnx").is_file():
+        from .yunet import YuNet
+        return YuNet(model=path if path.suffix == ".onnx" else path / "yunet.onnx", **kw)
+    raise UnknownNameError(f"unknown detector {name!r}; known: {', '.join(sorted(_DETECTORS))}, or a fine-tuned "
+                           "YuNet's .onnx file or run folder")
 
 
 def list_detectors() -> list[dict]:

@@ -62,9 +62,10 @@ class YuNet(_YuNetBase):
             raise FerkitError(f"{model}: YuNet weights are missing (reinstall ferkit; a fine-tuned one comes from "
                               "`ferkit train-detector --model yunet` and `ferkit ship --detector`)")
         self.session = ort_session(str(model))
-        card = model.with_name("card.json")
-        meta = read_json(card)
+        meta = read_json(model.with_name("card.json"))
         self.trained_on = set(meta.get("trained_on", [])) | set(meta.get("validated_on", []))
+        if model.resolve() not in (YUNET_ONNX.resolve(), YUNET_MASKS_ONNX.resolve()):
+            self.name = str(model)  # a user's fine-tuned copy goes by its path (Framing.of reads its card)
 
     def _raw(self, img: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         h, w = img.shape[:2]

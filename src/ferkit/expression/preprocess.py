@@ -3,12 +3,14 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from pathlib import Path
 
 import cv2
 import numpy as np
 
 from ..config import CROP_SCALE, CROP_SHIFT, FACE_SIZE
 from ..detection.base import Detection
+from ..io import read_json
 
 
 @dataclass(frozen=True)
@@ -22,6 +24,9 @@ class Framing:
 
     @classmethod
     def of(cls, detector: str) -> "Framing":
+        if detector.endswith(".onnx"):  # a user's fine-tuned YuNet: the framing its card states, else the box as is
+            card = read_json(Path(detector).with_name("card.json"))
+            return cls(float(card.get("crop_scale", 1.0)), float(card.get("crop_shift", 0.0)))
         return cls(CROP_SCALE.get(detector, 1.0), CROP_SHIFT.get(detector, 0.0))
 
 
