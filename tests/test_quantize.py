@@ -8,7 +8,7 @@ from ferkit.data import FER2013
 from ferkit.config import MODELS_DIR
 from ferkit.expression.classifier import ExpressionClassifier
 from ferkit.expression.registry import shipped_models
-from ferkit.runtime.bench import cpu_vector_isa
+from ferkit.runtime.cpu import cpu_vector_isa
 
 from .conftest import run_cli
 

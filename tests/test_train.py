@@ -23,7 +23,7 @@ def test_train_resume_export(fer_zip, tmp_path, private_test):
     epochs = [json.loads(x) for x in (run / "epochs.jsonl").read_text().splitlines()]
     assert [e["epoch"] for e in epochs] == [0, 1] and all(0 <= e["val_acc"] <= 1 for e in epochs)
     summary = json.loads((run / "summary.json").read_text())
-    assert summary["epochs_done"] == 2 and summary["best_val_acc"] is not None
+    assert summary["epochs_done"] == 2 and summary["best_val_acc"] is not None and summary["precision"] == "32-true"
     assert summary["peak_load_average"] > 0  # sampled while training ran (the CPU was busy)
 
     onnx = tmp_path / "m.onnx"
@@ -37,6 +37,26 @@ def test_train_resume_export(fer_zip, tmp_path, private_test):
     p_torch = torch_clf.predict_proba(faces)
     assert np.abs(p_onnx - p_torch).max() < 1e-4
     np.testing.assert_allclose(p_onnx.sum(1), 1, atol=1e-5)
+
+
+def test_bf16_mixed_training_is_recorded_and_exports_fp32(fer_zip, tmp_path, private_test):
+    """`--precision bf16-mixed` (fast on CPUs with AMX / AVX-512 BF16): fp32 weights in the checkpoint, the
+    precision in summary.json, and an ONNX export that matches the checkpoint."""
+    run = tmp_path / "bf16"
+    run_cli("train", "--model", "ferkit_cnn_s", "--data", fer_zip, "--out", run, "--limit-batches", "4",
+            "--batch-size", "32", "--epochs", "1", "--threads", "2", "--precision", "bf16-mixed", check=True)
+    summary = json.loads((run / "summary.json").read_text())
+    assert summary["precision"] == "bf16-mixed" and summary["hardware"].startswith("CPU")
+    state = torch.load(run / "checkpoints" / "best.ckpt", map_location="cpu", weights_only=False)["state_dict"]
+    assert all(v.dtype in (torch.float32, torch.int64) for v in state.values())
+    onnx = tmp_path / "m.onnx"
+    run_cli("export", "--checkpoint", run / "checkpoints" / "best.ckpt", "--out", onnx, check=True)
+    from ferkit.expression.classifier import ExpressionClassifier
+    from ferkit.expression.export import TorchClassifier
+    faces = private_test.images[:32]
+    clf = ExpressionClassifier(str(onnx))
+    diff = np.abs(clf.predict_proba(faces) - TorchClassifier(run / "checkpoints" / "best.ckpt", clf.classes).predict_proba(faces))
+    assert diff.max() < 1e-4
 
 
 def test_loss_falls_on_real_faces(fer_zip):

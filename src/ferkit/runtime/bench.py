@@ -19,6 +19,7 @@ from ..expression.classifier import ExpressionClassifier
 from ..expression.preprocess import crop_faces
 from ..io import read_image
 from .analyzer import Analyzer
+from .cpu import cpu_vector_isa
 from .peer_fer import rate as _rate
 from .video import open_video, read_batches
 
@@ -40,20 +41,6 @@ def classifier_rates(clf, pool: np.ndarray, min_seconds: float) -> dict[str, flo
         batch = np.resize(pool, (bs, *pool.shape[1:]))
         rows[str(bs)] = round(_rate(lambda: clf.predict_proba(batch), bs, min_seconds), 1)
     return rows
-
-
-def cpu_vector_isa() -> str:
-    """The widest x86 SIMD level that matters for int8 inference here (Linux ``/proc/cpuinfo``): ``avx512_vnni``,
-    ``avx_vnni``, ``avx512``, ``avx2`` or ``unknown``. Int8 speed-ups differ a lot between them (VNNI: one
-    instruction per 4 products)."""
-    try:
-        flags = next((ln.split(":", 1)[1].split() for ln in open("/proc/cpuinfo") if ln.startswith("flags")), [])
-    except OSError:
-        return "unknown"
-    for level in ("avx512_vnni", "avx_vnni", "avx512f", "avx2"):
-        if level in flags:
-            return level.replace("avx512f", "avx512")
-    return "unknown"
 
 
 def machine_info(threads: int = 0) -> dict:

@@ -8,6 +8,7 @@ import threading
 import torch
 
 from ..config import SHARED_CPU_LOAD
+from ..runtime.cpu import cpu_bf16, cpu_vector_isa
 
 
 class CpuLoad:
@@ -46,7 +47,9 @@ def hardware(peak_load: float | None = None) -> str:
     if torch.cuda.is_available():
         return f"{torch.cuda.get_device_name(0)} x{torch.cuda.device_count()}"
     cores = os.cpu_count() or 1
-    out = f"CPU {platform.processor() or platform.machine()}, {cores} cores, torch threads {torch.get_num_threads()}"
+    isa = ", ".join(x for x in (cpu_vector_isa(), cpu_bf16()) if x and x != "unknown")
+    out = (f"CPU {platform.processor() or platform.machine()}{f' ({isa})' if isa else ''}, {cores} cores, "
+           f"torch threads {torch.get_num_threads()}")
     if peak_load is not None and peak_load > SHARED_CPU_LOAD * cores:
         out += f"; CPU shared with other jobs (1-min load up to {peak_load:.1f}): time inflated"
     return out

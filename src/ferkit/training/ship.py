@@ -70,6 +70,7 @@ def ship_model(run: str | Path, name: str, data: str, reports: str | Path = "rep
         "ship_command": f"ferkit ship --run {run} --name {name} --data {data}"
                         + (f" --description {shlex.quote(description)}" if description else ""),
         "train_hardware": summary["hardware"], "train_seconds": summary["train_seconds"],
+        "train_precision": summary.get("precision", "32-true"),
         "epochs": summary["epochs_done"],
         "publictest_accuracy": figures["PublicTest"]["accuracy"], "privatetest_accuracy": figures["PrivateTest"]["accuracy"],
         "privatetest_macro_f1": figures["PrivateTest"]["macro_f1"],
@@ -153,10 +154,10 @@ def model_card_markdown(c: dict) -> str:
 | classes | {', '.join(c['classes'])} |
 | data | {c['data']} |
 | recipe | `{r['name']}`: {r['epochs']} epochs, batch {r['batch_size']}, {r['optimizer']} lr {r['lr']} ({r['schedule']}, warm-up {r['warmup_epochs']} epochs), weight decay {r['weight_decay']}, label smoothing {r['label_smoothing']}; augmentation rotation +-{r['rotation']} deg, zoom +-{r['scale']}, shift +-{r['shift']}, flips {r['hflip']}, random erasing p={r['erase']} |
-| training | {c['epochs']} epochs in {c['train_seconds'] / 60:.0f} min on {c['train_hardware']} |
+| training | {c['epochs']} epochs in {c['train_seconds'] / 60:.0f} min on {c['train_hardware']}{_precision(c)} |
 {_distillation_line(c)}| **{c.get('test_set', 'FER2013')} PrivateTest accuracy** | **{c['privatetest_accuracy']:.2%}** (macro F1 {c['privatetest_macro_f1']:.3f}) |
 | {c.get('test_set', 'FER2013')} PublicTest accuracy (selection split) | {c['publictest_accuracy']:.2%} |
-| speed | **{c['faces_per_s']:,.0f} faces/s** (ONNX Runtime, batch 256, {c['faces_per_s_machine']['cores']} CPU cores, {c['faces_per_s_machine']['cpu']}) |
+| speed | **{c['faces_per_s']:,.0f} faces/s** (ONNX Runtime, batch 256, {c['faces_per_s_machine']['cores']} CPU cores, {c['faces_per_s_machine']['cpu']} {c['faces_per_s_machine'].get('cpu_isa', '')}) |
 | ONNX vs PyTorch | max abs difference of probabilities {c['onnx_vs_torch_max_abs_diff']:.2e} on 256 PublicTest faces |
 | int8 (`{c['int8']['file']}`, the runtime default) | PrivateTest **{c['int8']['privatetest_accuracy']:.2%}**, PublicTest {c['int8']['publictest_accuracy']:.2%}, **{c['int8']['faces_per_s']:,.0f} faces/s**; calibration: {c['int8']['calibration']} |
 
@@ -170,3 +171,9 @@ Recreate:
 Logs: `reports/logs/{c['name']}_train_epochs.jsonl` (per-epoch metrics), `reports/{c['name']}_privatetest.json` and
 `reports/{c['name']}_privatetest_confusion.png`.
 """
+
+
+def _precision(card: dict) -> str:
+    """', bf16-mixed precision' for a run not trained in plain fp32 (cards written before it was recorded: '')."""
+    p = card.get("train_precision", "32-true")
+    return "" if p in ("32-true", "32") else f", {p} precision"

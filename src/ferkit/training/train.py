@@ -138,7 +138,8 @@ def fit_faces(model: str, train_set: FaceSet, val_set: FaceSet, out: str | Path,
                "epochs_done": len(epochs), "train_seconds": round(sum(e["seconds"] for e in epochs), 1),
                # passes over the training data, fractional when a time limit cut the last epoch short
                "epochs_trained": round(trainer.global_step / max(trainer.num_training_batches, 1), 2),
-               "recipe": rec.to_dict(), "hardware": hardware(load.peak), "peak_load_average": load.peak}
+               "recipe": rec.to_dict(), "precision": precision, "hardware": hardware(load.peak),
+               "peak_load_average": load.peak}
     write_json_atomic(out_dir / "summary.json", summary)
     return summary
 
