@@ -47,9 +47,9 @@ DETECTORS_DIR = ASSETS_DIR / "detectors"
 #: model_face.jpg were all false (hands, machinery, collars; checked by eye).
 MTCNN_THRESHOLDS = (0.6, 0.7, 0.95)
 
-DEFAULT_MODEL = "ferkit_cnn_s"
+DEFAULT_MODEL = "ferkit_cnn_m"
 #: The expression model for masked faces (``analyze --masked on|auto``): paper 000's student, distilled from the
-#: default model on synthesized masked FER2013 (reports/masked.md).
+#: first default (ferkit_cnn_s) on synthesized masked FER2013 (reports/masked.md).
 MASKED_MODEL = "ferkit_cnn_s_masked"
 #: The mask / no-mask classifiers (``analyze --masked auto``): on colour images, mask_net trained on the colour
 #: crops of real face-mask photos (``--dataset mask_photos``; threshold chosen on their validation photos); on grey

@@ -10,7 +10,7 @@ import numpy as np
 import onnxruntime  # noqa: F401  (fail early if missing)
 import torch
 
-from ..config import DEFAULT_MODEL, EMOTIONS, MODELS_DIR
+from ..config import EMOTIONS, MODELS_DIR
 from ..data import FER2013
 from ..evaluation.evaluate import evaluate_faceset
 from ..evaluation.reports import command_line
@@ -40,9 +40,9 @@ def ship_model(run: str | Path, name: str, data: str, reports: str | Path = "rep
     ort_session.cache_clear()
 
     public, private = FER2013(data, "PublicTest"), FER2013(data, "PrivateTest")
-    sample = public.images[:256, None].astype(np.float32)
+    sample = public.images[:256]  # (N, 48, 48) grey crops, as the runtime gets them
     with torch.no_grad():
-        ref = model(torch.from_numpy(sample)).numpy()
+        ref = model(torch.from_numpy(sample[:, None].astype(np.float32))).numpy()
     write_json_atomic(dest / "card.json", {"name": name, "classes": list(EMOTIONS)})  # minimal card to load
     clf = ExpressionClassifier(name, precision="fp32")
     max_diff = float(np.abs(clf.predict_proba(sample) - ref).max())
@@ -70,12 +70,12 @@ def ship_model(run: str | Path, name: str, data: str, reports: str | Path = "rep
         "ship_command": f"ferkit ship --run {run} --name {name} --data {data}"
                         + (f" --description {shlex.quote(description)}" if description else ""),
         "train_hardware": summary["hardware"], "train_seconds": summary["train_seconds"],
-        "train_precision": summary.get("precision", "32-true"),
+        "train_precision": summary.get("precision") or _flag(info["command"], "--precision") or "32-true",
         "epochs": summary["epochs_done"],
         "publictest_accuracy": figures["PublicTest"]["accuracy"], "privatetest_accuracy": figures["PrivateTest"]["accuracy"],
         "privatetest_macro_f1": figures["PrivateTest"]["macro_f1"],
         "faces_per_s": faces_per_s, "faces_per_s_machine": machine_info(), "test_set": test_set,
-        "onnx_vs_torch_max_abs_diff": max_diff, "default": name == DEFAULT_MODEL, "int8": int8,
+        "onnx_vs_torch_max_abs_diff": max_diff, "int8": int8,
         "distillation": _distillation(info),
     }
     write_json_atomic(dest / "card.json", card)
@@ -177,3 +177,9 @@ def _precision(card: dict) -> str:
     """', bf16-mixed precision' for a run not trained in plain fp32 (cards written before it was recorded: '')."""
     p = card.get("train_precision", "32-true")
     return "" if p in ("32-true", "32") else f", {p} precision"
+
+
+def _flag(command: str, name: str) -> str | None:
+    """The value of ``name`` in a recorded command line (runs from before summary.json recorded it)."""
+    words = shlex.split(command)
+    return next((words[i + 1] for i, w in enumerate(words[:-1]) if w == name), None)
