@@ -2,7 +2,7 @@
 # Regenerate reports/ for the shipped default model, each figure by a command, each log kept in reports/logs/.
 # The training runs it ships are recreated by the train commands in their model cards:
 #   ferkit train --model ferkit_cnn_m --dataset fer2013 --data DATA --recipe ferkit --epochs 60 --precision bf16-mixed \
-#     --out runs/ferkit_cnn_m --threads 2     (the default since it beat ferkit_cnn_s on PublicTest)
+#     --out runs/ferkit_cnn_m --threads 2     (shipped, not the default: worse on the pipeline's crops)
 #   ferkit train --model ferkit_cnn_s --dataset fer2013 --data DATA --recipe ferkit --out runs/ferkit_cnn_s --threads 2
 #   scripts/run_default_kd.sh DATA   (a distilled student, runs/ferkit_cnn_s_kd: not shipped, see reports/beyond.md)
 # Usage: scripts/make_reports.sh [FER2013 path]   (ferkit on PATH, train extra installed)
@@ -14,6 +14,8 @@ python scripts/measure_framing.py --data "$DATA" 2>&1 | tee reports/logs/face_fr
 python scripts/measure_framing.py --data "$DATA" --detector haar --out reports/face_framing_haar.json 2>&1 | tee reports/logs/face_framing_haar.log
 python scripts/measure_framing.py --data "$DATA" --detector yunet --every 3 --out reports/face_framing_yunet.json 2>&1 | tee reports/logs/face_framing_yunet.log
 python scripts/measure_framing.py --data "$DATA" --detector yunet_masks --every 3 --out reports/face_framing_yunet_masks.json 2>&1 | tee reports/logs/face_framing_yunet_masks.log
+python scripts/measure_framing.py --data "$DATA" --detector yunet_masks --every 3 --model ferkit_cnn_m \
+  --out reports/face_framing_yunet_masks_ferkit_cnn_m.json 2>&1 | tee reports/logs/face_framing_yunet_masks_ferkit_cnn_m.log
 # Detection, identity and tracking (the Faster R-CNN row needs runs/faster_rcnn/model.pt, from:
 #   ferkit train-detector --data "$SHARED/face_mask_detection_subset300.tar" --out runs/faster_rcnn --epochs 30 --max-minutes 20
 # the shipped yunet_masks detector comes from (5 min on 2 cores):
@@ -64,12 +66,17 @@ for t in 0 2 10; do
 done 2>&1 | grep -v Warn | tee reports/logs/default_publictest_tta.log
 ferkit evaluate --dataset fer2013 --data "$DATA" --split privatetest --tta 10 --json reports/default_privatetest_tta10.json \
   2>&1 | grep -v Warn | tee reports/logs/default_privatetest_tta10.log
+for t in 0 2 10; do
+  ferkit evaluate --model ferkit_cnn_m --dataset fer2013 --data "$DATA" --split publictest --tta $t --json reports/ferkit_cnn_m_publictest_tta$t.json
+done 2>&1 | grep -v Warn | tee reports/logs/ferkit_cnn_m_publictest_tta.log
+ferkit evaluate --model ferkit_cnn_m --dataset fer2013 --data "$DATA" --split privatetest --tta 10 --json reports/ferkit_cnn_m_privatetest_tta10.json \
+  2>&1 | grep -v Warn | tee reports/logs/ferkit_cnn_m_privatetest_tta10.log
 # Beyond the papers (issue 4): the default model on FER+ test (majority vote); the FER+-trained model comes from
 # scripts/run_ferplus.sh; an averaging ensemble of the shipped and trained models, members and views (none or 10)
 # chosen on PublicTest; then the report.
 ferkit evaluate --dataset ferplus --data "$SHARED/ferplus/fer2013new.csv" --images "$SHARED/ferplus/ferplus_images.zip" \
   --split privatetest --json reports/default_ferplus_test.json 2>&1 | grep -v Warn | tee reports/logs/default_ferplus_test.log
-CANDIDATES=default,ferkit_cnn_s,ferkit_cnn_s2
+CANDIDATES=default,ferkit_cnn_m,ferkit_cnn_s2
 for c in runs/ferkit_cnn_s_kd/checkpoints/best.ckpt runs/ferplus_cnn_s/checkpoints/best.ckpt runs/repro/simple_cnn/checkpoints/best.ckpt \
          runs/repro/svm_hog/model.joblib runs/repro/mlp_1024/model.joblib; do
   [ -e "$c" ] && CANDIDATES=$CANDIDATES,$c

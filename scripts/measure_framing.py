@@ -24,6 +24,7 @@ def main() -> None:
     ap.add_argument("--detector", default="mtcnn")
     ap.add_argument("--every", type=int, default=12)
     ap.add_argument("--out", default="reports/face_framing.json")
+    ap.add_argument("--model", default="default", help="the expression model scored on both crops (keys keep 'default_model')")
     a = ap.parse_args()
     ds = FER2013(a.data, "PublicTest")
     det = create_detector(a.detector, **({"min_face": 40} if a.detector == "mtcnn" else {}))
@@ -43,10 +44,10 @@ def main() -> None:
         cx.append((b[0] + b[2]) / 384)
         cy.append((b[1] + b[3]) / 384)
     med = float(np.median(rel))
-    clf = ExpressionClassifier("default")  # what framing costs: the default model on the pipeline's crops vs FER's own
+    clf = ExpressionClassifier(a.model)  # what framing costs: the model on the pipeline's crops vs FER's own
     acc_crops = float((clf.predict_proba(np.stack(crops)).argmax(1) == ds.labels[used]).mean())
     acc_fer = float((clf.predict_proba(ds.images[used]).argmax(1) == ds.labels[used]).mean())
-    write_report(a.out, {"detector": a.detector, "sampled": len(range(0, len(ds), a.every)), "detected": len(rel),
+    write_report(a.out, {"detector": a.detector, "model": clf.name, "sampled": len(range(0, len(ds), a.every)), "detected": len(rel),
                          "box_side_over_fer_side_median": round(med, 4),
                          "box_side_over_fer_side_iqr": [round(float(v), 4) for v in np.percentile(rel, [25, 75])],
                          "box_centre_median": [round(float(np.median(cx)), 4), round(float(np.median(cy)), 4)],
@@ -58,7 +59,7 @@ def main() -> None:
                  "\ncrop_scale = 1 / median(box side / FER2013 side): a crop of crop_scale x the box side "
                  "reproduces FER2013's framing; crop_shift = 0.5 - the median box centre height (in FER2013 sides): "
                  "where the crop's centre lies relative to the box centre, in crop sides (config CROP_SHIFT). "
-                 "The default expression model is scored on the detected faces cropped with the configured framing "
+                 f"The expression model ({clf.name}) is scored on the detected faces cropped with the configured framing "
                  "(as `ferkit analyze` crops them) and on FER2013's own crops of the same faces.\n")
 
 

@@ -40,6 +40,8 @@ GOALS: tuple[Goal, ...] = (
     Goal("best_single_privatetest", "best single model, FER2013 PrivateTest", 0.75, "001 (RMN)", 0.7414,
          (Source("default_privatetest.json", card="default"), Source("default_privatetest_tta10.json", card="default"),
           Source(f"{STUDENT_RUN}_privatetest.json", run=STUDENT_RUN),
+          Source("ferkit_cnn_m_privatetest.json", card="ferkit_cnn_m"),
+          Source("ferkit_cnn_m_privatetest_tta10.json", card="ferkit_cnn_m"),
           Source("ferplus_cnn_s_privatetest.json", run="ferplus_cnn_s"), Source("reproduction.json")),
          "every model here was trained from scratch on a 2-core CPU (no GPU lent, no ImageNet weights offline); the "
          "RMN and paper 003's backbones, the strong single models, await a GPU"),
