@@ -26,17 +26,22 @@ def test_train_resume_export(fer_zip, tmp_path, private_test):
     assert summary["epochs_done"] == 2 and summary["best_val_acc"] is not None and summary["precision"] == "32-true"
     assert summary["peak_load_average"] > 0  # sampled while training ran (the CPU was busy)
 
-    onnx = tmp_path / "m.onnx"
+    p_onnx, torch_clf = _export_matches_checkpoint(run, tmp_path / "m.onnx", private_test.images[:64])
+    assert torch_clf.name == "run"  # results name a checkpoint by its run folder, not "best"
+    np.testing.assert_allclose(p_onnx.sum(1), 1, atol=1e-5)
+
+
+def _export_matches_checkpoint(run, onnx, faces):
+    """`ferkit export` of the run's best checkpoint to ``onnx``; asserts it agrees with the checkpoint in torch on
+    ``faces`` (max abs difference of probabilities < 1e-4); (ONNX probabilities, the torch classifier)."""
     run_cli("export", "--checkpoint", run / "checkpoints" / "best.ckpt", "--out", onnx, check=True)
     from ferkit.expression.classifier import ExpressionClassifier
     from ferkit.expression.export import TorchClassifier
-    faces = private_test.images[:64]
-    p_onnx = ExpressionClassifier(str(onnx)).predict_proba(faces)
-    torch_clf = TorchClassifier(run / "checkpoints" / "best.ckpt", ExpressionClassifier(str(onnx)).classes)
-    assert torch_clf.name == "run"  # results name a checkpoint by its run folder, not "best"
-    p_torch = torch_clf.predict_proba(faces)
-    assert np.abs(p_onnx - p_torch).max() < 1e-4
-    np.testing.assert_allclose(p_onnx.sum(1), 1, atol=1e-5)
+    clf = ExpressionClassifier(str(onnx))
+    torch_clf = TorchClassifier(run / "checkpoints" / "best.ckpt", clf.classes)
+    p_onnx = clf.predict_proba(faces)
+    assert np.abs(p_onnx - torch_clf.predict_proba(faces)).max() < 1e-4
+    return p_onnx, torch_clf
 
 
 def test_bf16_mixed_training_is_recorded_and_exports_fp32(fer_zip, tmp_path, private_test):
@@ -49,14 +54,7 @@ def test_bf16_mixed_training_is_recorded_and_exports_fp32(fer_zip, tmp_path, pri
     assert summary["precision"] == "bf16-mixed" and summary["hardware"].startswith("CPU")
     state = torch.load(run / "checkpoints" / "best.ckpt", map_location="cpu", weights_only=False)["state_dict"]
     assert all(v.dtype in (torch.float32, torch.int64) for v in state.values())
-    onnx = tmp_path / "m.onnx"
-    run_cli("export", "--checkpoint", run / "checkpoints" / "best.ckpt", "--out", onnx, check=True)
-    from ferkit.expression.classifier import ExpressionClassifier
-    from ferkit.expression.export import TorchClassifier
-    faces = private_test.images[:32]
-    clf = ExpressionClassifier(str(onnx))
-    diff = np.abs(clf.predict_proba(faces) - TorchClassifier(run / "checkpoints" / "best.ckpt", clf.classes).predict_proba(faces))
-    assert diff.max() < 1e-4
+    _export_matches_checkpoint(run, tmp_path / "m.onnx", private_test.images[:32])
 
 
 def test_loss_falls_on_real_faces(fer_zip):

@@ -64,8 +64,6 @@ class YuNet(_YuNetBase):
         self.session = ort_session(str(model))
         meta = read_json(model.with_name("card.json"))
         self.trained_on = set(meta.get("trained_on", [])) | set(meta.get("validated_on", []))
-        if model.resolve() not in (YUNET_ONNX.resolve(), YUNET_MASKS_ONNX.resolve()):
-            self.name = str(model)  # a user's fine-tuned copy goes by its path (Framing.of reads its card)
 
     def _raw(self, img: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         h, w = img.shape[:2]
