@@ -73,9 +73,12 @@ ferkit evaluate --model ferkit_cnn_m --dataset fer2013 --data "$DATA" --split pr
   2>&1 | grep -v Warn | tee reports/logs/ferkit_cnn_m_privatetest_tta10.log
 # Beyond the papers (issue 4): the default model on FER+ test (majority vote); the FER+-trained model comes from
 # scripts/run_ferplus.sh; an averaging ensemble of the shipped and trained models, members and views (none or 10)
-# chosen on PublicTest; then the report.
+# chosen on PublicTest; then the report (each figure: the candidate best on validation, PublicTest or FER+ PublicTest).
 ferkit evaluate --dataset ferplus --data "$SHARED/ferplus/fer2013new.csv" --images "$SHARED/ferplus/ferplus_images.zip" \
   --split privatetest --json reports/default_ferplus_test.json 2>&1 | grep -v Warn | tee reports/logs/default_ferplus_test.log
+ferkit evaluate --dataset ferplus --data "$SHARED/ferplus/fer2013new.csv" --images "$SHARED/ferplus/ferplus_images.zip" \
+  --split publictest --json reports/default_ferplus_publictest.json 2>&1 | grep -v Warn \
+  | tee reports/logs/default_ferplus_publictest.log  # the default's validation figure, beside the FER+ model's
 CANDIDATES=default,ferkit_cnn_m,ferkit_cnn_s2
 for c in runs/ferkit_cnn_s_kd/checkpoints/best.ckpt runs/ferplus_cnn_s/checkpoints/best.ckpt runs/repro/simple_cnn/checkpoints/best.ckpt \
          runs/repro/svm_hog/model.joblib runs/repro/mlp_1024/model.joblib; do

@@ -7,12 +7,15 @@
 # measured once for reports/beyond.md. Resumable: rerun after a kill.
 # Usage: [TEACHER_MODEL=a+b] [STUDENT=model] [NAME=run name] [TRAIN_ARGS="--precision bf16-mixed ..."] \
 #        scripts/run_default_kd.sh [FER2013 path]   (ferkit with the train extra on PATH)
-# The defaults are the first run (ferkit_cnn_s taught by its own 10-view outputs: reports/ferkit_cnn_s_kd_*).
+# The defaults are the second run: ferkit_cnn_m taught by the ensemble ferkit_cnn_m + ferkit_cnn_s over 10 views,
+# 60 epochs in bf16 mixed precision (reports/ferkit_cnn_m_kd_*). The first run, ferkit_cnn_s taught by its own
+# 10-view outputs (reports/ferkit_cnn_s_kd_*): TEACHER_MODEL=ferkit_cnn_s STUDENT=ferkit_cnn_s NAME=ferkit_cnn_s_kd TRAIN_ARGS=.
 set -euo pipefail
 DATA=${1:-../shared/data/fer2013_images.zip}
-TEACHER_MODEL=${TEACHER_MODEL:-ferkit_cnn_s}
-STUDENT=${STUDENT:-ferkit_cnn_s}
-NAME=${NAME:-ferkit_cnn_s_kd}
+TEACHER_MODEL=${TEACHER_MODEL:-ferkit_cnn_m+ferkit_cnn_s}
+STUDENT=${STUDENT:-ferkit_cnn_m}
+NAME=${NAME:-ferkit_cnn_m_kd}
+TRAIN_ARGS=${TRAIN_ARGS-"--precision bf16-mixed --epochs 60"}
 TAG=$([ "$TEACHER_MODEL" = ferkit_cnn_s ] && echo default || echo "${TEACHER_MODEL//+/_}")
 TEACHER=runs/teacher_${TAG}_tta10.npz
 out=runs/$NAME
@@ -20,7 +23,8 @@ mkdir -p reports/logs
 [ -e "$TEACHER" ] || ferkit teach --model "$TEACHER_MODEL" --tta 10 --data "$DATA" --split training --precision fp32 \
   --out "$TEACHER" 2>&1 | tee "reports/logs/teach_${TAG}_tta10.log"
 ferkit train --model "$STUDENT" --dataset fer2013 --data "$DATA" --recipe ferkit --out "$out" --threads 2 \
-  --teacher "$TEACHER" --kd-loss soft_labels --kd-alpha 0.5 ${TRAIN_ARGS:-} \
+  --teacher "$TEACHER" --kd-loss soft_labels --kd-alpha 0.5 $TRAIN_ARGS \
   $([ -e "$out/checkpoints/last.ckpt" ] && echo --resume) >> "reports/logs/${NAME}_train.log" 2>&1
+cp "$out/epochs.jsonl" "reports/logs/${NAME}_train_epochs.jsonl"  # its PublicTest figure per epoch (selection)
 ferkit evaluate --model "$out/checkpoints/best.ckpt" --data "$DATA" --split privatetest \
   --json "reports/${NAME}_privatetest.json" 2>&1 | grep -v Warn | tee "reports/logs/${NAME}_privatetest.log"
