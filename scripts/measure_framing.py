@@ -7,6 +7,7 @@ square box side is compared with the FER2013 image side. Writes reports/face_fra
 from __future__ import annotations
 
 import argparse
+import json
 
 import cv2
 import numpy as np
@@ -47,20 +48,21 @@ def main() -> None:
     clf = ExpressionClassifier(a.model)  # what framing costs: the model on the pipeline's crops vs FER's own
     acc_crops = float((clf.predict_proba(np.stack(crops)).argmax(1) == ds.labels[used]).mean())
     acc_fer = float((clf.predict_proba(ds.images[used]).argmax(1) == ds.labels[used]).mean())
-    write_report(a.out, {"detector": a.detector, "model": clf.name, "sampled": len(range(0, len(ds), a.every)), "detected": len(rel),
+    rep = {"detector": a.detector, "model": clf.name, "sampled": len(range(0, len(ds), a.every)), "detected": len(rel),
                          "box_side_over_fer_side_median": round(med, 4),
                          "box_side_over_fer_side_iqr": [round(float(v), 4) for v in np.percentile(rel, [25, 75])],
                          "box_centre_median": [round(float(np.median(cx)), 4), round(float(np.median(cy)), 4)],
                          "crop_scale": round(1 / med, 3), "crop_shift": round(0.5 - float(np.median(cy)), 3),
                          "configured_framing": [framing.scale, framing.shift],
                          "default_model_accuracy_on_pipeline_crops": round(acc_crops, 4),
-                         "default_model_accuracy_on_fer2013_crops_same_faces": round(acc_fer, 4)},
-                 f"How {a.detector} boxes frame FER2013 faces",
+                         "default_model_accuracy_on_fer2013_crops_same_faces": round(acc_fer, 4)}
+    write_report(a.out, rep, f"How {a.detector} boxes frame FER2013 faces",
                  "\ncrop_scale = 1 / median(box side / FER2013 side): a crop of crop_scale x the box side "
                  "reproduces FER2013's framing; crop_shift = 0.5 - the median box centre height (in FER2013 sides): "
                  "where the crop's centre lies relative to the box centre, in crop sides (config CROP_SHIFT). "
                  f"The expression model ({clf.name}) is scored on the detected faces cropped with the configured framing "
                  "(as `ferkit analyze` crops them) and on FER2013's own crops of the same faces.\n")
+    print(json.dumps(rep))  # the log's copy of the figures
 
 
 if __name__ == "__main__":

@@ -59,6 +59,7 @@ def test_fine_tuning_splits_resumes_and_writes_a_detector(face_mask, tmp_path, d
     assert not set(card["trained_on"]) & set(card["validated_on"])
     assert card["best_epoch"] == max(history, key=lambda h: h["val_ap50"])["epoch"]
     det = YuNet(model=out / "yunet.onnx")
+    assert det.name == str(out / "yunet.onnx") and YuNet().name == "yunet"  # a given file goes by its path
     assert det.trained_on == set(card["trained_on"]) | set(card["validated_on"])
     assert len(det.detect(read_image(demo / "laos.jpg"))) == 2
 

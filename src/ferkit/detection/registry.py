@@ -94,9 +94,7 @@ def create_detector(name: str = "default", **kw: Any) -> Detector:
     if path.suffix == ".onnx" or (path / "yunet.onnx").is_file():
         from .yunet import YuNet
         model = path if path.suffix == ".onnx" else path / "yunet.onnx"
-        d = YuNet(model=model, **kw)
-        d.name = str(model)  # it goes by its path; Framing.of reads the card beside it
-        return d
+        return YuNet(model=model, **kw)  # it goes by its path
     raise UnknownNameError(f"unknown detector {name!r}; known: {', '.join(sorted(_DETECTORS))}, or a fine-tuned "
                            "YuNet's .onnx file or run folder")
 

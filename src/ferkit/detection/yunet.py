@@ -48,8 +48,9 @@ class _YuNetBase(Detector):
 
 
 class YuNet(_YuNetBase):
-    """YuNet in ONNX Runtime (``model``: the ONNX file; default the shipped one). A fine-tuned model's card.json
-    lists the images it was trained and validated on (``trained_on``: evaluation leaves them out)."""
+    """YuNet in ONNX Runtime (``model``: the ONNX file; default the shipped one, named ``yunet``; a given file
+    names the detector by its path, as Framing.of reads the card beside it). A fine-tuned model's card.json lists
+    the images it was trained and validated on (``trained_on``: evaluation leaves them out)."""
 
     name = "yunet"
 
@@ -57,6 +58,8 @@ class YuNet(_YuNetBase):
                  model: str | Path | None = None):
         super().__init__(input_side, min_score, overlap)
         from ..runtime.onnx import ort_session
+        if model is not None:
+            self.name = str(model)
         model = Path(model or YUNET_ONNX)
         if not model.is_file():
             raise FerkitError(f"{model}: YuNet weights are missing (reinstall ferkit; a fine-tuned one comes from "
