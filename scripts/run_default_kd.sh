@@ -26,5 +26,7 @@ ferkit train --model "$STUDENT" --dataset fer2013 --data "$DATA" --recipe ferkit
   --teacher "$TEACHER" --kd-loss soft_labels --kd-alpha 0.5 $TRAIN_ARGS \
   $([ -e "$out/checkpoints/last.ckpt" ] && echo --resume) >> "reports/logs/${NAME}_train.log" 2>&1
 cp "$out/epochs.jsonl" "reports/logs/${NAME}_train_epochs.jsonl"  # its PublicTest figure per epoch (selection)
-ferkit evaluate --model "$out/checkpoints/best.ckpt" --data "$DATA" --split privatetest \
-  --json "reports/${NAME}_privatetest.json" 2>&1 | grep -v Warn | tee "reports/logs/${NAME}_privatetest.log"
+for split in publictest privatetest; do  # the selection figure, then the test figure (`ferkit ship` remeasures both)
+  ferkit evaluate --model "$out/checkpoints/best.ckpt" --data "$DATA" --split $split \
+    --json "reports/${NAME}_$split.json" 2>&1 | grep -v Warn | tee "reports/logs/${NAME}_$split.log"
+done

@@ -47,7 +47,10 @@ GOALS: tuple[Goal, ...] = (
     Goal("best_single_privatetest", "best single model, FER2013 PrivateTest", 0.75, "001 (RMN)", 0.7414,
          (Source("default_privatetest.json", card="default", selection="default_publictest_tta0.json"),
           Source("default_privatetest_tta10.json", card="default", selection="default_publictest_tta10.json"),
-          Source(f"{STUDENT_RUN}_privatetest.json", run=STUDENT_RUN, selection="run"),
+          Source(f"{STUDENT_RUN}_privatetest.json", run=STUDENT_RUN, card=STUDENT_RUN,
+                 selection=f"{STUDENT_RUN}_publictest.json"),
+          Source(f"{STUDENT_RUN}_privatetest_tta10.json", run=STUDENT_RUN, card=STUDENT_RUN,
+                 selection=f"{STUDENT_RUN}_publictest_tta10.json"),
           Source("ferkit_cnn_s_kd_privatetest.json", run="ferkit_cnn_s_kd", selection="run"),
           Source("ferkit_cnn_m_privatetest.json", card="ferkit_cnn_m", selection="ferkit_cnn_m_publictest_tta0.json"),
           Source("ferkit_cnn_m_privatetest_tta10.json", card="ferkit_cnn_m",
@@ -145,9 +148,10 @@ def _student(reports: Path, runs: Path, default_name: str) -> dict | None:
 
 
 def _training(runs: Path, source: Source) -> dict:
-    """Training hardware and time of the model a source measured: its run's summary or the default's card."""
-    if source.run:
-        d = read_json(runs / source.run / "summary.json")
+    """Training hardware and time of the model a source measured: its run's summary, else its (or the default's)
+    card."""
+    d = read_json(runs / source.run / "summary.json") if source.run else {}
+    if d or (source.run and not source.card):
         return {"hardware": d.get("hardware"), "train_seconds": d.get("train_seconds")}
     if source.card:
         card = _card(DEFAULT_MODEL if source.card == "default" else source.card)
