@@ -46,11 +46,10 @@ class Goal:
 GOALS: tuple[Goal, ...] = (
     Goal("best_single_privatetest", "best single model, FER2013 PrivateTest", 0.75, "001 (RMN)", 0.7414,
          (Source("default_privatetest.json", card="default", selection="default_publictest_tta0.json"),
+          Source("default_privatetest_tta2.json", card="default", selection="default_publictest_tta2.json"),
           Source("default_privatetest_tta10.json", card="default", selection="default_publictest_tta10.json"),
           Source(f"{STUDENT_RUN}_privatetest.json", run=STUDENT_RUN, card=STUDENT_RUN,
                  selection=f"{STUDENT_RUN}_publictest.json"),
-          Source(f"{STUDENT_RUN}_privatetest_tta10.json", run=STUDENT_RUN, card=STUDENT_RUN,
-                 selection=f"{STUDENT_RUN}_publictest_tta10.json"),
           Source("ferkit_cnn_s_kd_privatetest.json", run="ferkit_cnn_s_kd", selection="run"),
           Source("ferkit_cnn_m_privatetest.json", card="ferkit_cnn_m", selection="ferkit_cnn_m_publictest_tta0.json"),
           Source("ferkit_cnn_m_privatetest_tta10.json", card="ferkit_cnn_m",

@@ -77,15 +77,15 @@ def examples_grid(masked: str, demo: list[str], out: str | Path, seed: int = 0) 
     return placed
 
 
-def _teacher_of(kd_run: Path) -> str:
-    """The model whose stored outputs taught the distilled student (its teacher file names it); the default
-    model where that run or file is not here."""
+def _teacher_of(kd_run: Path, previous: dict) -> str:
+    """The model whose stored outputs taught the distilled student (its teacher file names it); where that run or
+    file is not here, the one the previous report names, else the default model."""
     info = kd_run / "run.json"
     teacher = json.loads(info.read_text()).get("teacher") if info.exists() else None
     if teacher and Path(teacher).is_file():
         from ..training.teacher import TeacherOutputs
         return TeacherOutputs.load(teacher).model
-    return DEFAULT_MODEL
+    return previous.get("teacher_model", DEFAULT_MODEL)
 
 
 def masked_report(data: str, masked: str, photos: str | None, demo: list[str], out: str | Path = "reports/masked.json",
@@ -94,7 +94,7 @@ def masked_report(data: str, masked: str, photos: str | None, demo: list[str], o
     synthesis = json.loads((Path(masked) / REPORT).read_text())
     old = read_json(out)
     same_copy = bool(old) and all(old["synthesis"].get(k) == synthesis.get(k) for k in SYNTHESIS_SIGNATURE)
-    teacher_model = _teacher_of(Path(kd_run))
+    teacher_model = _teacher_of(Path(kd_run), old)
     teacher = load_any_classifier(teacher_model, precision="fp32")
     teacher_full, _ = evaluate_faceset(teacher, FER2013(data, "PrivateTest"))
     teacher_masked, _ = evaluate_faceset(teacher, FER2013(masked, "PrivateTest"))
