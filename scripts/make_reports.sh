@@ -15,9 +15,7 @@ python scripts/measure_framing.py --data "$DATA" 2>&1 | tee reports/logs/face_fr
 python scripts/measure_framing.py --data "$DATA" --detector haar --out reports/face_framing_haar.json 2>&1 | tee reports/logs/face_framing_haar.log
 python scripts/measure_framing.py --data "$DATA" --detector yunet --every 3 --out reports/face_framing_yunet.json 2>&1 | tee reports/logs/face_framing_yunet.log
 python scripts/measure_framing.py --data "$DATA" --detector yunet_masks --every 3 --out reports/face_framing_yunet_masks.json 2>&1 | tee reports/logs/face_framing_yunet_masks.log
-python scripts/measure_framing.py --data "$DATA" --detector yunet_masks --every 3 --model ferkit_cnn_m \
-  --out reports/face_framing_yunet_masks_ferkit_cnn_m.json 2>&1 | tee reports/logs/face_framing_yunet_masks_ferkit_cnn_m.log
-for m in ferkit_cnn_s ferkit_cnn_m_kd; do  # the default before, and the default now (its second selection figure)
+for m in ferkit_cnn_m ferkit_cnn_s; do  # the named models against the default (analyze's crops: a selection figure)
   python scripts/measure_framing.py --data "$DATA" --detector yunet_masks --every 3 --model $m \
     --out reports/face_framing_yunet_masks_$m.json 2>&1 | tee reports/logs/face_framing_yunet_masks_$m.log
 done

@@ -50,7 +50,7 @@ MTCNN_THRESHOLDS = (0.6, 0.7, 0.95)
 #: The default expression model: ferkit_cnn_m distilled from the ensemble ferkit_cnn_m + ferkit_cnn_s over 10 views
 #: (scripts/run_default_kd.sh). It beats ferkit_cnn_s, the default before it, on both selection figures: FER2013
 #: PublicTest int8 68.26% vs 66.65%, and the pipeline's crops of every third PublicTest face (yunet_masks framing,
-#: what analyze meets) 64.80% vs 64.19% (reports/face_framing_yunet_masks_ferkit_cnn_m_kd.md); ferkit_cnn_m itself
+#: what analyze meets) 64.80% vs 64.19% (reports/face_framing_yunet_masks{,_ferkit_cnn_s}.md); ferkit_cnn_m itself
 #: was better on the first (67.71%) but worse on the second (61.78%), so it stayed a named model.
 DEFAULT_MODEL = "ferkit_cnn_m_kd"
 #: The expression model for masked faces (``analyze --masked on|auto``): paper 000's student, distilled from the

@@ -93,8 +93,7 @@ def create_detector(name: str = "default", **kw: Any) -> Detector:
     path = Path(name)
     if path.suffix == ".onnx" or (path / "yunet.onnx").is_file():
         from .yunet import YuNet
-        model = path if path.suffix == ".onnx" else path / "yunet.onnx"
-        return YuNet(model=model, **kw)  # it goes by its path
+        return YuNet(model=path if path.suffix == ".onnx" else path / "yunet.onnx", **kw)
     raise UnknownNameError(f"unknown detector {name!r}; known: {', '.join(sorted(_DETECTORS))}, or a fine-tuned "
                            "YuNet's .onnx file or run folder")
 

@@ -150,12 +150,10 @@ def _training(runs: Path, source: Source) -> dict:
     """Training hardware and time of the model a source measured: its run's summary, else its (or the default's)
     card."""
     d = read_json(runs / source.run / "summary.json") if source.run else {}
-    if d or (source.run and not source.card):
-        return {"hardware": d.get("hardware"), "train_seconds": d.get("train_seconds")}
-    if source.card:
+    if not d and source.card:
         card = _card(DEFAULT_MODEL if source.card == "default" else source.card)
         return {"hardware": card.get("train_hardware"), "train_seconds": card.get("train_seconds")}
-    return {}
+    return {"hardware": d.get("hardware"), "train_seconds": d.get("train_seconds")} if source.run else {}
 
 
 def beyond_report(reports: str | Path = "reports", runs: str | Path = "runs",
