@@ -7,15 +7,18 @@
 # measured once for reports/beyond.md. Resumable: rerun after a kill.
 # Usage: [TEACHER_MODEL=a+b] [STUDENT=model] [NAME=run name] [TRAIN_ARGS="--precision bf16-mixed ..."] \
 #        scripts/run_default_kd.sh [FER2013 path]   (ferkit with the train extra on PATH)
-# The defaults are the second run: ferkit_cnn_m taught by the ensemble ferkit_cnn_m + ferkit_cnn_s over 10 views,
-# 60 epochs in bf16 mixed precision (reports/ferkit_cnn_m_kd_*). The first run, ferkit_cnn_s taught by its own
-# 10-view outputs (reports/ferkit_cnn_s_kd_*): TEACHER_MODEL=ferkit_cnn_s STUDENT=ferkit_cnn_s NAME=ferkit_cnn_s_kd TRAIN_ARGS=.
+# The defaults are the third run: ferkit_cnn_m2 (stride-2 stem) taught by the best PublicTest ensemble
+# ferkit_cnn_m + ferkit_cnn_m_kd + ferkit_cnn_s2 over 10 views, 70 epochs in bf16 mixed precision
+# (reports/ferkit_cnn_m2_kd_*). The second run (reports/ferkit_cnn_m_kd_*): TEACHER_MODEL=ferkit_cnn_m+ferkit_cnn_s
+# STUDENT=ferkit_cnn_m NAME=ferkit_cnn_m_kd TRAIN_ARGS="--precision bf16-mixed --epochs 60". The first run, ferkit_cnn_s
+# taught by its own 10-view outputs (reports/ferkit_cnn_s_kd_*): TEACHER_MODEL=ferkit_cnn_s STUDENT=ferkit_cnn_s
+# NAME=ferkit_cnn_s_kd TRAIN_ARGS=.
 set -euo pipefail
 DATA=${1:-../shared/data/fer2013_images.zip}
-TEACHER_MODEL=${TEACHER_MODEL:-ferkit_cnn_m+ferkit_cnn_s}
-STUDENT=${STUDENT:-ferkit_cnn_m}
-NAME=${NAME:-ferkit_cnn_m_kd}
-TRAIN_ARGS=${TRAIN_ARGS-"--precision bf16-mixed --epochs 60"}
+TEACHER_MODEL=${TEACHER_MODEL:-ferkit_cnn_m+ferkit_cnn_m_kd+ferkit_cnn_s2}
+STUDENT=${STUDENT:-ferkit_cnn_m2}
+NAME=${NAME:-ferkit_cnn_m2_kd}
+TRAIN_ARGS=${TRAIN_ARGS-"--precision bf16-mixed --epochs 70"}
 TAG=$([ "$TEACHER_MODEL" = ferkit_cnn_s ] && echo default || echo "${TEACHER_MODEL//+/_}")
 TEACHER=runs/teacher_${TAG}_tta10.npz
 out=runs/$NAME

@@ -29,7 +29,7 @@ class Source:
     selection: str | None = None
 
 
-STUDENT_RUN = "ferkit_cnn_m_kd"  # the distilled candidate for the default (scripts/run_default_kd.sh)
+STUDENT_RUN = "ferkit_cnn_m2_kd"  # the newest distilled candidate for the default (scripts/run_default_kd.sh)
 
 
 @dataclass(frozen=True)
@@ -50,6 +50,8 @@ GOALS: tuple[Goal, ...] = (
           Source("default_privatetest_tta10.json", card="default", selection="default_publictest_tta10.json"),
           Source(f"{STUDENT_RUN}_privatetest.json", run=STUDENT_RUN, card=STUDENT_RUN,
                  selection=f"{STUDENT_RUN}_publictest.json"),
+          Source("ferkit_cnn_m_kd_privatetest.json", run="ferkit_cnn_m_kd", card="ferkit_cnn_m_kd",
+                 selection="ferkit_cnn_m_kd_publictest.json"),
           Source("ferkit_cnn_s_kd_privatetest.json", run="ferkit_cnn_s_kd", selection="run"),
           Source("ferkit_cnn_m_privatetest.json", card="ferkit_cnn_m", selection="ferkit_cnn_m_publictest_tta0.json"),
           Source("ferkit_cnn_m_privatetest_tta10.json", card="ferkit_cnn_m",

@@ -26,6 +26,11 @@ def ferkit_cnn_m(num_classes: int = 7, in_chans: int = 1, **kw) -> VGGLike:
     return VGGLike((32, 64, 128, 256), num_classes, in_chans, **kw)
 
 
+@register_model("ferkit_cnn_m2", "ferkit_cnn_m with a stride-2 stem conv instead of conv + max-pool: faster on CPU")
+def ferkit_cnn_m2(num_classes: int = 7, in_chans: int = 1, **kw) -> VGGLike:
+    return VGGLike((32, 64, 128, 256), num_classes, in_chans, stem="stride2", **kw)
+
+
 @register_model("mask_net", "ferkit's tiny mask / no-mask classifier (16-32-64, BN, GAP), 48x48 grey")
 def mask_net(num_classes: int = 2, in_chans: int = 1, **kw) -> VGGLike:
     return VGGLike((16, 32, 64), num_classes, in_chans, **kw)
