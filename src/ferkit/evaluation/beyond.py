@@ -48,10 +48,8 @@ GOALS: tuple[Goal, ...] = (
          (Source("default_privatetest.json", card="default", selection="default_publictest_tta0.json"),
           Source("default_privatetest_tta2.json", card="default", selection="default_publictest_tta2.json"),
           Source("default_privatetest_tta10.json", card="default", selection="default_publictest_tta10.json"),
-          Source(f"{STUDENT_RUN}_privatetest.json", run=STUDENT_RUN, card=STUDENT_RUN,
-                 selection=f"{STUDENT_RUN}_publictest.json"),
-          Source("ferkit_cnn_m_kd_privatetest.json", run="ferkit_cnn_m_kd", card="ferkit_cnn_m_kd",
-                 selection="ferkit_cnn_m_kd_publictest.json"),
+          *(Source(f"{n}_privatetest.json", run=n, card=n, selection=f"{n}_publictest.json")
+            for n in (STUDENT_RUN, "ferkit_cnn_m_kd")),  # the distilled students shipped, each with its own twin
           Source("ferkit_cnn_s_kd_privatetest.json", run="ferkit_cnn_s_kd", selection="run"),
           Source("ferkit_cnn_m_privatetest.json", card="ferkit_cnn_m", selection="ferkit_cnn_m_publictest_tta0.json"),
           Source("ferkit_cnn_m_privatetest_tta10.json", card="ferkit_cnn_m",

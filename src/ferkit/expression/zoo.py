@@ -5,30 +5,32 @@ from .nets import VGGLike
 from .paper_nets import DCNN6, ResidualMaskingNetwork, ResNetFC, SimpleCNN, ThesisCNN
 from .registry import register_model
 
+WIDTHS_S, WIDTHS_M = (32, 48, 96, 192), (32, 64, 128, 256)  # stage widths of ferkit_cnn_s* and ferkit_cnn_m*
+
 
 @register_model("ferkit_cnn_s", "ferkit's small VGG-style CNN (32-48-96-192, BN, GAP), 48x48 grey; the first default")
 def ferkit_cnn_s(num_classes: int = 7, in_chans: int = 1, **kw) -> VGGLike:
-    return VGGLike((32, 48, 96, 192), num_classes, in_chans, **kw)
+    return VGGLike(WIDTHS_S, num_classes, in_chans, **kw)
 
 
 @register_model("ferkit_cnn_s2", "ferkit_cnn_s with a stride-2 stem conv instead of conv + max-pool: faster on CPU")
 def ferkit_cnn_s2(num_classes: int = 7, in_chans: int = 1, **kw) -> VGGLike:
-    return VGGLike((32, 48, 96, 192), num_classes, in_chans, stem="stride2", **kw)
+    return VGGLike(WIDTHS_S, num_classes, in_chans, stem="stride2", **kw)
 
 
 @register_model("ferkit_cnn_s2d", "ferkit_cnn_s with a space-to-depth stem (2x2 pixels -> 4 channels, then a conv)")
 def ferkit_cnn_s2d(num_classes: int = 7, in_chans: int = 1, **kw) -> VGGLike:
-    return VGGLike((32, 48, 96, 192), num_classes, in_chans, stem="s2d", **kw)
+    return VGGLike(WIDTHS_S, num_classes, in_chans, stem="s2d", **kw)
 
 
 @register_model("ferkit_cnn_m", "ferkit's medium VGG-style CNN (32-64-128-256, BN, GAP), 48x48 grey")
 def ferkit_cnn_m(num_classes: int = 7, in_chans: int = 1, **kw) -> VGGLike:
-    return VGGLike((32, 64, 128, 256), num_classes, in_chans, **kw)
+    return VGGLike(WIDTHS_M, num_classes, in_chans, **kw)
 
 
 @register_model("ferkit_cnn_m2", "ferkit_cnn_m with a stride-2 stem conv instead of conv + max-pool: faster on CPU")
 def ferkit_cnn_m2(num_classes: int = 7, in_chans: int = 1, **kw) -> VGGLike:
-    return VGGLike((32, 64, 128, 256), num_classes, in_chans, stem="stride2", **kw)
+    return VGGLike(WIDTHS_M, num_classes, in_chans, stem="stride2", **kw)
 
 
 @register_model("mask_net", "ferkit's tiny mask / no-mask classifier (16-32-64, BN, GAP), 48x48 grey")
