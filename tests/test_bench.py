@@ -8,8 +8,10 @@ from .conftest import run_cli
 
 def test_bench_json(tmp_path):
     out = tmp_path / "bench.json"
-    run_cli("bench", "--seconds", "0.3", "--detect-every", "3", "--json", out, check=True)
+    run_cli("bench", "--seconds", "0.3", "--rounds", "2", "--detect-every", "3", "--json", out, check=True)
     rep = json.loads(out.read_text())
+    assert rep["timing"] == {"min_seconds": 0.3, "rounds": 2}
+    assert "fastest of 2 timing windows of at least 0.3 s" in out.with_suffix(".md").read_text()
     assert rep["classifier_faces_per_s"] > 0 and rep["video_fps"] > 0
     assert rep["video_frames"] == 240 and rep["video_faces"] > 60
     assert rep["photo_faces"] >= 25

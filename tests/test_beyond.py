@@ -37,3 +37,18 @@ def test_beyond_report_reads_the_measured_reports(tmp_path):
     md = (tmp_path / "beyond.md").read_text()
     assert json.loads((tmp_path / "beyond.json").read_text())["ferplus_test"] == r["ferplus_test"]
     assert f"{r['best_single_privatetest']:.2%}" in md and "## Not reached, and why" in md
+
+
+def test_beyond_student_falls_back_to_its_card(tmp_path, monkeypatch):
+    """With its run gone (runs are not kept in git), the distilled candidate's section is read from its card."""
+    from ferkit.evaluation import beyond
+    from ferkit.expression.registry import model_card
+    monkeypatch.setattr(beyond, "STUDENT_RUN", "ferkit_cnn_m_kd")  # a shipped distilled model, not the default
+    for name in ("speed.json", "ferkit_cnn_m_kd_publictest.json", "ferkit_cnn_m_kd_privatetest.json"):
+        shutil.copy(REPORTS / name, tmp_path / name)
+    st = beyond.beyond_report(tmp_path, tmp_path / "no_runs", tmp_path / "beyond.json")["distilled_student"]
+    card, default = model_card("ferkit_cnn_m_kd"), model_card(json.loads((REPORTS / "speed.json").read_text())["classifier"])
+    assert st["command"] == card["train_command"] and st["teacher_model"] == card["distillation"]["teacher_model"]
+    assert st["publictest"] == json.loads((REPORTS / "ferkit_cnn_m_kd_publictest.json").read_text())["accuracy"]
+    assert st["default_publictest"] == default["publictest_accuracy"] and not st["shipped_as_default"]
+    assert "## The distilled student" in (tmp_path / "beyond.md").read_text()

@@ -112,6 +112,10 @@ IDENTITY_THRESHOLD_GRID = tuple(round(0.40 + 0.01 * i, 2) for i in range(31))
 #: faster (clip, detector on every frame: 44 vs 36 frames/s; every 4th: 129 vs 111): the decoding thread preempts
 #: the detector's OpenMP threads. Worth raising where there are cores to spare or decoding is costly (e.g. 4K).
 FRAME_PREFETCH = 0
+#: ``ferkit bench``: timing windows per classifier and detector rate, the fastest kept (ferkit's and fer's alike):
+#: on a shared 2-core machine one window can catch other load, and a single window taken minutes apart from the
+#: peer's made their ratio drift (3,771 / 1,969 in one run, vs 1,584 for fer in the issue's own measurement).
+TIMING_ROUNDS = 3
 
 #: Test-time augmentation: pixels by which the shifted views move the face (``--tta N``, expression/tta.py).
 TTA_SHIFT = 2

@@ -6,7 +6,8 @@ import json
 import sys
 from pathlib import Path
 
-from ..config import DEFAULT_DETECTOR, DEFAULT_MODEL, DEFAULT_PRECISION, FRAME_PREFETCH, MASKED_MODEL, MASKED_MODES
+from ..config import (DEFAULT_DETECTOR, DEFAULT_MODEL, DEFAULT_PRECISION, FRAME_PREFETCH, MASKED_MODEL, MASKED_MODES,
+                      TIMING_ROUNDS)
 from ..errors import FerkitError
 from .crossval import add_crossval, run_crossval
 from .distill import add_teach, run_teach
@@ -294,7 +295,9 @@ def _add_bench(sub) -> None:
     p.add_argument("--model", default="default")
     p.add_argument("--threads", type=int, default=0)
     p.add_argument("--video", help="video to time end to end (default: the bundled clip)")
-    p.add_argument("--seconds", type=float, default=3.0, help="minimum timing per measurement")
+    p.add_argument("--seconds", type=float, default=3.0, help="minimum timing per window")
+    p.add_argument("--rounds", type=int, default=TIMING_ROUNDS,
+                   help="timing windows per classifier / detector rate (ferkit's and fer's), the fastest kept")
     p.add_argument("--int8-model", help="an int8 .onnx (ferkit export --int8) to time and score beside the fp32 model")
     p.add_argument("--fer2013", help="FER2013 path: PrivateTest accuracy in the same run")
     p.add_argument("--vs-fer", metavar="PYTHON", help="interpreter of an environment with the `fer` package: "
@@ -308,9 +311,8 @@ def _add_bench(sub) -> None:
 def _run_bench(a) -> int:
     from ..runtime.bench import bench
     rep = bench(a.detector, a.model, a.threads, a.seconds, a.video, a.int8_model, a.fer2013, a.vs_fer,
-                tuple(int(k) for k in a.detect_every.split(",")), a.long_video_minutes)
+                tuple(int(k) for k in a.detect_every.split(",")), a.long_video_minutes, a.rounds)
     if a.json:
-    
         from ..io import write_json_atomic, write_text_atomic
         from ..evaluation.reports import command_line
         from ..runtime.speed_report import speed_markdown

@@ -29,7 +29,9 @@ class Source:
     selection: str | None = None
 
 
-STUDENT_RUN = "ferkit_cnn_m2_kd"  # the newest distilled candidate for the default (scripts/run_default_kd.sh)
+#: The distilled students (scripts/run_default_kd.sh), newest first; the newest is the candidate for the default.
+STUDENTS = ("ferkit_cnn_m2_kd4", "ferkit_cnn_m2_kd", "ferkit_cnn_m_kd")
+STUDENT_RUN = STUDENTS[0]
 
 
 @dataclass(frozen=True)
@@ -49,7 +51,7 @@ GOALS: tuple[Goal, ...] = (
           Source("default_privatetest_tta2.json", card="default", selection="default_publictest_tta2.json"),
           Source("default_privatetest_tta10.json", card="default", selection="default_publictest_tta10.json"),
           *(Source(f"{n}_privatetest.json", run=n, card=n, selection=f"{n}_publictest.json")
-            for n in (STUDENT_RUN, "ferkit_cnn_m_kd")),  # the distilled students shipped, each with its own twin
+            for n in STUDENTS),  # the distilled students, each with its own PublicTest twin
           Source("ferkit_cnn_s_kd_privatetest.json", run="ferkit_cnn_s_kd", selection="run"),
           Source("ferkit_cnn_m_privatetest.json", card="ferkit_cnn_m", selection="ferkit_cnn_m_publictest_tta0.json"),
           Source("ferkit_cnn_m_privatetest_tta10.json", card="ferkit_cnn_m",
@@ -128,22 +130,34 @@ def _default_why_not(default: dict, rows: list[dict]) -> str:
 
 
 def _student(reports: Path, runs: Path, default_name: str) -> dict | None:
-    """The distilled candidate for the default: its teacher, loss, PublicTest accuracy (the selection figure) beside
-    the default's, its PrivateTest figure, and whether it was shipped as the default."""
-    run = runs / STUDENT_RUN
+    """The newest distilled candidate for the default (``STUDENT_RUN``): its teacher, loss, PublicTest accuracy
+    (the selection figure, its checkpoint's report) beside the default's card, its PrivateTest figure, and whether
+    it was shipped as the default. Training details come from its run, else (the run is not on this machine) from
+    its shipped card; None where neither exists."""
+    run, card = runs / STUDENT_RUN, _card(STUDENT_RUN)
     summary, info = read_json(run / "summary.json"), read_json(run / "run.json")
-    if not summary or not info.get("teacher"):
+    if summary and info.get("teacher"):
+        from ..training.teacher import TeacherOutputs
+        teacher, r = Path(info["teacher"]), info["recipe"]
+        kd = {"teacher_file": str(teacher), "loss": r.get("kd_loss", "hinton"), "alpha": r["kd_alpha"],
+              "teacher_model": TeacherOutputs.load(teacher).model if teacher.is_file() else None}
+        train = {"epochs": summary.get("epochs_done"), "train_seconds": summary.get("train_seconds"),
+                 "hardware": summary.get("hardware"), "command": info.get("command"),
+                 "run_publictest": summary.get("best_val_acc")}
+    elif card.get("distillation"):
+        kd = card["distillation"]
+        train = {"epochs": card.get("epochs"), "train_seconds": card.get("train_seconds"),
+                 "hardware": card.get("train_hardware"), "command": card.get("train_command"),
+                 "run_publictest": card.get("publictest_accuracy")}
+    else:
         return None
-    from ..training.teacher import TeacherOutputs
-    teacher = Path(info["teacher"])
-    r = info["recipe"]
-    return {"run": str(run), "teacher_file": str(teacher),
-            "teacher_model": TeacherOutputs.load(teacher).model if teacher.is_file() else None,
-            "loss": r.get("kd_loss", "hinton"), "alpha": r["kd_alpha"], "epochs": summary.get("epochs_done"),
-            "publictest": summary.get("best_val_acc"), "default_publictest": _card(default_name).get("publictest_accuracy"),
+    publictest = read_json(reports / f"{STUDENT_RUN}_publictest.json").get("accuracy")
+    return {"run": str(run), **{k: kd.get(k) for k in ("teacher_file", "teacher_model", "loss", "alpha")},
+            "epochs": train["epochs"], "publictest": publictest if publictest is not None else train["run_publictest"],
+            "default_publictest": _card(default_name).get("publictest_accuracy"),
             "privatetest": read_json(reports / f"{STUDENT_RUN}_privatetest.json").get("accuracy"),
-            "train_seconds": summary.get("train_seconds"), "hardware": summary.get("hardware"),
-            "command": info.get("command"), "shipped_as_default": default_name == STUDENT_RUN}
+            **{k: train[k] for k in ("train_seconds", "hardware", "command")},
+            "shipped_as_default": default_name == STUDENT_RUN}
 
 
 def _training(runs: Path, source: Source) -> dict:

@@ -14,13 +14,20 @@ def _check(value: float | None, goal: float, higher: bool = True) -> str:
     return "meets" if (value >= goal if higher else value <= goal) else "misses"
 
 
+def _timing_note(t: dict | None) -> str:
+    if not t:
+        return ""
+    return (f" Classifier and detector rates, ferkit's and fer's alike: the fastest of {t['rounds']} timing windows "
+            f"of at least {t['min_seconds']:g} s each.")
+
+
 def speed_markdown(r: dict, json_name: str) -> str:
     m = r["machine"]
     out = ["# ferkit bench: speed on this machine\n",
            f"*Written by `{r['command']}`; the JSON twin is `{json_name}`. Machine: {m['cores']} CPU cores "
            f"({m['cpu']}, SIMD {m.get('cpu_isa', 'not recorded')}), {m['threads']} threads, Python {m['python']}, ONNX Runtime {m['onnxruntime']}, "
            f"OpenCV {m['opencv']}. Default pipeline: detector `{r['detector']}`, classifier `{r['classifier']}` "
-           f"({r['classifier_precision']}).*\n",
+           f"({r['classifier_precision']}).{_timing_note(r.get('timing'))}*\n",
            "## Classifier (faces/s, 48x48 crops of the Solvay photo)\n",
            "| copy | batch 1 | batch 32 | batch 256 | FER2013 PrivateTest |", "|---|---|---|---|---|"]
     for prec, row in r.get("precisions", {}).items():
