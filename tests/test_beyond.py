@@ -51,4 +51,6 @@ def test_beyond_student_falls_back_to_its_card(tmp_path, monkeypatch):
     assert st["command"] == card["train_command"] and st["teacher_model"] == card["distillation"]["teacher_model"]
     assert st["publictest"] == json.loads((REPORTS / "ferkit_cnn_m_kd_publictest.json").read_text())["accuracy"]
     assert st["default_publictest"] == default["publictest_accuracy"] and not st["shipped_as_default"]
+    assert st["int8_publictest"] == card["int8"]["publictest_accuracy"]  # no int8 report copied: the card's figure
+    assert st["default_int8_publictest"] == default["int8"]["publictest_accuracy"]
     assert "## The distilled student" in (tmp_path / "beyond.md").read_text()

@@ -152,9 +152,13 @@ def _student(reports: Path, runs: Path, default_name: str) -> dict | None:
     else:
         return None
     publictest = read_json(reports / f"{STUDENT_RUN}_publictest.json").get("accuracy")
+    int8 = read_json(reports / f"{STUDENT_RUN}_int8_publictest.json").get("accuracy", card.get("int8", {}).get(
+        "publictest_accuracy"))
+    default_card = _card(default_name)
     return {"run": str(run), **{k: kd.get(k) for k in ("teacher_file", "teacher_model", "loss", "alpha")},
             "epochs": train["epochs"], "publictest": publictest if publictest is not None else train["run_publictest"],
-            "default_publictest": _card(default_name).get("publictest_accuracy"),
+            "default_publictest": default_card.get("publictest_accuracy"), "int8_publictest": int8,
+            "default_int8_publictest": default_card.get("int8", {}).get("publictest_accuracy"),
             "privatetest": read_json(reports / f"{STUDENT_RUN}_privatetest.json").get("accuracy"),
             **{k: train[k] for k in ("train_seconds", "hardware", "command")},
             "shipped_as_default": default_name == STUDENT_RUN}
@@ -214,6 +218,10 @@ def _pct(x: float | None) -> str:
     return "-" if x is None else f"{x:.2%}"
 
 
+def _count(x: float | None) -> str:
+    return "-" if x is None else f"{x:,.0f}"
+
+
 def _distilled_line(d: dict) -> str:
     kd = d.get("distilled_from")
     if not kd:
@@ -226,13 +234,17 @@ def _distilled_line(d: dict) -> str:
 def _student_lines(st: dict | None) -> list[str]:
     if not st:
         return []
+    by_int8 = st.get("int8_publictest") is not None and st.get("default_int8_publictest") is not None
     verdict = ("shipped as the default" if st["shipped_as_default"] else
-               "not shipped: its PublicTest accuracy does not beat the default's")
+               "not shipped: its int8 copy's PublicTest accuracy (the copy `analyze` runs) does not beat the default's"
+               if by_int8 else "not shipped: its PublicTest accuracy does not beat the default's")
     return ["\n## The distilled student\n",
-            "| student | teacher | loss | PublicTest (selection) | default's PublicTest | PrivateTest | training | decision |",
+            "| student | teacher | loss | PublicTest (selection): fp32 / int8 | the default's: fp32 / int8 | PrivateTest "
+            "| training | decision |",
             "|---|---|---|---|---|---|---|---|",
             f"| `{st['run']}` | `{st['teacher_model']}` | `{st['loss']}`, hard-label weight {st['alpha']} "
-            f"| {_pct(st['publictest'])} | {_pct(st['default_publictest'])} | {_pct(st['privatetest'])} "
+            f"| {_pct(st['publictest'])} / {_pct(st.get('int8_publictest'))} "
+            f"| {_pct(st['default_publictest'])} / {_pct(st.get('default_int8_publictest'))} | {_pct(st['privatetest'])} "
             f"| {st['epochs']} epochs, {st['train_seconds'] / 60:.0f} min, {st['hardware']} | {verdict} |",
             f"\nCommand: `{st['command']}` (`scripts/run_default_kd.sh`).\n"]
 
@@ -255,7 +267,7 @@ def _markdown(r: dict, json_name: str) -> str:
               "|---|---|---|---|---|---|",
               f"| `{d['name']}` ({d['precision']}) | >= {_pct(d['target_privatetest'])} at >= "
               f"{d['target_faces_per_s']:,.0f} faces/s | {_pct(d['privatetest'])} | "
-              f"{d['faces_per_s'] or '-'} | {_pct(d['ferplus_test'])} | {'yes' if d['reached'] else 'no'} |",
+              f"{_count(d['faces_per_s'])} | {_pct(d['ferplus_test'])} | {'yes' if d['reached'] else 'no'} |",
               _distilled_line(d),
               f"\nCommands: `{d['privatetest_command']}`; `{d['speed_command']}`; `{d['ferplus_command']}`.\n"]
     lines += _student_lines(r.get("distilled_student"))
