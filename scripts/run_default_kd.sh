@@ -22,7 +22,7 @@ TEACHER_MODEL=${TEACHER_MODEL:-ferkit_cnn_m+ferkit_cnn_m_kd+ferkit_cnn_s2}
 STUDENT=${STUDENT:-ferkit_cnn_m2}
 NAME=${NAME:-ferkit_cnn_m2_kd}
 TRAIN_ARGS=${TRAIN_ARGS-"--precision bf16-mixed --epochs 70"}
-TEACH_PRECISION=${TEACH_PRECISION:-fp32}  # int8: the members' shipped int8 copies (about 3x faster on VNNI CPUs)
+TEACH_PRECISION=${TEACH_PRECISION:-fp32}  # int8: the members' shipped int8 copies (3.4x fp32's faces/s in reports/speed.md)
 TAG=$([ "$TEACHER_MODEL" = ferkit_cnn_s ] && echo default || echo "${TEACHER_MODEL//+/_}")$([ "$TEACH_PRECISION" = int8 ] && echo _int8)
 TEACHER=runs/teacher_${TAG}_tta10.npz
 out=runs/$NAME
