@@ -22,7 +22,7 @@ for m in ferkit_cnn_m_kd ferkit_cnn_m ferkit_cnn_s; do  # the named models again
 done
 # Detection, identity and tracking (the Faster R-CNN row needs runs/faster_rcnn/model.pt, from:
 #   ferkit train-detector --data "$SHARED/face_mask_detection_subset300.tar" --out runs/faster_rcnn --epochs 30 --max-minutes 20
-# the shipped yunet_masks detector comes from (5 min on 2 cores):
+# the shipped yunet_masks detector comes from (40 epochs, 30 min on 2 cores: reports/logs/yunet_masks_train_epochs.jsonl):
 #   ferkit train-detector --model yunet --data "$SHARED/face_mask_detection_subset300.tar" --out runs/yunet_masks --threads 2
 #   ferkit ship --detector --run runs/yunet_masks)
 ferkit report detection --box-data "dlib_faces=$SHARED/dlib_faces_boxes.tar" \

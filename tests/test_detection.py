@@ -89,6 +89,7 @@ def test_fine_tuned_yunet_by_path(demo, tmp_path):
     import json
     import shutil
 
+    from ferkit.config import CROP_SCALE, CROP_SHIFT
     from ferkit.detection.yunet import YUNET_MASKS_ONNX
     from ferkit.expression.preprocess import Framing
     from tests.conftest import run_cli
@@ -100,7 +101,7 @@ def test_fine_tuned_yunet_by_path(demo, tmp_path):
     mine = create_detector(str(run))
     assert mine.name == str(run / "yunet.onnx") and Framing.of(mine.name) == Framing(1.0, 0.0)  # no card: box as is
     assert np.allclose([d.box for d in mine.detect(img)], [d.box for d in shipped])
-    (run / "card.json").write_text(json.dumps({"crop_scale": 1.156, "crop_shift": -0.112}))
+    (run / "card.json").write_text(json.dumps({"crop_scale": CROP_SCALE["yunet_masks"], "crop_shift": CROP_SHIFT["yunet_masks"]}))
     assert Framing.of(str(run / "yunet.onnx")) == Framing.of("yunet_masks")
     out = tmp_path / "out"
     run_cli("analyze", demo / "laos.jpg", "--detector", run / "yunet.onnx", "--out", out, check=True)
