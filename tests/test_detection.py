@@ -101,7 +101,8 @@ def test_fine_tuned_yunet_by_path(demo, tmp_path):
     mine = create_detector(str(run))
     assert mine.name == str(run / "yunet.onnx") and Framing.of(mine.name) == Framing(1.0, 0.0)  # no card: box as is
     assert np.allclose([d.box for d in mine.detect(img)], [d.box for d in shipped])
-    (run / "card.json").write_text(json.dumps({"crop_scale": CROP_SCALE["yunet_masks"], "crop_shift": CROP_SHIFT["yunet_masks"]}))
+    framing = {"crop_scale": CROP_SCALE["yunet_masks"], "crop_shift": CROP_SHIFT["yunet_masks"]}
+    (run / "card.json").write_text(json.dumps(framing))
     assert Framing.of(str(run / "yunet.onnx")) == Framing.of("yunet_masks")
     out = tmp_path / "out"
     run_cli("analyze", demo / "laos.jpg", "--detector", run / "yunet.onnx", "--out", out, check=True)

@@ -51,8 +51,8 @@ MTCNN_THRESHOLDS = (0.6, 0.7, 0.95)
 #: ferkit_cnn_m_kd + ferkit_cnn_s2 over 10 views (scripts/run_default_kd.sh). Against ferkit_cnn_m_kd, the default
 #: before it: FER2013 PublicTest int8 68.29% vs 68.26% (a tie), the pipeline's crops of every third PublicTest face
 #: (yunet_masks framing, the 14-epoch detector of that time) 63.93% vs 64.80% (0.9 points lower: 10 of 1,159 faces;
-#: with the 40-epoch detector since, 63.93% vs 66.29% on 1,145 faces, reports/face_framing_yunet_masks*.md); int8 classifier 3,771 faces/s in
-#: ferkit bench (git show 23241fa:reports/speed.md; 2,674 for ferkit_cnn_m_kd in the bench before, git show b7d0bc6:reports/speed.md):
+#: with the 40-epoch detector since, 63.93% vs 66.29% on 1,145 faces, reports/face_framing_yunet_masks*.md); int8
+#: classifier 3,771 faces/s in ferkit bench (git show 23241fa:reports/speed.md; 2,674 for ferkit_cnn_m_kd in the bench before, git show b7d0bc6:reports/speed.md):
 #: the one that meets issue 7's 3,200 faces/s. ferkit_cnn_m_kd stays shipped for the last point of accuracy.
 DEFAULT_MODEL = "ferkit_cnn_m2_kd"
 #: The expression model for masked faces (``analyze --masked on|auto``): paper 000's student, distilled from the
