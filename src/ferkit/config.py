@@ -87,9 +87,10 @@ DEFAULT_PRECISION = "int8"
 DEFAULT_DETECTOR = "yunet_masks"
 #: ``ferkit train-detector --model yunet``: fine-tuning YuNet on VOC face boxes (detection/yunet_train.py). Epochs
 #: and rate were tried on the validation images only (every fifth non-test image); sides: the longer image side,
-#: drawn per step; centre_radius: candidate points within this many strides of a box centre.
-YUNET_FINETUNE = {"epochs": 40, "lr": 1e-4, "weight_decay": 1e-4, "sides": (480, 560, 640, 720, 800),
-                  "validation_every": 5, "centre_radius": 2.5, "box_weight": 5.0, "landmark_weight": 0.1}
+#: drawn per step; input_side: the longer side the fine-tuned detector runs at (its card records it; validation
+#: scores each epoch at it); centre_radius: candidate points within this many strides of a box centre.
+YUNET_FINETUNE = {"epochs": 40, "lr": 1e-4, "weight_decay": 1e-4, "sides": (560, 640, 720, 800, 880, 960, 1040),
+                  "input_side": 800, "validation_every": 5, "centre_radius": 2.5, "box_weight": 5.0, "landmark_weight": 0.1}
 #: ``detect-eval`` ranks every detection a backend scores down to a floor on its score scale (``Detector.score_scale``)
 #: for its AP and precision-recall curve, as VOC and COCO evaluations do (torchvision's detectors keep boxes down
 #: to 0.05 for them); the backend's operating threshold (``min_score``, what ``analyze`` uses) is reported as one
@@ -98,17 +99,25 @@ DETECTION_RANKING_FLOOR = {"probability": 0.05, "svm_margin": -1.0}
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp", ".pgm", ".ppm")
 VIDEO_EXTENSIONS = (".mp4", ".avi", ".mov", ".mkv", ".webm", ".m4v", ".mpg", ".mpeg", ".wmv")
 
-#: Identity (dlib's 128-d embeddings): each face is embedded as the mean of its aligned chip's embedding and its
-#: mirror image's (on CK+, reports/detection.md: plain embeddings at dlib's 0.6 identify 95.4% and falsely accept
-#: 72.6% of unenrolled faces; mirrored at 0.55, 94.9% and 42.2%), and a probe is a known person when closer than
-#: IDENTITY_THRESHOLD (Euclidean). 0.55 is the smallest threshold on a 0.01 grid reaching 95% identification on
-#: either half of the CK+ subjects (the report's held-out check); dlib's own cut-off, 0.6, was set for single,
-#: unmirrored embeddings.
+#: Identity: each face is embedded as the mean of its aligned chip's dlib embedding and its mirror image's, then
+#: IDENTITY_TEXTURE: LBP histograms of the face box (grey, ``size`` px square, ``grid`` x ``grid`` cells, uniform
+#: LBP(8,1); identity/texture.py), times ``weight``, appended; Euclidean distance weighs both (weight 0: dlib's
+#: alone). A probe is a known person when closer than IDENTITY_THRESHOLD. On CK+ (reports/detection.md, one image
+#: enrolled per subject): dlib mirror-averaged alone at 0.55 identified 94.9% and falsely accepted 42.2% of
+#: unenrolled faces; with the texture at 0.80, 95.7% and 11.2%. The weight (of IDENTITY_TEXTURE_WEIGHTS; 0.25
+#: falsely accepts fewest at 95% identification on all CK+ subjects and on the first half of them; the report
+#: also checks it chosen on one half and scored on the other) and 0.80, the smallest threshold on a 0.01 grid
+#: reaching 95% on either half of the subjects, were chosen on CK+: its probes come from the enrolled image's own
+#: session, which favours texture; a gallery enrolled elsewhere may need another threshold (``enroll
+#: --threshold``).
 IDENTITY_MIRROR = True
-IDENTITY_THRESHOLD = 0.55
+IDENTITY_THRESHOLD = 0.80
+IDENTITY_TEXTURE = {"weight": 0.25, "size": 48, "grid": 4}
+#: Texture weights the report's held-out check chooses among.
+IDENTITY_TEXTURE_WEIGHTS = (0.1, 0.15, 0.2, 0.25, 0.3, 0.4)
 #: Identification accuracy the held-out threshold check aims for, and the thresholds it tries.
 IDENTITY_TARGET = 0.95
-IDENTITY_THRESHOLD_GRID = tuple(round(0.40 + 0.01 * i, 2) for i in range(31))
+IDENTITY_THRESHOLD_GRID = tuple(round(0.40 + 0.01 * i, 2) for i in range(81))
 
 #: Video frames decoded ahead in a background thread (0: decode inline). On the 2-core reference machine inline is
 #: faster (clip, detector on every frame: 44 vs 36 frames/s; every 4th: 129 vs 111): the decoding thread preempts

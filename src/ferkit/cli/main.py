@@ -139,7 +139,7 @@ def _add_enroll(sub) -> None:
     p.add_argument("--gallery", required=True, help="gallery .npz file (created if missing)")
     p.add_argument("--name", required=True, help="the person's name")
     p.add_argument("--detector", default="default")
-    p.add_argument("--threshold", type=float, help="distance threshold of a new gallery (default: config IDENTITY_THRESHOLD, 0.55)")
+    p.add_argument("--threshold", type=float, help="distance threshold of a new gallery (default: config IDENTITY_THRESHOLD, 0.80)")
 
 
 def _run_enroll(a) -> int:

@@ -165,36 +165,7 @@ def _markdown(r: dict, json_name: str, figures: list[str]) -> str:
     for fig in figures:
         lines.append(f"![precision-recall]({fig})\n")
     if "identification" in r:
-        i = r["identification"]
-        lines += ["## Identification on CK+ subjects\n",
-                  f"Embedder {i['embedder']} (128-d), {i['n_subjects']} subjects, {i['n_images']} images (48x48 grey "
-                  f"crops, upscaled). Closed set: one image per subject enrolled, {i['n_probes']} probes. Open set: every "
-                  f"other subject enrolled ({i['open_set_enrolled_subjects']}), {i['open_set_unknown_probes']} probes of "
-                  f"the others must be rejected. Threshold {i['threshold']} (config `IDENTITY_THRESHOLD`), k={i['k']}.\n",
-                  "| threshold | identification accuracy (closed set) | false-accept rate (open set) | without the "
-                  "mirror view: identification accuracy | without the mirror view: false-accept rate |",
-                  "|---|---|---|---|---|"]
-        plain = i.get("operating_points_unmirrored") or [{}] * len(i["operating_points"])
-        for op, pl in zip(i["operating_points"], plain):
-            lines.append(f"| {op['threshold']} | {op['identification_accuracy']:.4f} | {op['false_accept_rate']:.4f} | "
-                         + " | ".join(f"{pl[kk]:.4f}" if kk in pl else "" for kk in
-                                      ("identification_accuracy", "false_accept_rate")) + " |")
-        lines.append(f"\nAt the chosen threshold {i['threshold']}: identification accuracy "
-                     f"**{i['identification_accuracy']:.4f}**, false-accept rate **{i['false_accept_rate']:.4f}**; "
-                     f"{i['ms_per_face']:.0f} ms per face.\n")
-        if "heldout" in i:
-            h = i["heldout"]
-            lines += [f"Threshold chosen without the test subjects: the subjects split in two halves (every other one); "
-                      f"on each half the smallest threshold (0.01 grid) reaching {h['target']:.0%} identification is "
-                      "applied to the other half, which is scored with the same protocols within itself (smaller "
-                      "galleries than above).\n",
-                      "| half scored | threshold chosen on the other half | subjects | identification accuracy | "
-                      "false-accept rate (enrolled / unknown probes) |", "|---|---|---|---|---|"]
-            lines += [f"| {n} | {f['threshold']} | {f['n_subjects']} | {f['identification_accuracy']:.4f} | "
-                      f"{f['false_accept_rate']:.4f} ({f['open_set_enrolled_subjects']} / {f['open_set_unknown_probes']}) |"
-                      for n, f in enumerate(h["folds"], 1)]
-            lines.append(f"\nMean of the two halves: identification accuracy **{h['identification_accuracy']:.4f}**, "
-                         f"false-accept rate **{h['false_accept_rate']:.4f}**.\n")
+        lines += _identification_markdown(r["identification"])
     if "tracking" in r:
         t = r["tracking"]
         lines += ["## Tracking\n", f"{t['video']}, {t['frames']} frames, detector {t['detector']}: **{t['track_ids']} track "
@@ -204,3 +175,43 @@ def _markdown(r: dict, json_name: str, figures: list[str]) -> str:
                   "| track | frames | start s | end s |", "|---|---|---|---|"]
         lines += [f"| {x['track']} | {x['frames']} | {x['start_s']} | {x['end_s']} |" for x in t["tracks"]]
     return "\n".join(lines) + "\n"
+
+
+def _identification_markdown(i: dict) -> list[str]:
+    lines = ["## Identification on CK+ subjects\n",
+             f"Embedder {i['embedder']} ({i['dim']} values), {i['n_subjects']} subjects, {i['n_images']} images (48x48 "
+             f"grey crops, upscaled for dlib). Closed set: one image per subject enrolled, {i['n_probes']} probes. Open "
+             f"set: every other subject enrolled ({i['open_set_enrolled_subjects']}), {i['open_set_unknown_probes']} "
+             f"probes of the others must be rejected. Threshold {i['threshold']} (config `IDENTITY_THRESHOLD`), "
+             f"k={i['k']}.\n",
+             "| threshold | identification accuracy (closed set) | false-accept rate (open set) |", "|---|---|---|"]
+    lines += [f"| {op['threshold']} | {op['identification_accuracy']:.4f} | {op['false_accept_rate']:.4f} |"
+              for op in i["operating_points"]]
+    lines.append(f"\nAt the chosen threshold {i['threshold']}: identification accuracy "
+                 f"**{i['identification_accuracy']:.4f}**, false-accept rate **{i['false_accept_rate']:.4f}**; "
+                 f"{i['ms_per_face']:.0f} ms per face.\n")
+    h = i["heldout"]
+    lines += [f"Chosen without the test subjects: the subjects split in two halves (every other one); on each half "
+              f"the smallest threshold (0.01 grid) reaching {h['target']:.0%} identification is applied to the other "
+              "half, which is scored with the same protocols within itself (smaller galleries than above). With "
+              "`texture weight chosen too`, each half also picks the texture weight (of "
+              f"{', '.join(map(str, i.get('heldout_weight', {}).get('weights', [])))}) whose threshold there falsely "
+              "accepts fewest.\n",
+              "| embedding | half scored | weight | threshold chosen on the other half | subjects | identification "
+              "accuracy | false-accept rate (enrolled / unknown probes) |", "|---|---|---|---|---|---|---|"]
+    rows = [(i["embedder"], h)] + ([("texture weight chosen too", i["heldout_weight"])] if "heldout_weight" in i else [])
+    rows += [(v["embedder"], v["heldout"]) for v in i.get("variants", [])]
+    for name, hh in rows:
+        lines += [f"| {name} | {n} | {f.get('weight', '')} | {f['threshold']} | {f['n_subjects']} | "
+                  f"{f['identification_accuracy']:.4f} | {f['false_accept_rate']:.4f} ({f['open_set_enrolled_subjects']}"
+                  f" / {f['open_set_unknown_probes']}) |" for n, f in enumerate(hh["folds"], 1)]
+        lines.append(f"| {name} | **mean** | | | | **{hh['identification_accuracy']:.4f}** | "
+                     f"**{hh['false_accept_rate']:.4f}** |")
+    if i.get("variants"):
+        lines += ["\nOn all subjects, each embedding at the smallest threshold reaching the target:\n",
+                  "| embedding | threshold | identification accuracy | false-accept rate |", "|---|---|---|---|"]
+        lines += [f"| {v['embedder']} | {v['all_subjects']['threshold']} | "
+                  f"{v['all_subjects']['identification_accuracy']:.4f} | {v['all_subjects']['false_accept_rate']:.4f} |"
+                  for v in i["variants"]]
+        lines.append("")
+    return lines

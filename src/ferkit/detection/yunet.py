@@ -50,13 +50,13 @@ class _YuNetBase(Detector):
 class YuNet(_YuNetBase):
     """YuNet in ONNX Runtime (``model``: the ONNX file; default the shipped one, named ``yunet``; a given file
     names the detector by its path, as Framing.of reads the card beside it). A fine-tuned model's card.json lists
-    the images it was trained and validated on (``trained_on``: evaluation leaves them out)."""
+    the images it was trained and validated on (``trained_on``: evaluation leaves them out) and the input side it
+    was validated at (``input_side``, the default here; 640 without a card)."""
 
     name = "yunet"
 
-    def __init__(self, input_side: int | None = 640, min_score: float = 0.7, overlap: float = 0.5,
+    def __init__(self, input_side: int | None | str = "model", min_score: float = 0.7, overlap: float = 0.5,
                  model: str | Path | None = None):
-        super().__init__(input_side, min_score, overlap)
         from ..runtime.onnx import ort_session
         if model is not None:
             self.name = str(model)
@@ -66,6 +66,7 @@ class YuNet(_YuNetBase):
                               "`ferkit train-detector --model yunet` and `ferkit ship --detector`)")
         self.session = ort_session(str(model))
         meta = read_json(model.with_name("card.json"))
+        super().__init__(meta.get("input_side", 640) if input_side == "model" else input_side, min_score, overlap)
         self.trained_on = set(meta.get("trained_on", [])) | set(meta.get("validated_on", []))
 
     def _raw(self, img: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

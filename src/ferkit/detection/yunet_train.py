@@ -124,13 +124,14 @@ def _loss(outs: tuple[torch.Tensor, ...], teacher_outs: tuple[torch.Tensor, ...]
 
 
 def _validation_ap(net: YuNetNet, val: list[BoxedImage], path: Path) -> float:
-    """AP50 of ``net`` (exported to ``path`` and run as ferkit's detector) on the validation images."""
+    """AP50 of ``net`` (exported to ``path`` and run as ferkit's detector at the input side it will ship with,
+    ``YUNET_FINETUNE["input_side"]``) on the validation images."""
     from ..runtime.onnx import ort_session
     from .evaluate import evaluate_detector
     from .yunet import YuNet
     export_onnx(net, path)
     ort_session.cache_clear()  # same path, new weights
-    det = YuNet(model=path)
+    det = YuNet(model=path, input_side=YUNET_FINETUNE["input_side"])
     det.trained_on = set()  # the run's card beside it lists the validation images among those to leave out
     ap = evaluate_detector(det, val)["ap50"]
     net.train()

@@ -9,7 +9,6 @@ import numpy as np
 from ..detection import create_detector
 from ..errors import BadInputError
 from ..io import read_image
-from .embedder import DlibEmbedder
 from .gallery import DEFAULT_THRESHOLD, Gallery
 
 
@@ -18,7 +17,7 @@ def enroll(gallery: str | os.PathLike, name: str, images: list[str], detector: s
     """Add ``name`` to ``gallery`` (created if missing). Every photo must show a face: if one does not, nothing
     is written and the error names it."""
     g = Gallery.load(gallery) if Path(gallery).exists() else Gallery(threshold=threshold or DEFAULT_THRESHOLD)
-    det, embedder = create_detector(detector), DlibEmbedder(mirror=g.mirror)
+    det, embedder = create_detector(detector), g.new_embedder()
     rows, no_face = [], []
     for path in images:
         img = read_image(path)

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..config import IDENTITY_MIRROR, IDENTITY_THRESHOLD as DEFAULT_THRESHOLD
+from ..config import IDENTITY_MIRROR, IDENTITY_TEXTURE, IDENTITY_THRESHOLD as DEFAULT_THRESHOLD
 from ..errors import BadInputError
 from ..io import atomic_path
 
@@ -18,15 +18,23 @@ UNKNOWN = "unknown"
 
 class Gallery:
     """Enrolled people: ``names[i]`` owns ``embeddings[i]``; ``identify`` votes among the ``k`` nearest
-    enrolled embeddings closer than ``threshold``, else answers ``unknown``. ``mirror``: whether the embeddings are
-    mirror-averaged (``DlibEmbedder(mirror=...)``); faces matched against the gallery must be embedded the same way."""
+    enrolled embeddings closer than ``threshold``, else answers ``unknown``. ``mirror`` and ``texture``: how the
+    embeddings were made (``DlibEmbedder``'s arguments; default the configured ones); faces matched against the
+    gallery must be embedded the same way, by ``new_embedder()``."""
 
     def __init__(self, embedder: str = "dlib_resnet_v1", threshold: float = DEFAULT_THRESHOLD, k: int = 3,
-                 mirror: bool = IDENTITY_MIRROR):
+                 mirror: bool = IDENTITY_MIRROR, texture: dict | None = None):
+        from .embedder import EMBEDDING_DIM, texture_dim
         self.embedder, self.threshold, self.k, self.mirror = embedder, threshold, k, mirror
+        self.texture = dict(IDENTITY_TEXTURE if texture is None else texture)
         self.names: list[str] = []
         self.sources: list[str] = []
-        self.embeddings = np.zeros((0, 128), np.float32)
+        self.embeddings = np.zeros((0, EMBEDDING_DIM + texture_dim(self.texture)), np.float32)
+
+    def new_embedder(self):
+        """A ``DlibEmbedder`` that embeds faces as this gallery's were."""
+        from .embedder import DlibEmbedder
+        return DlibEmbedder(mirror=self.mirror, texture=self.texture)
 
     def __len__(self) -> int:
         return len(self.names)
@@ -64,7 +72,8 @@ class Gallery:
         return out
 
     def save(self, path: str | os.PathLike) -> None:
-        meta = {"format": "ferkit-gallery", "version": 2, "embedder": self.embedder, "mirror": self.mirror,
+        meta = {"format": "ferkit-gallery", "version": 3, "embedder": self.embedder, "mirror": self.mirror,
+                "texture": self.texture,
                 "threshold": self.threshold, "k": self.k, "names": self.names, "sources": self.sources}
         with atomic_path(path) as tmp:
             with open(tmp, "wb") as f:
@@ -82,7 +91,11 @@ class Gallery:
             raise BadInputError(f"{path}: not a readable ferkit gallery ({type(e).__name__}: {e})") from e
         if meta.get("format") != "ferkit-gallery" or emb.ndim != 2 or len(emb) != len(meta.get("names", [])):
             raise BadInputError(f"{path}: not a ferkit gallery (wrong format or inconsistent sizes)")
-        # version 1 files did not record the embedding mode: they are taken to use the configured one
-        g = cls(meta["embedder"], meta["threshold"], meta["k"], bool(meta.get("mirror", IDENTITY_MIRROR)))
+        # version 1 files did not record the mirror mode (taken as configured); versions 1-2 had no texture part
+        texture = meta.get("texture", {**IDENTITY_TEXTURE, "weight": 0.0})
+        g = cls(meta["embedder"], meta["threshold"], meta["k"], bool(meta.get("mirror", IDENTITY_MIRROR)), texture)
+        if emb.shape[1] != g.embeddings.shape[1]:
+            raise BadInputError(f"{path}: embeddings of {emb.shape[1]} values, but its texture settings {texture} "
+                                f"make {g.embeddings.shape[1]}: a damaged gallery")
         g.embeddings, g.names, g.sources = emb.astype(np.float32), list(meta["names"]), list(meta["sources"])
         return g

@@ -10,7 +10,7 @@ from ..errors import UnknownNameError
 from ..detection import Detection, Detector, create_detector
 from ..expression.classifier import ExpressionClassifier
 from ..expression.preprocess import Framing, crop_faces
-from ..identity import DlibEmbedder, Gallery
+from ..identity import Gallery
 from ..io import read_image
 from .results import AnalysisResult, Face
 
@@ -34,7 +34,7 @@ class Analyzer:
         self.model = ExpressionClassifier(model, threads, precision=precision) if isinstance(model, str) else model
         self.framing = Framing.of(self.detector.name)
         self.gallery = Gallery.load(gallery) if isinstance(gallery, (str, os.PathLike)) else gallery
-        self.embedder = DlibEmbedder(mirror=self.gallery.mirror) if self.gallery is not None else None
+        self.embedder = self.gallery.new_embedder() if self.gallery is not None else None
         if masked not in MASKED_MODES:
             raise UnknownNameError(f"unknown masked mode {masked!r}; use one of {', '.join(MASKED_MODES)}")
         self.masked = masked
