@@ -89,8 +89,8 @@ DEFAULT_DETECTOR = "yunet_masks"
 #: and rate were tried on the validation images only (every fifth non-test image); sides: the longer image side,
 #: drawn per step; input_side: the longer side the fine-tuned detector runs at (its card records it; validation
 #: scores each epoch at it); centre_radius: candidate points within this many strides of a box centre.
-YUNET_FINETUNE = {"epochs": 40, "lr": 1e-4, "weight_decay": 1e-4, "sides": (560, 640, 720, 800, 880, 960, 1040),
-                  "input_side": 800, "validation_every": 5, "centre_radius": 2.5, "box_weight": 5.0, "landmark_weight": 0.1}
+YUNET_FINETUNE = {"epochs": 40, "lr": 1e-4, "weight_decay": 1e-4, "sides": (480, 560, 640, 720, 800),
+                  "input_side": 640, "validation_every": 5, "centre_radius": 2.5, "box_weight": 5.0, "landmark_weight": 0.1}
 #: ``detect-eval`` ranks every detection a backend scores down to a floor on its score scale (``Detector.score_scale``)
 #: for its AP and precision-recall curve, as VOC and COCO evaluations do (torchvision's detectors keep boxes down
 #: to 0.05 for them); the backend's operating threshold (``min_score``, what ``analyze`` uses) is reported as one
