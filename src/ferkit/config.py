@@ -52,7 +52,8 @@ MTCNN_THRESHOLDS = (0.6, 0.7, 0.95)
 #: before it: FER2013 PublicTest int8 68.29% vs 68.26% (a tie), the pipeline's crops of every third PublicTest face
 #: (yunet_masks framing, the 14-epoch detector of that time) 63.93% vs 64.80% (0.9 points lower: 10 of 1,159 faces;
 #: with the 40-epoch detector since, 63.93% vs 66.29% on 1,145 faces, reports/face_framing_yunet_masks*.md); int8
-#: classifier 3,771 faces/s in ferkit bench (git show 23241fa:reports/speed.md; 2,674 for ferkit_cnn_m_kd in the bench before, git show b7d0bc6:reports/speed.md):
+#: classifier 3,771 faces/s in ferkit bench (git show 23241fa:reports/speed.md; 2,674 for ferkit_cnn_m_kd in the
+#: bench before, git show b7d0bc6:reports/speed.md):
 #: the one that meets issue 7's 3,200 faces/s. ferkit_cnn_m_kd stays shipped for the last point of accuracy.
 DEFAULT_MODEL = "ferkit_cnn_m2_kd"
 #: The expression model for masked faces (``analyze --masked on|auto``): paper 000's student, distilled from the
@@ -90,7 +91,8 @@ DEFAULT_DETECTOR = "yunet_masks"
 #: drawn per step; input_side: the longer side the fine-tuned detector runs at (its card records it; validation
 #: scores each epoch at it); centre_radius: candidate points within this many strides of a box centre.
 YUNET_FINETUNE = {"epochs": 40, "lr": 1e-4, "weight_decay": 1e-4, "sides": (480, 560, 640, 720, 800),
-                  "input_side": 640, "validation_every": 5, "centre_radius": 2.5, "box_weight": 5.0, "landmark_weight": 0.1}
+                  "input_side": 640, "validation_every": 5, "centre_radius": 2.5, "box_weight": 5.0,
+                  "landmark_weight": 0.1}
 #: ``detect-eval`` ranks every detection a backend scores down to a floor on its score scale (``Detector.score_scale``)
 #: for its AP and precision-recall curve, as VOC and COCO evaluations do (torchvision's detectors keep boxes down
 #: to 0.05 for them); the backend's operating threshold (``min_score``, what ``analyze`` uses) is reported as one

@@ -199,12 +199,15 @@ def _identification_markdown(i: dict) -> list[str]:
               "accepts fewest.\n",
               "| embedding | half scored | weight | threshold chosen on the other half | subjects | identification "
               "accuracy | false-accept rate (enrolled / unknown probes) |", "|---|---|---|---|---|---|---|"]
-    rows = [(i["embedder"], h)] + ([("texture weight chosen too", i["heldout_weight"])] if "heldout_weight" in i else [])
+    rows = [(i["embedder"], h)]
+    if "heldout_weight" in i:
+        rows.append(("texture weight chosen too", i["heldout_weight"]))
     rows += [(v["embedder"], v["heldout"]) for v in i.get("variants", [])]
     for name, hh in rows:
         lines += [f"| {name} | {n} | {f.get('weight', '')} | {f['threshold']} | {f['n_subjects']} | "
-                  f"{f['identification_accuracy']:.4f} | {f['false_accept_rate']:.4f} ({f['open_set_enrolled_subjects']}"
-                  f" / {f['open_set_unknown_probes']}) |" for n, f in enumerate(hh["folds"], 1)]
+                  f"{f['identification_accuracy']:.4f} | {f['false_accept_rate']:.4f} "
+                  f"({f['open_set_enrolled_subjects']} / {f['open_set_unknown_probes']}) |"
+                  for n, f in enumerate(hh["folds"], 1)]
         lines.append(f"| {name} | **mean** | | | | **{hh['identification_accuracy']:.4f}** | "
                      f"**{hh['false_accept_rate']:.4f}** |")
     if i.get("variants"):

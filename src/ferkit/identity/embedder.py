@@ -77,12 +77,11 @@ class DlibEmbedder:
 
     def embed(self, image: np.ndarray, boxes: np.ndarray) -> np.ndarray:
         """(N, dim): one embedding per face (the mean of its views, then its weighted texture)."""
-        dlib_part = self.embed_views(image, boxes).mean(0)
-        if not self.texture["weight"]:
-            return dlib_part
-        return combine(dlib_part, self.textures(image, boxes), self.texture["weight"])
+        w = self.texture["weight"]
+        return combine(self.embed_views(image, boxes).mean(0), self.textures(image, boxes) if w else None, w)
 
 
-def combine(dlib_part: np.ndarray, texture: np.ndarray, weight: float) -> np.ndarray:
-    """The embedding: dlib's values, then ``weight`` times the texture descriptor (dlib's alone at weight 0)."""
+def combine(dlib_part: np.ndarray, texture: np.ndarray | None, weight: float) -> np.ndarray:
+    """The embedding: dlib's values, then ``weight`` times the texture descriptor (dlib's alone at weight 0, where
+    ``texture`` may be None)."""
     return np.concatenate([dlib_part, weight * texture], 1).astype(np.float32) if weight else dlib_part

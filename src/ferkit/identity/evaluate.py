@@ -8,6 +8,7 @@ import numpy as np
 
 from ..config import IDENTITY_TARGET, IDENTITY_TEXTURE_WEIGHTS, IDENTITY_THRESHOLD_GRID
 from .embedder import EMBEDDING_DIM, DlibEmbedder, combine
+from .texture import N_BINS
 from .gallery import DEFAULT_THRESHOLD, UNKNOWN, Gallery
 
 _KEYS = ("threshold", "identification_accuracy", "false_accept_rate")
@@ -29,15 +30,14 @@ def embed_crops(images: np.ndarray, embedder: DlibEmbedder | None = None, views:
 def crop_textures(images: np.ndarray, embedder: DlibEmbedder) -> np.ndarray:
     """(N, T) unweighted texture descriptors of face crops, each crop taken as the face box."""
     return np.concatenate([embedder.textures(img, _whole(img)) for img in images]) if len(images) else \
-        np.zeros((0, embedder.dim - EMBEDDING_DIM), np.float32)
+        np.zeros((0, embedder.texture["grid"] ** 2 * N_BINS), np.float32)
 
 
 def crop_embeddings(images: np.ndarray, embedder: DlibEmbedder | None = None) -> np.ndarray:
     """(N, dim) full embeddings (``DlibEmbedder.embed``: dlib's, then the weighted texture) of face crops."""
     embedder = embedder or DlibEmbedder()
-    dlib_part = embed_crops(images, embedder)
-    w = embedder.texture["weight"]
-    return combine(dlib_part, crop_textures(images, embedder), w) if w else dlib_part
+    out = [embedder.embed(img, _whole(img)) for img in images]
+    return np.concatenate(out) if out else np.zeros((0, embedder.dim), np.float32)
 
 
 def identification_report(images: np.ndarray, subjects: np.ndarray, threshold: float = DEFAULT_THRESHOLD,
@@ -53,23 +53,23 @@ def identification_report(images: np.ndarray, subjects: np.ndarray, threshold: f
     embedder = embedder or DlibEmbedder()
     subjects = np.asarray(subjects)
     t = time.perf_counter()
-    views = embed_crops(images, embedder, views=True)
-    texture = crop_textures(images, embedder) if embedder.texture["weight"] else None
-    seconds = time.perf_counter() - t
     weight = embedder.texture["weight"]
-    emb = combine(views.mean(0), texture, weight) if texture is not None else views.mean(0)
+    views = embed_crops(images, embedder, views=True)
+    texture = crop_textures(images, embedder) if weight else None
+    seconds = time.perf_counter() - t
+    emb = combine(views.mean(0), texture, weight)
     rep = {"embedder": embedder.description, "dim": int(emb.shape[1]), **_protocols(emb, subjects, threshold, k)}
     rep["operating_points"] = [{kk: v for kk, v in _protocols(emb, subjects, round(threshold + d, 2), k).items()
                                 if kk in _KEYS} for d in sweep]
     rep["heldout"] = heldout_threshold(emb, subjects, k)
-    if texture is not None:
+    variants = [("dlib, plain (one view), no texture", views[0])]
+    if weight:  # without the texture, the embedding above is dlib's mirror-averaged one
         rep["heldout_weight"] = heldout_weight(views.mean(0), texture, subjects, k)
+        variants.insert(0, ("dlib, mirror-averaged, no texture", views.mean(0)))
     rep["variants"] = [{"embedder": name, "heldout": heldout_threshold(e, subjects, k),
                         "all_subjects": {kk: v for kk, v in _rule(e, subjects, k, IDENTITY_TARGET,
                                                                   IDENTITY_THRESHOLD_GRID).items() if kk in _KEYS}}
-                       for name, e in (("dlib, mirror-averaged, no texture", views.mean(0)),
-                                       ("dlib, plain (one view), no texture", views[0]))
-                       if texture is not None or name.startswith("dlib, plain")]
+                       for name, e in variants]
     rep["ms_per_face"] = round(seconds / max(len(subjects), 1) * 1000, 2)
     return rep
 
@@ -77,7 +77,8 @@ def identification_report(images: np.ndarray, subjects: np.ndarray, threshold: f
 def _halves(subjects: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
     """(pick, test) masks: the subjects split in two halves (every other one in sorted order), both ways round."""
     subs = np.unique(subjects)
-    return [(np.isin(subjects, a), np.isin(subjects, b)) for a, b in ((subs[0::2], subs[1::2]), (subs[1::2], subs[0::2]))]
+    return [(np.isin(subjects, a), np.isin(subjects, b))
+            for a, b in ((subs[0::2], subs[1::2]), (subs[1::2], subs[0::2]))]
 
 
 def _rule(emb: np.ndarray, subjects: np.ndarray, k: int, target: float, grid: tuple[float, ...]) -> dict:
@@ -97,7 +98,8 @@ def _scored(emb: np.ndarray, subjects: np.ndarray, threshold: float, k: int) -> 
 
 
 def _mean(folds: list[dict]) -> dict:
-    return {kk: round(float(np.mean([f[kk] for f in folds])), 4) for kk in ("identification_accuracy", "false_accept_rate")}
+    return {kk: round(float(np.mean([f[kk] for f in folds])), 4)
+            for kk in ("identification_accuracy", "false_accept_rate")}
 
 
 def heldout_threshold(emb: np.ndarray, subjects: np.ndarray, k: int = 1, target: float = IDENTITY_TARGET,

@@ -12,6 +12,7 @@ import numpy as np
 from ..config import IDENTITY_MIRROR, IDENTITY_TEXTURE, IDENTITY_THRESHOLD as DEFAULT_THRESHOLD
 from ..errors import BadInputError
 from ..io import atomic_path
+from .embedder import EMBEDDING_DIM, DlibEmbedder, texture_dim
 
 UNKNOWN = "unknown"
 
@@ -24,16 +25,14 @@ class Gallery:
 
     def __init__(self, embedder: str = "dlib_resnet_v1", threshold: float = DEFAULT_THRESHOLD, k: int = 3,
                  mirror: bool = IDENTITY_MIRROR, texture: dict | None = None):
-        from .embedder import EMBEDDING_DIM, texture_dim
         self.embedder, self.threshold, self.k, self.mirror = embedder, threshold, k, mirror
         self.texture = dict(IDENTITY_TEXTURE if texture is None else texture)
         self.names: list[str] = []
         self.sources: list[str] = []
         self.embeddings = np.zeros((0, EMBEDDING_DIM + texture_dim(self.texture)), np.float32)
 
-    def new_embedder(self):
+    def new_embedder(self) -> DlibEmbedder:
         """A ``DlibEmbedder`` that embeds faces as this gallery's were."""
-        from .embedder import DlibEmbedder
         return DlibEmbedder(mirror=self.mirror, texture=self.texture)
 
     def __len__(self) -> int:
