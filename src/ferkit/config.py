@@ -105,8 +105,9 @@ VIDEO_EXTENSIONS = (".mp4", ".avi", ".mov", ".mkv", ".webm", ".m4v", ".mpg", ".m
 #: IDENTITY_TEXTURE: LBP histograms of the face box (grey, ``size`` px square, ``grid`` x ``grid`` cells, uniform
 #: LBP(8,1); identity/texture.py), times ``weight``, appended; Euclidean distance weighs both (weight 0: dlib's
 #: alone). A probe is a known person when closer than IDENTITY_THRESHOLD. On CK+ (reports/detection.md, one image
-#: enrolled per subject): dlib mirror-averaged alone at 0.55 identified 94.9% and falsely accepted 42.2% of
-#: unenrolled faces; with the texture at 0.80, 95.7% and 11.2%. The weight (of IDENTITY_TEXTURE_WEIGHTS; 0.25
+#: enrolled per subject): dlib mirror-averaged alone needs 0.56 to identify 95%, 95.7%, and then falsely accepts
+#: 52.2% of unenrolled faces (the report before, git show b8212bb:reports/detection.md: 94.9% and 42.2% at 0.55);
+#: with the texture at 0.80, 95.7% and 11.2%. The weight (of IDENTITY_TEXTURE_WEIGHTS; 0.25
 #: falsely accepts fewest at 95% identification on all CK+ subjects and on the first half of them; the report
 #: also checks it chosen on one half and scored on the other) and 0.80, the smallest threshold on a 0.01 grid
 #: reaching 95% on either half of the subjects, were chosen on CK+: its probes come from the enrolled image's own
