@@ -25,6 +25,9 @@ done
 # the shipped yunet_masks detector comes from (40 epochs, 30 min on 2 cores: reports/logs/yunet_masks_train_epochs.jsonl):
 #   ferkit train-detector --model yunet --data "$SHARED/face_mask_detection_subset300.tar" --out runs/yunet_masks --threads 2
 #   ferkit ship --detector --run runs/yunet_masks)
+# The views of yunet_masks_ms, chosen on the shipped detector's validation photos (its card lists them):
+python scripts/select_yunet_views.py --data "$SHARED/face_mask_detection_subset300.tar" \
+  --model src/ferkit/assets/detectors/yunet_masks/yunet.onnx 2>&1 | tee reports/logs/select_yunet_views.log
 ferkit report detection --box-data "dlib_faces=$SHARED/dlib_faces_boxes.tar" \
   --box-data "face_mask=$SHARED/face_mask_detection_subset300.tar" --ckplus "$SHARED/ckplus48.tar" \
   --video src/ferkit/assets/examples/tears_of_steel_clip_640x360_10s.mp4 --video-people 3 2>&1 | tee reports/logs/report_detection.log

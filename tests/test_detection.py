@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from ferkit.detection import create_detector
-from ferkit.detection.nms import box_iou, nms
+from ferkit.detection.nms import box_iou, fuse_views, nms
 from ferkit.errors import UnknownNameError
 from ferkit.io import read_image
 
@@ -23,7 +23,7 @@ def test_default_detector_is_yunet_masks():
 
 
 @pytest.mark.parametrize("name,low,landmarks", [("yunet", 27, (5, 2)), ("yunet_masks", 27, (5, 2)), ("haar", 25, None), ("dlib_hog", 24, (3, 2)),
-                                                ("mediapipe_tiled", 27, (6, 2))])
+                                                ("mediapipe_tiled", 27, (6, 2)), ("yunet_masks_ms", 27, (5, 2))])
 def test_backends_find_the_solvay_faces(demo, name, low, landmarks):
     """Every backend fast enough for a group photo: most of the 29 faces, none on the lower (no-face) half."""
     faces = create_detector(name).detect(read_image(demo / "Solvay_conference_1927.jpg"))
@@ -117,6 +117,50 @@ def test_nms_and_iou_on_known_boxes():
     assert box_iou(boxes[:1], boxes[1:2])[0, 0] == pytest.approx(81 / 119)
     assert list(nms(boxes, scores, 0.5)) == [0, 2, 3]
     assert list(nms(boxes, scores, 0.5, mode="min")) == [0, 2]
+
+
+def test_view_fusion_on_known_boxes():
+    """Two views: a face both found fuses to the score-weighted mean box at their mean score; a face one view
+    found keeps its box at half its score."""
+    boxes = np.array([[0, 0, 10, 10], [2, 0, 12, 10], [50, 50, 60, 60]], np.float32)
+    scores = np.array([0.9, 0.6, 0.8], np.float32)
+    points = np.zeros((3, 5, 2), np.float32) + np.array([0, 2, 50], np.float32)[:, None, None]
+    b, s, p = fuse_views(boxes, scores, points, 2, 0.55)
+    np.testing.assert_allclose(b, [[0.8, 0, 10.8, 10], [50, 50, 60, 60]], atol=1e-5)
+    np.testing.assert_allclose(s, [0.75, 0.4], atol=1e-6)
+    np.testing.assert_allclose(p[:, 0, 0], [0.8, 50], atol=1e-5)
+    assert len(fuse_views(boxes[:0], scores[:0], points[:0], 2, 0.55)[0]) == 0
+
+
+@pytest.mark.parametrize("flip,sides,fusion", [(True, 640, "wbf"), (False, (640, 960), "nms"), (True, (640, 800), "wbf"),
+                                               (False, (640, 800), "wbf")])
+def test_yunet_views_find_the_same_faces(demo, flip, sides, fusion):
+    """Mirrored and multi-scale views (fused) find the faces one view finds, boxes within a few pixels, and the
+    mirrored view's landmarks come back in the image's order (left eye first)."""
+    from ferkit.detection.yunet import YuNet
+    img = read_image(demo / "Solvay_conference_1927.jpg")
+    one = YuNet(input_side=640).detect(img)
+    many = YuNet(input_side=sides, flip=flip, fusion=fusion).detect(img)
+    assert 27 <= len(many) <= 32 and abs(len(many) - len(one)) <= 2
+    iou = box_iou(np.array([f.box for f in one]), np.array([f.box for f in many]))
+    assert (iou.max(1) > 0.7).mean() >= 0.9
+    for f in YuNet(input_side=sides, flip=flip, fusion=fusion).detect(read_image(demo / "laos.jpg")):
+        assert f.landmarks[0, 0] < f.landmarks[1, 0] and f.landmarks[3, 0] < f.landmarks[4, 0]
+
+
+def test_multi_view_backend_runs_the_views_chosen_on_validation():
+    """yunet_masks_ms runs the views reports/yunet_views.json chose: the best validation AP50 within its speed goal."""
+    import json
+
+    from ferkit.config import YUNET_MASKS_MS_VIEWS
+    report = json.loads((Path(__file__).resolve().parents[1] / "reports" / "yunet_views.json").read_text())
+    fast = [r for r in report["rows"] if r["ms_per_frame"] <= report["speed_goal_ms"]]
+    best = max(fast, key=lambda r: r["val_ap50"])
+    assert {k: best[k] for k in ("sides", "flip", "fusion")} == {k: report["chosen"][k] for k in ("sides", "flip", "fusion")}
+    assert list(YUNET_MASKS_MS_VIEWS["sides"]) == best["sides"]
+    assert (YUNET_MASKS_MS_VIEWS["flip"], YUNET_MASKS_MS_VIEWS["fusion"]) == (best["flip"], best["fusion"])
+    det = create_detector("yunet_masks_ms")
+    assert det.name == "yunet_masks_ms" and tuple(det.sides) == tuple(best["sides"])
 
 
 @pytest.mark.parametrize("name", ["yunet", "yunet_masks", "mtcnn", "dlib_hog", "mediapipe"])

@@ -62,6 +62,11 @@ def test_fine_tuning_splits_resumes_and_writes_a_detector(face_mask, tmp_path, d
     assert det.name == str(out / "yunet.onnx") and YuNet().name == "yunet"  # a given file goes by its path
     assert det.trained_on == set(card["trained_on"]) | set(card["validated_on"])
     assert len(det.detect(read_image(demo / "laos.jpg"))) == 2
+    final = train_yunet(items, tmp_path / "final", epochs=1, final=True)  # the validation images trained on too
+    card = json.loads((tmp_path / "final" / "card.json").read_text())
+    assert final["best_epoch"] == 1 and final["validation_ap50"] is None and card["final"]
+    assert len(card["trained_on"]) == 12 and not card["validated_on"] and not set(card["trained_on"]) & test
+    assert len(YuNet(model=tmp_path / "final" / "yunet.onnx").detect(read_image(demo / "laos.jpg"))) == 2
 
 
 @pytest.mark.parametrize("photo", ["laos.jpg", "two_people.jpg"])
@@ -79,3 +84,37 @@ def test_yunet_masks_crops_are_framed_like_the_default(demo, photo):
     framed = np.abs(crop_faces(img, tuned, Framing.of("yunet_masks")) - want).mean()
     unshifted = np.abs(crop_faces(img, tuned, Framing(Framing.of("yunet_masks").scale)) - want).mean()
     assert framed < unshifted  # two_people.jpg: 30.0 vs 34.9 mean pixel difference
+
+
+def test_augmentations_keep_boxes_on_their_faces(face_mask):
+    """Copy-paste, crop and colour jitter (all on): every box stays inside the image, pasted faces overlap no
+    face already there and has the size asked for, the image keeps its type."""
+    import random
+
+    from ferkit.config import YUNET_FINETUNE
+    from ferkit.detection.nms import box_iou
+    from ferkit.detection.yunet_train import _augment, _paste_faces
+    rng, pasted = random.Random(0), 0
+    for item in face_mask[:20]:
+        img, boxes = _paste_faces(item.image, item.boxes.reshape(-1, 4).astype(np.float32), face_mask[20:40], rng, 4,
+                                  (8, 40))
+        new = boxes[len(item.boxes):]
+        assert img.shape == item.image.shape and img.dtype == np.uint8
+        pasted += len(new)
+        if not len(new):  # a crowd may leave no room
+            continue
+        assert (new[:, :2] >= 0).all() and (new[:, 2] <= img.shape[1]).all() and (new[:, 3] <= img.shape[0]).all()
+        assert box_iou(new, item.boxes.reshape(-1, 4).astype(np.float32)).max() == 0
+        assert ((np.maximum(new[:, 2] - new[:, 0], new[:, 3] - new[:, 1]) >= 7.5)
+                & (np.maximum(new[:, 2] - new[:, 0], new[:, 3] - new[:, 1]) <= 40.5)).all()
+        cfg = dict(YUNET_FINETUNE["augment"])
+        try:
+            YUNET_FINETUNE["augment"].update(paste=1.0, crop=1.0, jitter=1.0)
+            out, kept = _augment(item.image, item.boxes.reshape(-1, 4).astype(np.float32), rng, face_mask[20:40])
+        finally:
+            YUNET_FINETUNE["augment"].update(cfg)
+        h, w = out.shape[:2]
+        assert out.dtype == np.uint8 and len(kept) >= 1 and h <= item.image.shape[0] and w <= item.image.shape[1]
+        assert (kept >= 0).all() and (kept[:, [0, 2]] <= w).all() and (kept[:, [1, 3]] <= h).all()
+        assert ((kept[:, 2] > kept[:, 0]) & (kept[:, 3] > kept[:, 1])).all()
+    assert pasted >= 30  # of up to 80

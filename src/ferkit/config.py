@@ -28,14 +28,16 @@ FACE_SIZE = 48
 #: YuNet's ONNX copy measures 0.961 (the library, which truncates boxes to whole pixels, measured 0.962); 0.962 is
 #: kept for both: the shipped mask detector's threshold was chosen on crops framed with it (reports/masked.md).
 #: yunet_masks (fine-tuned on the face-mask photos, whose boxes run from the brows to the chin) measures 1.169.
-CROP_SCALE = {"mtcnn": 0.962, "haar": 1.038, "yunet": 0.962, "yunet_lib": 0.962, "yunet_masks": 1.169}
+#: yunet_masks_ms (the same net at two sides, boxes fused) takes yunet_masks' framing (not measured on its own).
+CROP_SCALE = {"mtcnn": 0.962, "haar": 1.038, "yunet": 0.962, "yunet_lib": 0.962, "yunet_masks": 1.169,
+              "yunet_masks_ms": 1.169}
 #: Where the crop's centre sits relative to the box centre, in crop sides along the face's upright axis (negative:
 #: above), so that crops match FER2013's framing: 0.5 - the median box centre height in FER2013's frame
 #: (scripts/measure_framing.py). yunet_masks' boxes sit low (-0.120 on every third PublicTest face); the other
 #: detectors measure within 0.02 of the middle and are not shifted. On every third PublicTest face, the default model
 #: loses 3.2 points on yunet_masks' crops against FER2013's own crops of the same faces, 2.9 on YuNet's
 #: (reports/face_framing_yunet_masks.md, reports/face_framing_yunet.md).
-CROP_SHIFT = {"yunet_masks": -0.12}
+CROP_SHIFT = {"yunet_masks": -0.12, "yunet_masks_ms": -0.12}
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 ASSETS_DIR = PACKAGE_DIR / "assets"
@@ -89,10 +91,27 @@ DEFAULT_DETECTOR = "yunet_masks"
 #: ``ferkit train-detector --model yunet``: fine-tuning YuNet on VOC face boxes (detection/yunet_train.py). Epochs
 #: and rate were tried on the validation images only (every fifth non-test image); sides: the longer image side,
 #: drawn per step; input_side: the longer side the fine-tuned detector runs at (its card records it; validation
-#: scores each epoch at it); centre_radius: candidate points within this many strides of a box centre.
+#: scores each epoch at it); centre_radius: candidate points within this many strides of a box centre; ema: decay
+#: of an exponential moving average of the weights (0: off; on, it is what is validated and shipped), reached
+#: over ema_warmup steps; augment: probabilities and ranges of copy-paste of small faces, random crops and colour
+#: jitter (detection/yunet_train.py ``_augment``). EMA 0.998, crops + jitter at 0.5 and copy-paste at 0.5 were each
+#: tried on the validation images (mean AP50 over epochs 21-40 against the recipe's; scratch runs, their logs not
+#: kept) and left off: none scored above the recipe.
 YUNET_FINETUNE = {"epochs": 40, "lr": 1e-4, "weight_decay": 1e-4, "sides": (480, 560, 640, 720, 800),
                   "input_side": 640, "validation_every": 5, "centre_radius": 2.5, "box_weight": 5.0,
-                  "landmark_weight": 0.1}
+                  "landmark_weight": 0.1, "ema": 0.0, "ema_warmup": 500,
+                  "augment": {"paste": 0.0, "paste_count": 4, "paste_size": (8, 40), "crop": 0.0,
+                              "crop_scale": (0.5, 1.0), "jitter": 0.0, "jitter_amount": 0.3}}
+#: Views of the fine-tuned YuNet that scripts/select_yunet_views.py scores on its validation photos
+#: (reports/yunet_views.md): sides of the resized image, mirror image too, fusion of the views' boxes.
+YUNET_VIEW_CANDIDATES = tuple({"sides": sides, "flip": flip, "fusion": fusion} for sides, flip, fusion in (
+    ((640,), False, "nms"), ((800,), False, "nms"), ((960,), False, "nms"), ((640,), True, "wbf"),
+    ((640, 800), False, "nms"), ((640, 896), False, "nms"), ((640, 928), False, "nms"), ((640, 960), False, "nms"),
+    ((640, 800), False, "wbf"), ((640, 896), False, "wbf"), ((640, 928), False, "wbf"), ((640, 960), False, "wbf")))
+#: The views of ``yunet_masks_ms``: the best validation AP50 within 15 ms per 640x480 frame among
+#: YUNET_VIEW_CANDIDATES (reports/yunet_views.md: 0.896 vs 0.882 at 640 alone, 12.0 vs 4.0 ms). Not the default:
+#: on video its cost would break the end-to-end frame-rate targets (reports/speed.md), which the single view meets.
+YUNET_MASKS_MS_VIEWS = {"sides": (640, 896), "flip": False, "fusion": "wbf"}
 #: ``detect-eval`` ranks every detection a backend scores down to a floor on its score scale (``Detector.score_scale``)
 #: for its AP and precision-recall curve, as VOC and COCO evaluations do (torchvision's detectors keep boxes down
 #: to 0.05 for them); the backend's operating threshold (``min_score``, what ``analyze`` uses) is reported as one
@@ -105,7 +124,7 @@ VIDEO_EXTENSIONS = (".mp4", ".avi", ".mov", ".mkv", ".webm", ".m4v", ".mpg", ".m
 #: IDENTITY_TEXTURE: LBP histograms of the face box (grey, ``size`` px square, ``grid`` x ``grid`` cells, uniform
 #: LBP(8,1); identity/texture.py), times ``weight``, appended; Euclidean distance weighs both (weight 0: dlib's
 #: alone). A probe is a known person when closer than IDENTITY_THRESHOLD. On CK+ (reports/detection.md, one image
-#: enrolled per subject): dlib mirror-averaged alone needs 0.56 to identify 95%, 95.7%, and then falsely accepts
+#: enrolled per subject): dlib mirror-averaged alone needs 0.56 to identify 95%, 95.9%, and then falsely accepts
 #: 52.2% of unenrolled faces (the report before, git show b8212bb:reports/detection.md: 94.9% and 42.2% at 0.55);
 #: with the texture at 0.80, 95.7% and 11.2%. The weight (of IDENTITY_TEXTURE_WEIGHTS; 0.25
 #: falsely accepts fewest at 95% identification on all CK+ subjects and on the first half of them; the report

@@ -162,12 +162,16 @@ def _add_train_detector(sub) -> None:
     p.add_argument("--lr", type=float, help="default: 0.02 (faster_rcnn), config YUNET_FINETUNE (yunet)")
     p.add_argument("--max-minutes", type=float, help="stop after the epoch that passes this; rerun to resume")
     p.add_argument("--threads", type=int, default=0)
+    p.add_argument("--final", action="store_true",
+                   help="yunet only: train on the validation images too and keep the last epoch (once a run with "
+                        "validation has settled the recipe); the test third stays held out")
 
 
 def _run_train_detector(a) -> int:
     if a.model == "yunet":
         from ..detection.yunet_train import train_yunet
-        rep = train_yunet(a.data, a.out or "runs/yunet_masks", a.epochs, a.lr, a.max_minutes, a.threads)
+        rep = train_yunet(a.data, a.out or "runs/yunet_masks", a.epochs, a.lr, a.max_minutes, a.threads,
+                          final=a.final)
     else:
         from ..detection.faster_rcnn import train_faster_rcnn
         rep = train_faster_rcnn(a.data, a.out or "runs/faster_rcnn", a.epochs or 30, a.batch, a.lr or 0.02,

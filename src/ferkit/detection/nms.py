@@ -35,3 +35,28 @@ def nms(boxes: np.ndarray, scores: np.ndarray, threshold: float, mode: str = "un
         denom = np.minimum(area[i], area[rest]) if mode == "min" else area[i] + area[rest] - inter
         order = rest[inter / np.maximum(denom, 1e-9) <= threshold]
     return np.array(keep, np.int64)
+
+
+def fuse_views(boxes: np.ndarray, scores: np.ndarray, points: np.ndarray, n_views: int,
+               threshold: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Weighted box fusion of the detections of ``n_views`` runs over one image (test-time augmentation): boxes
+    overlapping a cluster's best by IoU > ``threshold`` join it; a cluster's box and landmarks are the
+    score-weighted mean of its members', its score their mean times the share of the views that found it (at most
+    one member per view counts), so a face every view sees outranks one seen once."""
+    if len(boxes) == 0:
+        return boxes, scores, points
+    order = np.argsort(-scores, kind="stable")
+    boxes, scores, points = boxes[order], scores[order], points[order]
+    free = np.ones(len(boxes), bool)
+    fused = []
+    for i in range(len(boxes)):
+        if not free[i]:
+            continue
+        members = np.nonzero(free & (box_iou(boxes[i:i + 1], boxes)[0] > threshold))[0][:n_views]
+        free[members] = False
+        w = scores[members]
+        fused.append(((boxes[members] * w[:, None]).sum(0) / w.sum(),
+                      w.mean() * len(members) / n_views,
+                      (points[members] * w[:, None, None]).sum(0) / w.sum()))
+    b, s, p = zip(*fused)
+    return np.array(b, np.float32), np.array(s, np.float32), np.array(p, np.float32)

@@ -14,7 +14,7 @@ from ..config import DETECTORS_DIR
 from ..errors import FerkitError
 from ..io import read_json
 from .base import Detection, Detector
-from .nms import nms
+from .nms import fuse_views, nms
 from .resize import as_bgr, fit_side
 
 YUNET_ONNX = DETECTORS_DIR / "yunet" / "yunet.onnx"
@@ -23,26 +23,57 @@ YUNET_MASKS_ONNX = DETECTORS_DIR / "yunet_masks" / "yunet.onnx"
 STRIDES = (8, 16, 32)
 #: libfacedetection's own suppression (IoU) before ferkit's nested-box suppression.
 LIBRARY_NMS_IOU = 0.3
+#: Weighted box fusion of several views (sides, mirror): detections overlapping by more than this IoU fuse.
+VIEW_FUSION_IOU = 0.55
 
 
 class _YuNetBase(Detector):
-    """``input_side``: the image is resized (up or down) so that its longer side is this before detection;
+    """``input_side``: the image is resized (up or down) so that its longer side is this before detection (a
+    tuple: detected at each); ``flip``: also detected on the mirror image; ``fusion``: how several views'
+    detections merge, ``nms`` (the best box of each face kept) or ``wbf`` (weighted box fusion, ``fuse_views``);
     ``min_score`` in 0..1; ``overlap``: NMS on intersection over the smaller box.
     Landmarks: eyes (image-left first), nose tip, mouth corners."""
 
     score_scale = "probability"
 
-    def __init__(self, input_side: int | None = 640, min_score: float = 0.7, overlap: float = 0.5):
+    def __init__(self, input_side: int | None | tuple[int, ...] = 640, min_score: float = 0.7,
+                 overlap: float = 0.5, flip: bool = False, fusion: str = "nms"):
+        if fusion not in ("nms", "wbf"):
+            raise FerkitError(f"fusion must be 'nms' or 'wbf', not {fusion!r}")
         self.input_side, self.min_score, self.overlap = input_side, min_score, overlap
+        self.flip, self.fusion = flip, fusion
+
+    @property
+    def sides(self) -> tuple[int | None, ...]:
+        """The sides the image is detected at."""
+        side = self.input_side
+        return tuple(side) if isinstance(side, (tuple, list)) else (side,)
 
     def _raw(self, img: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(boxes (N, 4), scores (N,) in 0..1, landmarks (N, 5, 2)) on the resized image, scores >= min_score."""
         raise NotImplementedError
 
-    def detect(self, image: np.ndarray) -> list[Detection]:
-        img, s = fit_side(as_bgr(image), self.input_side)
+    def _view(self, image: np.ndarray, side: int | None, flip: bool) -> tuple[np.ndarray, ...]:
+        """The raw detections of ``image`` resized to ``side`` (and mirrored), on ``image``."""
+        img, s = fit_side(image, side)
+        if flip:
+            img = img[:, ::-1]
         boxes, scores, points = self._raw(np.ascontiguousarray(img))
-        boxes, points = boxes / s, points / s
+        if flip:  # back to the unmirrored image; the landmarks' left and right swap back too
+            w = img.shape[1]
+            boxes = np.stack([w - boxes[:, 2], boxes[:, 1], w - boxes[:, 0], boxes[:, 3]], 1)
+            points = points[:, [1, 0, 2, 4, 3]] * [-1, 1] + [w, 0]
+        return boxes / s, scores, points / s
+
+    def detect(self, image: np.ndarray) -> list[Detection]:
+        image = as_bgr(image)
+        views = [(side, f) for side in self.sides for f in ((False, True) if self.flip else (False,))]
+        found = [self._view(image, side, f) for side, f in views]
+        boxes, scores, points = (np.concatenate(v) for v in zip(*found))
+        if len(views) > 1 and self.fusion == "wbf":
+            boxes, scores, points = fuse_views(boxes, scores, points, len(views), VIEW_FUSION_IOU)
+            keep = scores >= self.min_score
+            boxes, scores, points = boxes[keep], scores[keep], points[keep]
         keep = nms(boxes, scores, self.overlap, mode="min")  # also drops a box nested in a better one
         return [Detection(boxes[k].astype(np.float32), float(scores[k]), points[k].astype(np.float32)) for k in keep]
 
@@ -55,8 +86,8 @@ class YuNet(_YuNetBase):
 
     name = "yunet"
 
-    def __init__(self, input_side: int | None | str = "model", min_score: float = 0.7, overlap: float = 0.5,
-                 model: str | Path | None = None):
+    def __init__(self, input_side: int | None | tuple[int, ...] | str = "model", min_score: float = 0.7,
+                 overlap: float = 0.5, model: str | Path | None = None, flip: bool = False, fusion: str = "nms"):
         from ..runtime.onnx import ort_session
         if model is not None:
             self.name = str(model)
@@ -66,7 +97,8 @@ class YuNet(_YuNetBase):
                               "`ferkit train-detector --model yunet` and `ferkit ship --detector`)")
         self.session = ort_session(str(model))
         meta = read_json(model.with_name("card.json"))
-        super().__init__(meta.get("input_side", 640) if input_side == "model" else input_side, min_score, overlap)
+        super().__init__(meta.get("input_side", 640) if input_side == "model" else input_side, min_score, overlap,
+                         flip, fusion)
         self.trained_on = set(meta.get("trained_on", [])) | set(meta.get("validated_on", []))
 
     def _raw(self, img: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -26,16 +26,82 @@ from ..data.voc import BoxedImage, load_voc, train_val_test
 from ..errors import FerkitError
 from ..evaluation.reports import command_line
 from ..io import atomic_path, write_json_atomic, write_text_atomic
+from .nms import box_iou
+from .resize import as_bgr
 from .yunet_net import STRIDES, YuNetNet, export_onnx, load_onnx_weights
 
 
-def _batch(item: BoxedImage, side: int, flip: bool) -> tuple[torch.Tensor, torch.Tensor]:
-    """The image resized to ``side`` on its longer side (flipped if asked), zero-padded to multiples of 32, and its
-    boxes on it."""
+def _paste_faces(img: np.ndarray, boxes: np.ndarray, pool: list[BoxedImage], rng: random.Random,
+                 count: int, size: tuple[float, float]) -> tuple[np.ndarray, np.ndarray]:
+    """Copy-paste: up to ``count`` faces of training images (their box and a margin around it, faded out at
+    the edges), each resized so that its box's longer side is drawn from ``size`` (pixels), pasted where they
+    overlap no face."""
+    img, boxes = img.copy(), [b for b in boxes]
+    h, w = img.shape[:2]
+    for _ in range(count):
+        src = rng.choice(pool)
+        x1, y1, x2, y2 = src.boxes.reshape(-1, 4)[rng.randrange(len(src.boxes))].astype(float)
+        m = 0.25 * max(x2 - x1, y2 - y1)
+        sx1, sy1 = int(max(0, x1 - m)), int(max(0, y1 - m))
+        sx2, sy2 = int(min(src.image.shape[1], x2 + m)), int(min(src.image.shape[0], y2 + m))
+        f = rng.uniform(*size) / max(x2 - x1, y2 - y1, 1.0)
+        pw, ph = int((sx2 - sx1) * f), int((sy2 - sy1) * f)
+        if pw < 6 or ph < 6 or pw >= w or ph >= h:
+            continue
+        px, py = rng.randint(0, w - pw), rng.randint(0, h - ph)
+        box = np.array([px + (x1 - sx1) * f, py + (y1 - sy1) * f, px + (x2 - sx1) * f, py + (y2 - sy1) * f], np.float32)
+        patch_area = np.array([[px, py, px + pw, py + ph]], np.float32)
+        if boxes and box_iou(patch_area, np.array(boxes, np.float32)).max() > 0:
+            continue
+        patch = cv2.resize(as_bgr(src.image)[sy1:sy2, sx1:sx2], (pw, ph), interpolation=cv2.INTER_AREA)
+        ramp = lambda n: np.clip(np.minimum(np.arange(n) + 1, n - np.arange(n)) / max(1, 0.15 * n), 0, 1)  # noqa
+        alpha = (ramp(ph)[:, None] * ramp(pw)[None, :])[..., None]
+        roi = img[py:py + ph, px:px + pw].astype(np.float32)
+        img[py:py + ph, px:px + pw] = (alpha * patch + (1 - alpha) * roi).astype(np.uint8)
+        boxes.append(box)
+    return img, np.array(boxes, np.float32).reshape(-1, 4)
+
+
+def _augment(img: np.ndarray, boxes: np.ndarray, rng: random.Random,
+             pool: list[BoxedImage] | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """``YUNET_FINETUNE["augment"]``: with probability ``paste``, copy-paste of faces from ``pool``
+    (``_paste_faces``); with probability ``crop``, a random window of ``crop_scale`` of each side
+    (boxes clipped to it; a box keeping less than half its area is dropped); with probability ``jitter``, brightness,
+    contrast and saturation scaled by up to +-``jitter_amount``."""
+    cfg = YUNET_FINETUNE["augment"]
+    if pool and rng.random() < cfg["paste"]:
+        img, boxes = _paste_faces(img, boxes, pool, rng, cfg["paste_count"], cfg["paste_size"])
+    if rng.random() < cfg["crop"]:
+        h, w = img.shape[:2]
+        lo, hi = cfg["crop_scale"]
+        cw, ch = int(w * rng.uniform(lo, hi)), int(h * rng.uniform(lo, hi))
+        x0, y0 = rng.randint(0, w - cw), rng.randint(0, h - ch)
+        clipped = np.clip(boxes - [x0, y0, x0, y0], 0, [cw, ch, cw, ch]).astype(np.float32)
+        area = lambda b: (b[:, 2] - b[:, 0]).clip(0) * (b[:, 3] - b[:, 1]).clip(0)  # noqa: E731
+        kept = area(clipped) >= 0.5 * np.maximum(area(boxes), 1e-6)
+        if kept.any():  # a window with no face left is not used
+            img, boxes = img[y0:y0 + ch, x0:x0 + cw], clipped[kept]
+    if rng.random() < cfg["jitter"]:
+        a = cfg["jitter_amount"]
+        hsv = cv2.cvtColor(img, cv2.COLOR_BGR2HSV).astype(np.float32)
+        hsv[..., 1] *= rng.uniform(1 - a, 1 + a)
+        img = cv2.cvtColor(hsv.clip(0, 255).astype(np.uint8), cv2.COLOR_HSV2BGR).astype(np.float32)
+        img = (img - img.mean()) * rng.uniform(1 - a, 1 + a) + img.mean() * rng.uniform(1 - a, 1 + a)
+        img = img.clip(0, 255).astype(np.uint8)
+    return img, boxes
+
+
+def _batch(item: BoxedImage, side: int, flip: bool, rng: random.Random | None = None,
+           pool: list[BoxedImage] | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+    """The image (augmented when ``rng`` is given) resized to ``side`` on its longer side (flipped if asked),
+    zero-padded to multiples of 32, and its boxes on it."""
     img = item.image if item.image.ndim == 3 else cv2.cvtColor(item.image, cv2.COLOR_GRAY2BGR)
+    boxes = item.boxes.astype(np.float32).reshape(-1, 4)
+    if rng is not None:
+        img, boxes = _augment(img, boxes, rng, pool)
     s = side / max(img.shape[:2])
     img = cv2.resize(img, None, fx=s, fy=s, interpolation=cv2.INTER_LINEAR)
-    boxes = item.boxes.astype(np.float32).reshape(-1, 4) * s
+    boxes = boxes * s
     if flip:
         img = img[:, ::-1]
         boxes = np.stack([img.shape[1] - boxes[:, 2], boxes[:, 1], img.shape[1] - boxes[:, 0], boxes[:, 3]], 1)
@@ -133,9 +199,17 @@ def _validation_ap(net: YuNetNet, val: list[BoxedImage], path: Path) -> float:
     ort_session.cache_clear()  # same path, new weights
     det = YuNet(model=path, input_side=YUNET_FINETUNE["input_side"])
     det.trained_on = set()  # the run's card beside it lists the validation images among those to leave out
-    ap = evaluate_detector(det, val)["ap50"]
-    net.train()
-    return ap
+    return evaluate_detector(det, val)["ap50"]
+
+
+@torch.no_grad()
+def _ema_update(ema: YuNetNet, net: YuNetNet, decay: float) -> None:
+    """``ema``'s weights and buffers <- ``decay`` of themselves plus the rest of ``net``'s."""
+    for e, v in zip(ema.state_dict().values(), net.state_dict().values()):
+        if e.dtype.is_floating_point:
+            e.mul_(decay).add_(v.detach(), alpha=1 - decay)
+        else:
+            e.copy_(v)
 
 
 def _copy_atomic(src: Path, dest: Path) -> None:
@@ -146,9 +220,10 @@ def _copy_atomic(src: Path, dest: Path) -> None:
 
 def train_yunet(data: str | os.PathLike | list[BoxedImage], out: str | os.PathLike, epochs: int | None = None,
                 lr: float | None = None, max_minutes: float | None = None, threads: int = 0,
-                seed: int = 0, init: str | os.PathLike | None = None) -> dict:
+                seed: int = 0, init: str | os.PathLike | None = None, final: bool = False) -> dict:
     """Fine-tune from ``init`` (default: the shipped YuNet) on ``data`` (a VOC folder/archive, or its loaded
-    images); resumes from ``out/last.pt``. Writes
+    images); resumes from ``out/last.pt``. ``final``: once a run with validation has settled the recipe, train on
+    the validation images too and keep the last epoch (nothing validates it; the test third stays held out). Writes
     ``out/yunet.onnx`` (the epoch with the best validation AP50), ``card.json`` (training and validation images,
     so that evaluation leaves them out), ``epochs.jsonl`` and ``summary.json``."""
     from .yunet import YUNET_ONNX
@@ -161,21 +236,27 @@ def train_yunet(data: str | os.PathLike | list[BoxedImage], out: str | os.PathLi
     out.mkdir(parents=True, exist_ok=True)
     items = load_voc(data) if isinstance(data, (str, os.PathLike)) else data
     train, val, test = train_val_test(items, cfg["validation_every"])
-    if not train or not val:
+    if final:
+        train, val = sorted(train + val, key=lambda i: i.name), []
+    if not train or not (val or final):
         raise FerkitError(f"{data}: too few annotated images to fine-tune on ({len(items)}; "
                           f"{len(test)} are held out for testing)")
     init = Path(init or YUNET_ONNX)
     net = load_onnx_weights(init)
     teacher = load_onnx_weights(init).eval()
+    ema = load_onnx_weights(init).eval() if cfg["ema"] else None  # what is validated and shipped, when on
     opt = torch.optim.AdamW(net.parameters(), lr=lr, weight_decay=cfg["weight_decay"])
     if (out / "last.pt").exists():
         ck = torch.load(out / "last.pt", weights_only=False)
         net.load_state_dict(ck["model"]), opt.load_state_dict(ck["opt"])
+        if ema is not None:
+            ema.load_state_dict(ck["ema"])
         start, best, history = ck["epoch"], ck["best"], ck["history"]
     else:  # the pretrained net is epoch 0: kept if no epoch beats it on validation
-        start, best = 0, {"ap50": _validation_ap(net, val, out / "val.onnx"), "epoch": 0}
+        start, best = 0, {"ap50": _validation_ap(net, val, out / "val.onnx") if val else None, "epoch": 0}
         history = [{"epoch": 0, "val_ap50": best["ap50"], "note": "before fine-tuning"}]
-        _copy_atomic(out / "val.onnx", out / "yunet.onnx")
+        if val:
+            _copy_atomic(out / "val.onnx", out / "yunet.onnx")
     steps, t0 = epochs * len(train), time.time()
     net.train()
     for epoch in range(start + 1, epochs + 1):
@@ -185,23 +266,31 @@ def train_yunet(data: str | os.PathLike | list[BoxedImage], out: str | os.PathLi
             step = (epoch - 1) * len(train) + k
             for g in opt.param_groups:
                 g["lr"] = lr * 0.5 * (1 + math.cos(math.pi * step / steps))
-            x, gt = _batch(item, rng.choice(cfg["sides"]), rng.random() < 0.5)
+            x, gt = _batch(item, rng.choice(cfg["sides"]), rng.random() < 0.5, rng, train)
             with torch.no_grad():
                 teacher_outs = teacher(x)
             loss = _loss(net(x), teacher_outs, gt)
             opt.zero_grad()
             loss.backward()
             opt.step()
+            if ema is not None:
+                _ema_update(ema, net, cfg["ema"] * (1 - math.exp(-(step + 1) / cfg["ema_warmup"])))
             losses.append(float(loss.detach()))
-        ap = _validation_ap(net, val, out / "val.onnx")
-        if ap > best["ap50"]:
+        ap = _validation_ap(ema or net, val, out / "val.onnx") if val else None
+        net.train()
+        if not val:  # final: the last epoch is the model
+            export_onnx(ema or net, out / "val.onnx")
+            net.train()
+            best = {"ap50": None, "epoch": epoch}
+            _copy_atomic(out / "val.onnx", out / "yunet.onnx")
+        elif ap > best["ap50"]:
             best = {"ap50": ap, "epoch": epoch}
             _copy_atomic(out / "val.onnx", out / "yunet.onnx")  # the export just validated
         history.append({"epoch": epoch, "loss": round(float(np.mean(losses)), 4), "val_ap50": ap,
                         "seconds": round(time.time() - t0, 1)})
         with atomic_path(out / "last.pt") as tmp:
             torch.save({"model": net.state_dict(), "opt": opt.state_dict(), "epoch": epoch, "best": best,
-                        "history": history}, tmp)
+                        "history": history, "ema": ema.state_dict() if ema is not None else None}, tmp)
         print(json.dumps(history[-1]), flush=True)
         if max_minutes and (time.time() - t0) / 60 > max_minutes:
             break
@@ -211,7 +300,7 @@ def train_yunet(data: str | os.PathLike | list[BoxedImage], out: str | os.PathLi
             "data": str(data) if isinstance(data, (str, os.PathLike)) else "", "epochs": epochs, "epochs_done": done,
             "lr": lr, "best_epoch": best["epoch"], "validation_ap50": best["ap50"],
             "trained_on": sorted(i.name for i in train), "validated_on": sorted(i.name for i in val),
-            "held_out_images": len(test), "full_recipe": done >= epochs, **{k: v for k, v in cfg.items()
+            "held_out_images": len(test), "full_recipe": done >= epochs, "final": final, **{k: v for k, v in cfg.items()
                                                                             if k not in ("epochs", "lr")}}
     write_json_atomic(out / "card.json", card)
     summary = {k: card[k] for k in ("epochs_done", "epochs", "best_epoch", "validation_ap50", "held_out_images",
