@@ -22,8 +22,9 @@ def test_default_detector_is_yunet_masks():
     assert create_detector("default").name == "yunet_masks"
 
 
-@pytest.mark.parametrize("name,low,landmarks", [("yunet", 27, (5, 2)), ("yunet_masks", 27, (5, 2)), ("haar", 25, None), ("dlib_hog", 24, (3, 2)),
-                                                ("mediapipe_tiled", 27, (6, 2)), ("yunet_masks_ms", 27, (5, 2))])
+@pytest.mark.parametrize("name,low,landmarks", [("yunet", 27, (5, 2)), ("yunet_masks", 27, (5, 2)), ("haar", 25, None),
+                                                ("dlib_hog", 24, (3, 2)), ("mediapipe_tiled", 27, (6, 2)),
+                                                ("yunet_masks_ms", 27, (5, 2))])
 def test_backends_find_the_solvay_faces(demo, name, low, landmarks):
     """Every backend fast enough for a group photo: most of the 29 faces, none on the lower (no-face) half."""
     faces = create_detector(name).detect(read_image(demo / "Solvay_conference_1927.jpg"))

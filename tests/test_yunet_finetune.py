@@ -86,6 +86,28 @@ def test_yunet_masks_crops_are_framed_like_the_default(demo, photo):
     assert framed < unshifted  # two_people.jpg: 30.0 vs 34.9 mean pixel difference
 
 
+def test_yunet_masks_framing_brings_group_photo_crops_to_the_default(demo):
+    """The same check over the 45 faces of the two group photos: with the configured shift, yunet_masks' crops
+    are at least 15% closer (mean pixel difference) to the default detector's than unshifted, and closer for most
+    faces. (Measured: Solvay 30.4 vs 40.2, classroom 18.3 vs 27.1, closer for 80% of faces; the 15% and 70%
+    bounds were set after that measurement, below the margins seen, to catch a framing that stops helping.)"""
+    from ferkit.detection.nms import box_iou
+    from ferkit.expression.preprocess import Framing, crop_faces
+    framed, unshifted = [], []
+    for photo in ("Solvay_conference_1927.jpg", "classroom_in_tanzania.jpg"):
+        img = read_image(demo / photo)
+        ref, tuned = create_detector("yunet").detect(img), create_detector("yunet_masks").detect(img)
+        iou = box_iou(np.array([d.box for d in ref]), np.array([d.box for d in tuned]))
+        pairs = [(ref[i], tuned[int(iou[i].argmax())]) for i in range(len(ref)) if iou[i].max() > 0.3]
+        want = crop_faces(img, [r for r, _ in pairs], Framing.of("yunet")).astype(float)
+        ours = [t for _, t in pairs]
+        framed += list(np.abs(crop_faces(img, ours, Framing.of("yunet_masks")) - want).mean((1, 2)))
+        unshifted += list(np.abs(crop_faces(img, ours, Framing(Framing.of("yunet_masks").scale)) - want).mean((1, 2)))
+    framed, unshifted = np.array(framed), np.array(unshifted)
+    assert len(framed) >= 40
+    assert framed.mean() < 0.85 * unshifted.mean() and (framed < unshifted).mean() >= 0.7
+
+
 def test_augmentations_keep_boxes_on_their_faces(face_mask):
     """Copy-paste, crop and colour jitter (all on): every box stays inside the image, pasted faces overlap no
     face already there and has the size asked for, the image keeps its type."""
