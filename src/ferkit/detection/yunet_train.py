@@ -249,8 +249,8 @@ def train_yunet(data: str | os.PathLike | list[BoxedImage], out: str | os.PathLi
     if (out / "last.pt").exists():
         ck = torch.load(out / "last.pt", weights_only=False)
         net.load_state_dict(ck["model"]), opt.load_state_dict(ck["opt"])
-        if ema is not None:
-            ema.load_state_dict(ck["ema"])
+        if ema is not None:  # a run begun without EMA starts its average from the weights it resumes
+            ema.load_state_dict(ck["ema"] if ck.get("ema") is not None else ck["model"])
         start, best, history = ck["epoch"], ck["best"], ck["history"]
     else:  # the pretrained net is epoch 0: kept if no epoch beats it on validation
         start, best = 0, {"ap50": _validation_ap(net, val, out / "val.onnx") if val else None, "epoch": 0}
