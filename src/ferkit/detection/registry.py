@@ -49,9 +49,7 @@ def _yunet_masks(**kw: Any) -> Detector:
                                      "chosen on its validation photos): more small faces, ~3x the time")
 def _yunet_masks_ms(**kw: Any) -> Detector:
     from ..config import YUNET_MASKS_MS_VIEWS as views
-    from .yunet import YUNET_MASKS_ONNX, YuNet
-    d = YuNet(model=YUNET_MASKS_ONNX, **{"input_side": views["sides"], "flip": views["flip"],
-                                         "fusion": views["fusion"], **kw})
+    d = _yunet_masks(**{"input_side": views["sides"], "flip": views["flip"], "fusion": views["fusion"], **kw})
     d.name = "yunet_masks_ms"
     return d
 

@@ -95,7 +95,7 @@ def _batch(item: BoxedImage, side: int, flip: bool, rng: random.Random | None = 
            pool: list[BoxedImage] | None = None) -> tuple[torch.Tensor, torch.Tensor]:
     """The image (augmented when ``rng`` is given) resized to ``side`` on its longer side (flipped if asked),
     zero-padded to multiples of 32, and its boxes on it."""
-    img = item.image if item.image.ndim == 3 else cv2.cvtColor(item.image, cv2.COLOR_GRAY2BGR)
+    img = as_bgr(item.image)
     boxes = item.boxes.astype(np.float32).reshape(-1, 4)
     if rng is not None:
         img, boxes = _augment(img, boxes, rng, pool)
@@ -189,13 +189,15 @@ def _loss(outs: tuple[torch.Tensor, ...], teacher_outs: tuple[torch.Tensor, ...]
     return loss
 
 
-def _validation_ap(net: YuNetNet, val: list[BoxedImage], path: Path) -> float:
+def _validation_ap(net: YuNetNet, val: list[BoxedImage], path: Path) -> float | None:
     """AP50 of ``net`` (exported to ``path`` and run as ferkit's detector at the input side it will ship with,
-    ``YUNET_FINETUNE["input_side"]``) on the validation images."""
+    ``YUNET_FINETUNE["input_side"]``) on the validation images; None, after the export, when there are none."""
     from ..runtime.onnx import ort_session
     from .evaluate import evaluate_detector
     from .yunet import YuNet
     export_onnx(net, path)
+    if not val:
+        return None
     ort_session.cache_clear()  # same path, new weights
     det = YuNet(model=path, input_side=YUNET_FINETUNE["input_side"])
     det.trained_on = set()  # the run's card beside it lists the validation images among those to leave out
@@ -276,14 +278,9 @@ def train_yunet(data: str | os.PathLike | list[BoxedImage], out: str | os.PathLi
             if ema is not None:
                 _ema_update(ema, net, cfg["ema"] * (1 - math.exp(-(step + 1) / cfg["ema_warmup"])))
             losses.append(float(loss.detach()))
-        ap = _validation_ap(ema or net, val, out / "val.onnx") if val else None
+        ap = _validation_ap(ema or net, val, out / "val.onnx")
         net.train()
-        if not val:  # final: the last epoch is the model
-            export_onnx(ema or net, out / "val.onnx")
-            net.train()
-            best = {"ap50": None, "epoch": epoch}
-            _copy_atomic(out / "val.onnx", out / "yunet.onnx")
-        elif ap > best["ap50"]:
+        if not val or ap > best["ap50"]:  # final (no validation): the last epoch is the model
             best = {"ap50": ap, "epoch": epoch}
             _copy_atomic(out / "val.onnx", out / "yunet.onnx")  # the export just validated
         history.append({"epoch": epoch, "loss": round(float(np.mean(losses)), 4), "val_ap50": ap,
