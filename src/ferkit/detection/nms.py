@@ -4,6 +4,11 @@ from __future__ import annotations
 import numpy as np
 
 
+def box_area(b):
+    """Areas of (N, 4) boxes (a NumPy array or a torch tensor); an inverted box has area 0."""
+    return (b[:, 2] - b[:, 0]).clip(0) * (b[:, 3] - b[:, 1]).clip(0)
+
+
 def box_iou(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """IoU matrix between (N, 4) and (M, 4) boxes."""
     x1 = np.maximum(a[:, None, 0], b[None, :, 0])
@@ -11,9 +16,7 @@ def box_iou(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     x2 = np.minimum(a[:, None, 2], b[None, :, 2])
     y2 = np.minimum(a[:, None, 3], b[None, :, 3])
     inter = np.clip(x2 - x1, 0, None) * np.clip(y2 - y1, 0, None)
-    area_a = (a[:, 2] - a[:, 0]) * (a[:, 3] - a[:, 1])
-    area_b = (b[:, 2] - b[:, 0]) * (b[:, 3] - b[:, 1])
-    return inter / np.maximum(area_a[:, None] + area_b[None, :] - inter, 1e-9)
+    return inter / np.maximum(box_area(a)[:, None] + box_area(b)[None, :] - inter, 1e-9)
 
 
 def nms(boxes: np.ndarray, scores: np.ndarray, threshold: float, mode: str = "union") -> np.ndarray:
@@ -22,7 +25,7 @@ def nms(boxes: np.ndarray, scores: np.ndarray, threshold: float, mode: str = "un
     if len(boxes) == 0:
         return np.zeros(0, np.int64)
     x1, y1, x2, y2 = boxes[:, 0], boxes[:, 1], boxes[:, 2], boxes[:, 3]
-    area = (x2 - x1) * (y2 - y1)
+    area = box_area(boxes)
     order = np.argsort(-scores, kind="stable")
     keep = []
     while order.size:

@@ -26,7 +26,7 @@ from ..data.voc import BoxedImage, load_voc, train_val_test
 from ..errors import FerkitError
 from ..evaluation.reports import command_line
 from ..io import atomic_path, write_json_atomic, write_text_atomic
-from .nms import box_iou
+from .nms import box_area, box_iou
 from .resize import as_bgr
 from .yunet_net import STRIDES, YuNetNet, export_onnx, load_onnx_weights
 
@@ -77,8 +77,7 @@ def _augment(img: np.ndarray, boxes: np.ndarray, rng: random.Random,
         cw, ch = int(w * rng.uniform(lo, hi)), int(h * rng.uniform(lo, hi))
         x0, y0 = rng.randint(0, w - cw), rng.randint(0, h - ch)
         clipped = np.clip(boxes - [x0, y0, x0, y0], 0, [cw, ch, cw, ch]).astype(np.float32)
-        area = lambda b: (b[:, 2] - b[:, 0]).clip(0) * (b[:, 3] - b[:, 1]).clip(0)  # noqa: E731
-        kept = area(clipped) >= 0.5 * np.maximum(area(boxes), 1e-6)
+        kept = box_area(clipped) >= 0.5 * np.maximum(box_area(boxes), 1e-6)
         if kept.any():  # a window with no face left is not used
             img, boxes = img[y0:y0 + ch, x0:x0 + cw], clipped[kept]
     if rng.random() < cfg["jitter"]:
@@ -114,8 +113,7 @@ def _batch(item: BoxedImage, side: int, flip: bool, rng: random.Random | None = 
 def _pair_iou(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
     lt, rb = torch.max(a[:, None, :2], b[None, :, :2]), torch.min(a[:, None, 2:], b[None, :, 2:])
     inter = (rb - lt).clamp(min=0).prod(-1)
-    area = lambda x: (x[:, 2] - x[:, 0]) * (x[:, 3] - x[:, 1])  # noqa: E731
-    return inter / (area(a)[:, None] + area(b)[None] - inter).clamp(min=1e-6)
+    return inter / (box_area(a)[:, None] + box_area(b)[None] - inter).clamp(min=1e-6)
 
 
 def _giou(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:

@@ -136,8 +136,7 @@ def _protocols(emb: np.ndarray, subjects: np.ndarray, threshold: float, k: int) 
     enrolled[list(first.values())] = True
 
     def run(gallery_subjects: set[str]) -> tuple[list[str], np.ndarray]:
-        g = Gallery(threshold=threshold, k=k)
-        g.embeddings = np.zeros((0, emb.shape[1]), np.float32)  # this embedding's length, whatever its parts
+        g = Gallery(threshold=threshold, k=k, dim=emb.shape[1])  # this embedding's length, whatever its parts
         for s in sorted(gallery_subjects):
             g.add(s, emb[first[s]][None])
         probes = np.flatnonzero(~enrolled)

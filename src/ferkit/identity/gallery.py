@@ -21,15 +21,16 @@ class Gallery:
     """Enrolled people: ``names[i]`` owns ``embeddings[i]``; ``identify`` votes among the ``k`` nearest
     enrolled embeddings closer than ``threshold``, else answers ``unknown``. ``mirror`` and ``texture``: how the
     embeddings were made (``DlibEmbedder``'s arguments; default the configured ones); faces matched against the
-    gallery must be embedded the same way, by ``new_embedder()``."""
+    gallery must be embedded the same way, by ``new_embedder()``. ``dim``: the embedding length, by default the
+    one those settings make (another for embeddings scored outside ``new_embedder``, as in evaluation)."""
 
     def __init__(self, embedder: str = "dlib_resnet_v1", threshold: float = DEFAULT_THRESHOLD, k: int = 3,
-                 mirror: bool = IDENTITY_MIRROR, texture: dict | None = None):
+                 mirror: bool = IDENTITY_MIRROR, texture: dict | None = None, dim: int | None = None):
         self.embedder, self.threshold, self.k, self.mirror = embedder, threshold, k, mirror
         self.texture = dict(IDENTITY_TEXTURE if texture is None else texture)
         self.names: list[str] = []
         self.sources: list[str] = []
-        self.embeddings = np.zeros((0, EMBEDDING_DIM + texture_dim(self.texture)), np.float32)
+        self.embeddings = np.zeros((0, dim or EMBEDDING_DIM + texture_dim(self.texture)), np.float32)
 
     def new_embedder(self) -> DlibEmbedder:
         """A ``DlibEmbedder`` that embeds faces as this gallery's were."""
