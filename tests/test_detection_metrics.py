@@ -27,6 +27,38 @@ def test_ap_on_hand_made_boxes():
     assert recall_at_fppi(s, tp, n, n_images=2, fppi=1.0) == pytest.approx(2 / 3)
 
 
+def test_boxes_not_scored_are_neither_true_nor_false():
+    """VOC's difficult boxes: a detection on one is left out; a detection elsewhere still counts as false."""
+    gt, ignore = [np.array([[0, 0, 10, 10]], float)], [np.array([[20, 20, 30, 30]], float)]
+    dets = [np.array([[20, 20, 30, 31], [0, 0, 10, 10], [50, 50, 60, 60]], float)]
+    scores = [np.array([0.9, 0.8, 0.7])]
+    s, tp, n = match_detections(gt, dets, scores, ignore=ignore)
+    assert n == 1 and s.tolist() == [0.8, 0.7] and tp.tolist() == [True, False]
+    assert average_precision(*precision_recall(s, tp, n)) == pytest.approx(1.0)
+    s, tp, n = match_detections(gt, dets, scores)  # not set aside: the top detection is a false positive
+    assert n == 1 and tp.tolist() == [False, True, False]
+    assert average_precision(*precision_recall(s, tp, n)) == pytest.approx(0.5)
+
+
+def test_voc_difficult_objects_are_set_aside(shared, tmp_path):
+    """A face-mask photo's annotation with one object flagged difficult: that box moves to ``ignore``."""
+    import tarfile
+
+    from ferkit.data.voc import load_voc
+    with tarfile.open(shared / "face_mask_detection_subset300.tar") as tar:
+        xml = next(m for m in tar.getmembers() if m.name.endswith("maksssksksss0.xml"))
+        jpg = next(m for m in tar.getmembers() if m.name.endswith("maksssksksss0.jpg"))
+        text, image = tar.extractfile(xml).read().decode(), tar.extractfile(jpg).read()
+    (tmp_path / jpg.name.rsplit("/", 1)[-1]).write_bytes(image)
+    (tmp_path / "a.xml").write_text(text.replace("<difficult>0</difficult>", "<difficult>1</difficult>", 1))
+    plain = load_voc(shared / "face_mask_detection_subset300.tar")
+    want = next(i for i in plain if i.name == jpg.name.rsplit("/", 1)[-1])
+    got = load_voc(tmp_path)[0]
+    assert len(want.boxes) >= 2 and len(want.ignore) == 0
+    assert len(got.boxes) == len(want.boxes) - 1 and np.allclose(got.ignore, want.boxes[:1])
+    assert np.allclose(got.boxes, want.boxes[1:]) and got.labels == want.labels[1:]
+
+
 def test_perfect_detector_has_ap_1():
     gt = [np.array([[0, 0, 10, 10]], float)]
     s, tp, n = match_detections(gt, gt, [np.array([1.0])])
@@ -46,10 +78,24 @@ def test_dlib_imglab_boxes(shared):
     from ferkit.data.voc import load_voc
     items = load_voc(shared / "dlib_faces_boxes.tar")
     assert len(items) == 9 and sum(len(i.boxes) for i in items) == 43  # training 18 + testing 25
+    assert all(len(i.ignore) == 0 for i in items)
+
+
+def test_imglab_ignore_boxes_are_set_aside(shared, tmp_path):
+    import cv2
+
+    from ferkit.data.voc import load_voc
+    it = load_voc(shared / "dlib_faces_boxes.tar")[0]
+    cv2.imwrite(str(tmp_path / it.name), it.image)
+    boxes = "".join(f"<box top='{y1:g}' left='{x1:g}' width='{x2 - x1:g}' height='{y2 - y1:g}'{extra}/>"
+                    for (x1, y1, x2, y2), extra in zip(it.boxes, [" ignore='1'"] + [""] * len(it.boxes)))
+    (tmp_path / "faces.xml").write_text(f"<dataset><images><image file='{it.name}'>{boxes}</image></images></dataset>")
+    got = load_voc(tmp_path)[0]
+    assert np.allclose(got.ignore, it.boxes[:1]) and np.allclose(got.boxes, it.boxes[1:])
 
 
 def test_wider_face_list(shared, tmp_path):
-    """A miniature in WIDER FACE's layout, built from the dlib faces: same boxes back; invalid boxes skipped."""
+    """A miniature in WIDER FACE's layout, built from the dlib faces: same boxes back; invalid boxes set aside."""
     import cv2
 
     from ferkit.data.voc import load_voc
@@ -68,6 +114,7 @@ def test_wider_face_list(shared, tmp_path):
     assert [i.name for i in items] == [i.name for i in dlib]
     for got, want in zip(items, dlib):
         assert np.allclose(got.boxes, want.boxes) and got.image.shape == want.image.shape
+        assert np.allclose(got.ignore, [[1, 1, 6, 6]])
 
 
 def test_detect_eval_cli(shared, tmp_path):

@@ -1,11 +1,13 @@
 """Box annotations (folder or archive): PASCAL VOC XML (one file per image), dlib imglab XML
 (``<images><image file=...><box top= left= width= height=/>``) and WIDER FACE ``*_bbx_gt.txt`` lists (image path,
-box count, then ``x y w h ...`` per box; boxes flagged invalid are skipped): images with their face boxes."""
+box count, then ``x y w h ...`` per box): images with their face boxes. Boxes a file marks as not to be scored
+(VOC ``<difficult>1``, imglab ``ignore='1'``, WIDER's invalid flag) are kept apart as ``ignore`` boxes: evaluation
+neither credits nor penalises a detection on one, as VOC's does, and training leaves them out."""
 from __future__ import annotations
 
 import os
 import xml.etree.ElementTree as ET
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -20,6 +22,7 @@ class BoxedImage:
     image: np.ndarray
     boxes: np.ndarray  # (K, 4) x1, y1, x2, y2
     labels: list[str]
+    ignore: np.ndarray = field(default_factory=lambda: np.zeros((0, 4)))  # (J, 4) boxes not scored (difficult)
 
 
 def held_out(names: list[str], every: int = 3) -> set[str]:
@@ -50,46 +53,57 @@ def load_voc(root: str | os.PathLike, classes: tuple[str, ...] | None = None) ->
         return _wider(source, names, wider)
     if not xmls:
         raise DatasetLayoutError(f"{root}: no PASCAL VOC .xml annotations (nor a WIDER FACE *_bbx_gt.txt) found")
-    items: dict[str, tuple[np.ndarray, list[str]]] = {}
+    items: dict[str, tuple[np.ndarray, list[str], np.ndarray]] = {}
     for xml_name, data in source.read_many(xmls):
         try:
             tree = ET.fromstring(data)
         except ET.ParseError as e:
             raise DatasetLayoutError(f"{root}:{xml_name}: not valid XML ({e})") from e
         parsed = _imglab(tree) if tree.tag == "dataset" else [_voc(tree, classes)]
-        for fname, boxes, labels in parsed:
+        for fname, boxes, labels, ignore in parsed:
             if fname not in by_base:
                 raise DatasetLayoutError(f"{root}:{xml_name}: image {fname!r} not found")
-            items.setdefault(fname, (boxes, labels))  # dlib's *_with_face_landmarks.xml repeat the same boxes
+            items.setdefault(fname, (boxes, labels, ignore))  # dlib's *_with_face_landmarks.xml repeat the boxes
     images = dict(source.read_many([by_base[f] for f in items]))
-    return [BoxedImage(f, decode_image(images[by_base[f]], f), b, lab) for f, (b, lab) in items.items()]
+    return [BoxedImage(f, decode_image(images[by_base[f]], f), b, lab, ign) for f, (b, lab, ign) in items.items()]
 
 
-def _voc(tree: ET.Element, classes: tuple[str, ...] | None) -> tuple[str, np.ndarray, list[str]]:
-    boxes, labels = [], []
+def _boxes(rows: list[list[float]]) -> np.ndarray:
+    return np.array(rows, float).reshape(-1, 4)
+
+
+def _voc(tree: ET.Element, classes: tuple[str, ...] | None) -> tuple[str, np.ndarray, list[str], np.ndarray]:
+    boxes, labels, ignore = [], [], []
     for obj in tree.iter("object"):
         label = (obj.findtext("name") or "").strip()
         bb = obj.find("bndbox")
         if bb is None or (classes and label not in classes):
             continue
-        boxes.append([float(bb.findtext(k)) for k in ("xmin", "ymin", "xmax", "ymax")])
-        labels.append(label)
-    return (tree.findtext("filename") or "").strip(), np.array(boxes, float).reshape(-1, 4), labels
+        box = [float(bb.findtext(k)) for k in ("xmin", "ymin", "xmax", "ymax")]
+        if (obj.findtext("difficult") or "0").strip() == "1":
+            ignore.append(box)
+        else:
+            boxes.append(box)
+            labels.append(label)
+    return (tree.findtext("filename") or "").strip(), _boxes(boxes), labels, _boxes(ignore)
 
 
-def _imglab(tree: ET.Element) -> list[tuple[str, np.ndarray, list[str]]]:
+def _imglab(tree: ET.Element) -> list[tuple[str, np.ndarray, list[str], np.ndarray]]:
     out = []
     for img in tree.iter("image"):
-        boxes = [[float(b.get("left")), float(b.get("top")), float(b.get("left")) + float(b.get("width")),
-                  float(b.get("top")) + float(b.get("height"))] for b in img.iter("box") if b.get("ignore") != "1"]
-        out.append((img.get("file", ""), np.array(boxes, float).reshape(-1, 4), ["face"] * len(boxes)))
+        rows = {"0": [], "1": []}
+        for b in img.iter("box"):
+            rows["1" if b.get("ignore") == "1" else "0"].append(
+                [float(b.get("left")), float(b.get("top")), float(b.get("left")) + float(b.get("width")),
+                 float(b.get("top")) + float(b.get("height"))])
+        out.append((img.get("file", ""), _boxes(rows["0"]), ["face"] * len(rows["0"]), _boxes(rows["1"])))
     return out
 
 
 def _wider(source: FileSource, names: list[str], lists: list[str]) -> list[BoxedImage]:
     """WIDER FACE lists: images are looked up by their relative path (``0--Parade/0_Parade_....jpg``) at the end of
     a name in the source."""
-    entries: list[tuple[str, np.ndarray]] = []
+    entries: list[tuple[str, np.ndarray, np.ndarray]] = []
     for list_name, data in source.read_many(lists):
         lines = [ln.strip() for ln in data.decode("utf-8", "replace").splitlines()]
         k = 0
@@ -97,18 +111,21 @@ def _wider(source: FileSource, names: list[str], lists: list[str]) -> list[Boxed
             while k < len(lines) and lines[k]:
                 path, count = lines[k], int(lines[k + 1])
                 rows = [ln.split() for ln in lines[k + 2:k + 2 + max(count, 1)]]  # a 0-box image has one 0 row
-                boxes = [[float(r[0]), float(r[1]), float(r[0]) + float(r[2]), float(r[1]) + float(r[3])]
-                         for r in rows[:count] if len(r) >= 4 and float(r[2]) > 0 and float(r[3]) > 0
-                         and not (len(r) >= 8 and r[7] == "1")]
-                entries.append((path, np.array(boxes, float).reshape(-1, 4)))
+                boxes: dict[bool, list] = {False: [], True: []}
+                for r in rows[:count]:
+                    if len(r) >= 4 and float(r[2]) > 0 and float(r[3]) > 0:
+                        boxes[len(r) >= 8 and r[7] == "1"].append(  # invalid: not scored
+                            [float(r[0]), float(r[1]), float(r[0]) + float(r[2]), float(r[1]) + float(r[3])])
+                entries.append((path, _boxes(boxes[False]), _boxes(boxes[True])))
                 k += 2 + max(count, 1)
         except (ValueError, IndexError) as e:
             raise DatasetLayoutError(f"{list_name}: not a WIDER FACE box list near line {k + 1} ({e})") from e
     found = {}
-    for path, _ in entries:
+    for path, _, _ in entries:
         match = [n for n in names if n.endswith("/" + path) or n == path]
         if not match:
             raise DatasetLayoutError(f"image {path!r} of the WIDER list not found")
         found[path] = match[0]
     images = dict(source.read_many(list(found.values())))
-    return [BoxedImage(p.rsplit("/", 1)[-1], decode_image(images[found[p]], p), b, ["face"] * len(b)) for p, b in entries]
+    return [BoxedImage(p.rsplit("/", 1)[-1], decode_image(images[found[p]], p), b, ["face"] * len(b), ign)
+            for p, b, ign in entries]

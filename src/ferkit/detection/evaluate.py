@@ -37,7 +37,7 @@ def evaluate_detector(detector: str | Detector, data: str | list[BoxedImage], js
     with _ranking_floor(det) as floor:
         dets, scores, seconds = _detect_all(det, items, time_budget_s)
     used = items[:len(dets)]
-    s, tp, n_gt = match_detections([i.boxes for i in used], dets, scores, iou)
+    s, tp, n_gt = match_detections([i.boxes for i in used], dets, scores, iou, [i.ignore for i in used])
     p, r = precision_recall(s, tp, n_gt)
     if curve_out is not None:
         curve_out.append((p, r))
@@ -45,6 +45,7 @@ def evaluate_detector(detector: str | Detector, data: str | list[BoxedImage], js
     at_op = s >= operating if operating is not None else np.ones(len(s), bool)
     rep = {"detector": det.name, "data": str(data) if isinstance(data, (str, os.PathLike)) else "", "n_images": len(used),
            "subset": len(used) < len(items), "excluded_training_images": n_all - len(items), "n_boxes": n_gt,
+           "n_ignored_boxes": int(sum(len(i.ignore) for i in used)),
            "n_detections": int(len(s)), f"ap{int(iou * 100)}": round(average_precision(p, r), 4),
            "recall_at_1fppi": round(recall_at_fppi(s, tp, n_gt, len(used)), 4),
            "max_recall": round(float(r[-1]) if len(r) else 0.0, 4),

@@ -7,18 +7,25 @@ from .nms import box_iou
 
 
 def match_detections(gt: list[np.ndarray], dets: list[np.ndarray], scores: list[np.ndarray],
-                     iou: float = 0.5) -> tuple[np.ndarray, np.ndarray, int]:
+                     iou: float = 0.5, ignore: list[np.ndarray] | None = None) -> tuple[np.ndarray, np.ndarray, int]:
     """Greedy VOC matching per image, highest score first. Returns (scores, is_true_positive, n_ground_truth)
-    over all detections of all images."""
+    over all detections of all images. ``ignore``: per image, boxes not scored (VOC's difficult ones): a detection
+    whose best overlap is one of them, at ``iou`` or more, is left out, neither true nor false, and they are not
+    counted in n_ground_truth."""
     all_scores, all_tp = [], []
-    for g, d, s in zip(gt, dets, scores):
+    for n, (g, d, s) in enumerate(zip(gt, dets, scores)):
+        extra = np.zeros((0, 4)) if ignore is None else np.asarray(ignore[n], float).reshape(-1, 4)
+        allg = np.concatenate([np.asarray(g, float).reshape(-1, 4), extra])
         order = np.argsort(-s, kind="stable")
         d, s = d[order], s[order]
         used = np.zeros(len(g), bool)
-        ious = box_iou(d, g) if len(d) and len(g) else np.zeros((len(d), len(g)))
+        ious = box_iou(d, allg) if len(d) and len(allg) else np.zeros((len(d), len(allg)))
         for i in range(len(d)):
-            j = int(np.argmax(ious[i])) if len(g) else -1
-            ok = j >= 0 and ious[i, j] >= iou and not used[j]
+            j = int(np.argmax(ious[i])) if len(allg) else -1
+            hit = j >= 0 and ious[i, j] >= iou
+            if hit and j >= len(g):
+                continue  # on a box that is not scored
+            ok = hit and not used[j]
             if ok:
                 used[j] = True
             all_tp.append(ok)
