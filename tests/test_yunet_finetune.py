@@ -41,6 +41,29 @@ def test_exported_yunet_weights_round_trip(tmp_path, demo):
     np.testing.assert_allclose([f.box for f in a], [f.box for f in b], atol=0.05)
 
 
+def test_stride4_level_keeps_the_other_levels_and_exports(tmp_path, demo, face_mask):
+    """The stride-4 copy of the shipped YuNet: the same 8/16/32 maps, a 4-level ONNX file that YuNet decodes, and
+    still the faces of the Solvay photo (its new level starts as a copy of the stride-8 one)."""
+    from ferkit.detection.yunet import YUNET_ONNX, YuNet, level_strides
+    from ferkit.detection.yunet_net import add_stride4, export_onnx, load_onnx_weights
+    net = load_onnx_weights(YUNET_ONNX).eval()
+    p4 = add_stride4(net).eval()
+    assert p4.strides == (4, 8, 16, 32) and level_strides(16) == p4.strides and level_strides(12) == net.strides
+    import cv2
+    x = torch.from_numpy(cv2.resize(read_image(demo / "laos.jpg"), (640, 480)))[None]
+    with torch.no_grad():
+        a, b = net(x), p4(x)
+    assert len(b) == 16 and b[0].shape[2:] == (120, 160) and all(torch.equal(u, v) for u, v in zip(a, b[4:]))
+    export_onnx(p4, tmp_path / "p4.onnx")
+    assert load_onnx_weights(tmp_path / "p4.onnx").stride4  # read back as a 4-level net
+    img = read_image(demo / "Solvay_conference_1927.jpg")
+    assert 25 <= len(YuNet(model=tmp_path / "p4.onnx").detect(img)) <= 32
+    from ferkit.detection.yunet_train import train_yunet
+    train_yunet(face_mask[:18], tmp_path / "run", epochs=1, stride4=True)  # `train-detector --stride4`
+    assert json.loads((tmp_path / "run" / "card.json").read_text())["stride4"]
+    assert load_onnx_weights(tmp_path / "run" / "yunet.onnx").stride4
+
+
 def test_fine_tuning_splits_resumes_and_writes_a_detector(face_mask, tmp_path, demo):
     from ferkit.detection.yunet import YuNet
     from ferkit.detection.yunet_train import train_yunet

@@ -99,7 +99,7 @@ DEFAULT_DETECTOR = "yunet_masks"
 #: kept) and left off: none scored above the recipe.
 YUNET_FINETUNE = {"epochs": 40, "lr": 1e-4, "weight_decay": 1e-4, "sides": (480, 560, 640, 720, 800),
                   "input_side": 640, "validation_every": 5, "centre_radius": 2.5, "box_weight": 5.0,
-                  "landmark_weight": 0.1, "ema": 0.0, "ema_warmup": 500,
+                  "landmark_weight": 0.1, "ema": 0.0, "ema_warmup": 500, "stride4": False,
                   "augment": {"paste": 0.0, "paste_count": 4, "paste_size": (8, 40), "crop": 0.0,
                               "crop_scale": (0.5, 1.0), "jitter": 0.0, "jitter_amount": 0.3}}
 #: Views of the fine-tuned YuNet that scripts/select_yunet_views.py scores on its validation photos

@@ -165,13 +165,15 @@ def _add_train_detector(sub) -> None:
     p.add_argument("--final", action="store_true",
                    help="yunet only: train on the validation images too and keep the last epoch (once a run with "
                         "validation has settled the recipe); the test third stays held out")
+    p.add_argument("--stride4", action="store_true", default=None,
+                   help="yunet only: add a stride-4 output level for small faces (default: config YUNET_FINETUNE)")
 
 
 def _run_train_detector(a) -> int:
     if a.model == "yunet":
         from ..detection.yunet_train import train_yunet
         rep = train_yunet(a.data, a.out or "runs/yunet_masks", a.epochs, a.lr, a.max_minutes, a.threads,
-                          final=a.final)
+                          final=a.final, stride4=a.stride4)
     else:
         from ..detection.faster_rcnn import train_faster_rcnn
         rep = train_faster_rcnn(a.data, a.out or "runs/faster_rcnn", a.epochs or 30, a.batch, a.lr or 0.02,

@@ -21,6 +21,13 @@ YUNET_ONNX = DETECTORS_DIR / "yunet" / "yunet.onnx"
 #: YuNet fine-tuned on the face-mask photos (``ferkit train-detector --model yunet``, ``ferkit ship --detector``).
 YUNET_MASKS_ONNX = DETECTORS_DIR / "yunet_masks" / "yunet.onnx"
 STRIDES = (8, 16, 32)
+
+
+def level_strides(n_maps: int) -> tuple[int, ...]:
+    """The strides of a YuNet's output levels from its number of maps (4 a level, the coarsest at stride 32):
+    (8, 16, 32) for libfacedetection's net, (4, 8, 16, 32) with ferkit's stride-4 level (``YuNetNet(stride4=True)``)."""
+    levels = n_maps // 4
+    return tuple(32 >> (levels - 1 - i) for i in range(levels))
 #: libfacedetection's own suppression (IoU) before ferkit's nested-box suppression.
 LIBRARY_NMS_IOU = 0.3
 #: Weighted box fusion of several views (sides, mirror): detections overlapping by more than this IoU fuse.
@@ -107,7 +114,7 @@ class YuNet(_YuNetBase):
         padded[0, :h, :w] = img
         maps = self.session.run(None, {"image": padded})
         boxes, scores, points = [], [], []
-        for level, stride in enumerate(STRIDES):
+        for level, stride in enumerate(level_strides(len(maps))):
             cls, reg, obj, kps = (m[0] for m in maps[4 * level:4 * level + 4])
             score = np.sqrt(_sigmoid(cls[0]) * _sigmoid(obj[0]))
             ys, xs = np.nonzero(score >= self.min_score)

@@ -28,7 +28,8 @@ from ..evaluation.reports import command_line
 from ..io import atomic_path, write_json_atomic, write_text_atomic
 from .nms import box_area, box_iou
 from .resize import as_bgr
-from .yunet_net import STRIDES, YuNetNet, export_onnx, load_onnx_weights
+from .yunet import level_strides
+from .yunet_net import YuNetNet, add_stride4, export_onnx, load_onnx_weights
 
 
 def _paste_faces(img: np.ndarray, boxes: np.ndarray, pool: list[BoxedImage], rng: random.Random,
@@ -129,7 +130,7 @@ def _flatten(outs: tuple[torch.Tensor, ...]) -> dict[str, torch.Tensor]:
     """Every point of every level: cls and obj logits (P,), decoded boxes (P, 4), landmark maps (P, 10), the
     point's position (P, 2) and stride (P,)."""
     parts: dict[str, list] = {k: [] for k in ("cls", "obj", "box", "kps", "xy", "stride")}
-    for level, s in enumerate(STRIDES):
+    for level, s in enumerate(level_strides(len(outs))):
         cls, reg, obj, kps = (o[0].reshape(o.shape[1], -1).T for o in outs[4 * level:4 * level + 4])
         h, w = outs[4 * level].shape[2:]
         ys, xs = torch.meshgrid(torch.arange(h) * float(s), torch.arange(w) * float(s), indexing="ij")
@@ -220,14 +221,16 @@ def _copy_atomic(src: Path, dest: Path) -> None:
 
 def train_yunet(data: str | os.PathLike | list[BoxedImage], out: str | os.PathLike, epochs: int | None = None,
                 lr: float | None = None, max_minutes: float | None = None, threads: int = 0,
-                seed: int = 0, init: str | os.PathLike | None = None, final: bool = False) -> dict:
+                seed: int = 0, init: str | os.PathLike | None = None, final: bool = False,
+                stride4: bool | None = None) -> dict:
     """Fine-tune from ``init`` (default: the shipped YuNet) on ``data`` (a VOC folder/archive, or its loaded
     images); resumes from ``out/last.pt``. ``final``: once a run with validation has settled the recipe, train on
-    the validation images too and keep the last epoch (nothing validates it; the test third stays held out). Writes
+    the validation images too and keep the last epoch (nothing validates it; the test third stays held out).
+    ``stride4`` (default config ``YUNET_FINETUNE``): add the stride-4 level for small faces (``add_stride4``). Writes
     ``out/yunet.onnx`` (the epoch with the best validation AP50), ``card.json`` (training and validation images,
     so that evaluation leaves them out), ``epochs.jsonl`` and ``summary.json``."""
     from .yunet import YUNET_ONNX
-    cfg = YUNET_FINETUNE
+    cfg = {**YUNET_FINETUNE, **({} if stride4 is None else {"stride4": stride4})}
     epochs, lr = epochs or cfg["epochs"], lr or cfg["lr"]
     if threads:
         torch.set_num_threads(threads)
@@ -242,9 +245,13 @@ def train_yunet(data: str | os.PathLike | list[BoxedImage], out: str | os.PathLi
         raise FerkitError(f"{data}: too few annotated images to fine-tune on ({len(items)}; "
                           f"{len(test)} are held out for testing)")
     init = Path(init or YUNET_ONNX)
-    net = load_onnx_weights(init)
-    teacher = load_onnx_weights(init).eval()
-    ema = load_onnx_weights(init).eval() if cfg["ema"] else None  # what is validated and shipped, when on
+
+    def initial() -> YuNetNet:
+        net = load_onnx_weights(init)
+        return add_stride4(net) if cfg["stride4"] and not net.stride4 else net
+
+    net, teacher = initial(), initial().eval()
+    ema = initial().eval() if cfg["ema"] else None  # what is validated and shipped, when on
     opt = torch.optim.AdamW(net.parameters(), lr=lr, weight_decay=cfg["weight_decay"])
     if (out / "last.pt").exists():
         ck = torch.load(out / "last.pt", weights_only=False)
