@@ -61,6 +61,8 @@ def test_stride4_level_keeps_the_other_levels_and_exports(tmp_path, demo, face_m
     from ferkit.detection.yunet_train import train_yunet
     train_yunet(face_mask[:18], tmp_path / "run", epochs=1, stride4=True)  # `train-detector --stride4`
     assert json.loads((tmp_path / "run" / "card.json").read_text())["stride4"]
+    assert train_yunet(face_mask[:18], tmp_path / "run", epochs=2)["epochs_done"] == 2  # resumed: still stride 4
+    assert json.loads((tmp_path / "run" / "card.json").read_text())["stride4"]
     assert load_onnx_weights(tmp_path / "run" / "yunet.onnx").stride4
 
 

@@ -226,7 +226,8 @@ def train_yunet(data: str | os.PathLike | list[BoxedImage], out: str | os.PathLi
     """Fine-tune from ``init`` (default: the shipped YuNet) on ``data`` (a VOC folder/archive, or its loaded
     images); resumes from ``out/last.pt``. ``final``: once a run with validation has settled the recipe, train on
     the validation images too and keep the last epoch (nothing validates it; the test third stays held out).
-    ``stride4`` (default config ``YUNET_FINETUNE``): add the stride-4 level for small faces (``add_stride4``). Writes
+    ``stride4`` (default config ``YUNET_FINETUNE``): add the stride-4 level for small faces (``add_stride4``);
+    a resumed run keeps the levels it began with. Writes
     ``out/yunet.onnx`` (the epoch with the best validation AP50), ``card.json`` (training and validation images,
     so that evaluation leaves them out), ``epochs.jsonl`` and ``summary.json``."""
     from .yunet import YUNET_ONNX
@@ -245,6 +246,9 @@ def train_yunet(data: str | os.PathLike | list[BoxedImage], out: str | os.PathLi
         raise FerkitError(f"{data}: too few annotated images to fine-tune on ({len(items)}; "
                           f"{len(test)} are held out for testing)")
     init = Path(init or YUNET_ONNX)
+    ck = torch.load(out / "last.pt", weights_only=False) if (out / "last.pt").exists() else None
+    if ck is not None:  # a run resumes with the levels it began with
+        cfg["stride4"] = "p4_lateral.pw.weight" in ck["model"]
 
     def initial() -> YuNetNet:
         net = load_onnx_weights(init)
@@ -253,8 +257,7 @@ def train_yunet(data: str | os.PathLike | list[BoxedImage], out: str | os.PathLi
     net, teacher = initial(), initial().eval()
     ema = initial().eval() if cfg["ema"] else None  # what is validated and shipped, when on
     opt = torch.optim.AdamW(net.parameters(), lr=lr, weight_decay=cfg["weight_decay"])
-    if (out / "last.pt").exists():
-        ck = torch.load(out / "last.pt", weights_only=False)
+    if ck is not None:
         net.load_state_dict(ck["model"]), opt.load_state_dict(ck["opt"])
         if ema is not None:  # a run begun without EMA starts its average from the weights it resumes
             ema.load_state_dict(ck["ema"] if ck.get("ema") is not None else ck["model"])
