@@ -24,6 +24,7 @@ NAME=${NAME:-ferkit_cnn_m2_kd}
 TRAIN_ARGS=${TRAIN_ARGS-"--precision bf16-mixed --epochs 70"}
 TEACH_PRECISION=${TEACH_PRECISION:-fp32}  # int8: the members' shipped int8 copies (3.4x fp32's faces/s in reports/speed.md)
 TAG=$([ "$TEACHER_MODEL" = ferkit_cnn_s ] && echo default || echo "${TEACHER_MODEL//+/_}")$([ "$TEACH_PRECISION" = int8 ] && echo _int8)
+TAG=${TAG//\//_}  # a teacher given as a checkpoint path names its file without the slashes
 TEACHER=runs/teacher_${TAG}_tta10.npz
 out=runs/$NAME
 mkdir -p reports/logs

@@ -12,7 +12,7 @@ CKPLUS=${CKPLUS:-../shared/data/ckplus48.tar}
 FERPLUS=${FERPLUS:-../shared/data/ferplus}
 SVM_GRID='{"kernel": ["linear", "poly", "rbf"], "C": [0.1, 1, 10]}'
 # Short schedules of the heavy models on a CPU (their recipes otherwise unchanged; the table states the cut).
-# Without a GPU their full recipes take days; SHORT=0 runs the full recipes (on a GPU: add --accelerator gpu).
+# Without a GPU their full recipes take days; SHORT=0 runs the full recipes (ferkit train picks a GPU where there is one).
 SHORT=${SHORT:-1}
 SHORT_RMN=(--epochs 1 --max-train 2000)        # rmn, resnet50_fc: about 4 GMACs per face
 SHORT_PAPER003=(--epochs 2 --max-train 8000)   # paper 003's backbones: 0.02 to 0.7 GMACs per face
