@@ -18,9 +18,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from ferkit.config import DETECTION_RANKING_FLOOR
 from ferkit.data.voc import BoxedImage, held_out, load_voc
-from ferkit.detection.evaluate import evaluate_detector
+from ferkit.detection.evaluate import evaluate_detector, ranking_floor
 from ferkit.detection.nms import box_iou
 from ferkit.detection.registry import create_detector
 from ferkit.evaluation.reports import write_report
@@ -35,13 +34,13 @@ SIZE_BINS = (0, 8, 12, 16, 24, 10_000)
 def _misses_by_size(name: str, items: list[BoxedImage]) -> list[dict]:
     """Annotated faces that no detection down to the ranking floor overlaps by IoU 0.5, by face side."""
     det = create_detector(name)
-    det.min_score = DETECTION_RANKING_FLOOR[det.score_scale]
     sides, found = [], []
-    for it in items:
-        boxes = np.array([d.box for d in det.detect(it.image)], float).reshape(-1, 4)
-        hit = box_iou(it.boxes, boxes).max(1) >= 0.5 if len(boxes) else np.zeros(len(it.boxes), bool)
-        sides += list(np.maximum(it.boxes[:, 2] - it.boxes[:, 0], it.boxes[:, 3] - it.boxes[:, 1]))
-        found += list(hit)
+    with ranking_floor(det):
+        for it in items:
+            boxes = np.array([d.box for d in det.detect(it.image)], float).reshape(-1, 4)
+            hit = box_iou(it.boxes, boxes).max(1) >= 0.5 if len(boxes) else np.zeros(len(it.boxes), bool)
+            sides += list(np.maximum(it.boxes[:, 2] - it.boxes[:, 0], it.boxes[:, 3] - it.boxes[:, 1]))
+            found += list(hit)
     sides, found = np.array(sides), np.array(found)
     rows = []
     for lo, hi in zip(SIZE_BINS, SIZE_BINS[1:]):

@@ -91,12 +91,12 @@ def _voc(tree: ET.Element, classes: tuple[str, ...] | None) -> tuple[str, np.nda
 def _imglab(tree: ET.Element) -> list[tuple[str, np.ndarray, list[str], np.ndarray]]:
     out = []
     for img in tree.iter("image"):
-        rows = {"0": [], "1": []}
+        boxes: dict[bool, list] = {False: [], True: []}  # ignore="1": not scored
         for b in img.iter("box"):
-            rows["1" if b.get("ignore") == "1" else "0"].append(
+            boxes[b.get("ignore") == "1"].append(
                 [float(b.get("left")), float(b.get("top")), float(b.get("left")) + float(b.get("width")),
                  float(b.get("top")) + float(b.get("height"))])
-        out.append((img.get("file", ""), _boxes(rows["0"]), ["face"] * len(rows["0"]), _boxes(rows["1"])))
+        out.append((img.get("file", ""), _boxes(boxes[False]), ["face"] * len(boxes[False]), _boxes(boxes[True])))
     return out
 
 

@@ -34,7 +34,7 @@ def evaluate_detector(detector: str | Detector, data: str | list[BoxedImage], js
     if not items:
         raise FerkitError(f"{det.name} was trained on every image of this dataset: nothing held out to score it on")
     operating = getattr(det, "min_score", None)
-    with _ranking_floor(det) as floor:
+    with ranking_floor(det) as floor:
         dets, scores, seconds = _detect_all(det, items, time_budget_s)
     used = items[:len(dets)]
     s, tp, n_gt = match_detections([i.boxes for i in used], dets, scores, iou, [i.ignore for i in used])
@@ -62,7 +62,7 @@ def evaluate_detector(detector: str | Detector, data: str | list[BoxedImage], js
 
 
 @contextmanager
-def _ranking_floor(det: Detector):
+def ranking_floor(det: Detector):
     """Lower ``det``'s score threshold to the ``DETECTION_RANKING_FLOOR`` of its score scale for the duration
     (restored after); yields the threshold it ranks from (``None`` for a backend without one)."""
     operating = getattr(det, "min_score", None)

@@ -19,6 +19,7 @@ from ..data.voc import held_out, load_voc
 from ..errors import FerkitError
 from ..io import atomic_path, write_json_atomic
 from .base import Detection, Detector
+from .nms import mirror_boxes
 from .resize import as_bgr
 
 DEFAULT_WEIGHTS = Path("runs/faster_rcnn/model.pt")
@@ -74,8 +75,7 @@ def train_faster_rcnn(data: str | os.PathLike, out: str | os.PathLike, epochs: i
                 img, boxes = it.image, it.boxes.astype(np.float32)
                 if rng.random() < 0.5:  # horizontal flip
                     img = img[:, ::-1]
-                    w = img.shape[1]
-                    boxes = np.stack([w - boxes[:, 2], boxes[:, 1], w - boxes[:, 0], boxes[:, 3]], 1)
+                    boxes = mirror_boxes(boxes, img.shape[1])
                 imgs.append(_tensor(img))
                 targets.append({"boxes": torch.from_numpy(boxes), "labels": torch.ones(len(boxes), dtype=torch.int64)})
             loss = sum(model(imgs, targets).values())

@@ -9,6 +9,11 @@ def box_area(b):
     return (b[:, 2] - b[:, 0]).clip(0) * (b[:, 3] - b[:, 1]).clip(0)
 
 
+def mirror_boxes(b: np.ndarray, width: float) -> np.ndarray:
+    """(N, 4) boxes of an image ``width`` wide, on its mirror image (left and right swapped)."""
+    return np.stack([width - b[:, 2], b[:, 1], width - b[:, 0], b[:, 3]], 1)
+
+
 def box_iou(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """IoU matrix between (N, 4) and (M, 4) boxes."""
     x1 = np.maximum(a[:, None, 0], b[None, :, 0])

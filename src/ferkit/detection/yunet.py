@@ -14,13 +14,17 @@ from ..config import DETECTORS_DIR
 from ..errors import FerkitError
 from ..io import read_json
 from .base import Detection, Detector
-from .nms import fuse_views, nms
+from .nms import fuse_views, mirror_boxes, nms
 from .resize import as_bgr, fit_side
 
 YUNET_ONNX = DETECTORS_DIR / "yunet" / "yunet.onnx"
 #: YuNet fine-tuned on the face-mask photos (``ferkit train-detector --model yunet``, ``ferkit ship --detector``).
 YUNET_MASKS_ONNX = DETECTORS_DIR / "yunet_masks" / "yunet.onnx"
 STRIDES = (8, 16, 32)
+#: libfacedetection's own suppression (IoU) before ferkit's nested-box suppression.
+LIBRARY_NMS_IOU = 0.3
+#: Weighted box fusion of several views (sides, mirror): detections overlapping by more than this IoU fuse.
+VIEW_FUSION_IOU = 0.55
 
 
 def level_strides(n_maps: int) -> tuple[int, ...]:
@@ -28,10 +32,6 @@ def level_strides(n_maps: int) -> tuple[int, ...]:
     (8, 16, 32) for libfacedetection's net, (4, 8, 16, 32) with ferkit's stride-4 level (``YuNetNet(stride4=True)``)."""
     levels = n_maps // 4
     return tuple(32 >> (levels - 1 - i) for i in range(levels))
-#: libfacedetection's own suppression (IoU) before ferkit's nested-box suppression.
-LIBRARY_NMS_IOU = 0.3
-#: Weighted box fusion of several views (sides, mirror): detections overlapping by more than this IoU fuse.
-VIEW_FUSION_IOU = 0.55
 
 
 class _YuNetBase(Detector):
@@ -68,7 +68,7 @@ class _YuNetBase(Detector):
         boxes, scores, points = self._raw(np.ascontiguousarray(img))
         if flip:  # back to the unmirrored image; the landmarks' left and right swap back too
             w = img.shape[1]
-            boxes = np.stack([w - boxes[:, 2], boxes[:, 1], w - boxes[:, 0], boxes[:, 3]], 1)
+            boxes = mirror_boxes(boxes, w)
             points = points[:, [1, 0, 2, 4, 3]] * [-1, 1] + [w, 0]
         return boxes / s, scores, points / s
 

@@ -74,6 +74,11 @@ class YuNetNet(nn.Module):
         return ((4,) if self.stride4 else ()) + STRIDES
 
 
+def has_stride4(weights) -> bool:
+    """Whether a state dict (or an ONNX file's weights by name) holds the stride-4 level."""
+    return "p4_lateral.pw.weight" in weights
+
+
 def add_stride4(net: YuNetNet) -> YuNetNet:
     """A stride-4 copy of a 3-level ``net``: the same weights, the new level's neck unit and heads starting as
     copies of the stride-8 ones (the regression is in units of the stride, so they begin by proposing faces half
@@ -96,7 +101,7 @@ def load_onnx_weights(path: str | Path) -> YuNetNet:
     for node in model.graph.node:
         if node.op_type == "Identity" and node.input[0] in weights:
             weights[node.output[0]] = weights[node.input[0]]
-    net = YuNetNet(stride4="p4_lateral.pw.weight" in weights)
+    net = YuNetNet(stride4=has_stride4(weights))
     net.load_state_dict({k: weights[k] for k in net.state_dict()})
     return net
 
@@ -105,8 +110,8 @@ def export_onnx(net: YuNetNet, path: str | Path) -> None:
     """Write ``net`` to ``path`` (dynamic height and width; opset 17)."""
     net.eval()
     torch.onnx.export(net, torch.zeros(1, 480, 640, 3, dtype=torch.uint8), str(path), input_names=["image"],
-                      output_names=output_names(len(net.strides)), dynamic_axes={"image": {1: "height", 2: "width"}}, opset_version=17,
-                      dynamo=False)
+                      output_names=output_names(len(net.strides)), dynamic_axes={"image": {1: "height", 2: "width"}},
+                      opset_version=17, dynamo=False)
 
 
 def library_weights_into(net: YuNetNet, w: dict[str, np.ndarray]) -> YuNetNet:

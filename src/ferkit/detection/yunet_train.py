@@ -26,10 +26,10 @@ from ..data.voc import BoxedImage, load_voc, train_val_test
 from ..errors import FerkitError
 from ..evaluation.reports import command_line
 from ..io import atomic_path, write_json_atomic, write_text_atomic
-from .nms import box_area, box_iou
+from .nms import box_area, box_iou, mirror_boxes
 from .resize import as_bgr
 from .yunet import level_strides
-from .yunet_net import YuNetNet, add_stride4, export_onnx, load_onnx_weights
+from .yunet_net import YuNetNet, add_stride4, export_onnx, has_stride4, load_onnx_weights
 
 
 def _paste_faces(img: np.ndarray, boxes: np.ndarray, pool: list[BoxedImage], rng: random.Random,
@@ -104,7 +104,7 @@ def _batch(item: BoxedImage, side: int, flip: bool, rng: random.Random | None = 
     boxes = boxes * s
     if flip:
         img = img[:, ::-1]
-        boxes = np.stack([img.shape[1] - boxes[:, 2], boxes[:, 1], img.shape[1] - boxes[:, 0], boxes[:, 3]], 1)
+        boxes = mirror_boxes(boxes, img.shape[1])
     h, w = img.shape[:2]
     padded = np.zeros((-(-h // 32) * 32, -(-w // 32) * 32, 3), np.uint8)
     padded[:h, :w] = img
@@ -248,7 +248,7 @@ def train_yunet(data: str | os.PathLike | list[BoxedImage], out: str | os.PathLi
     init = Path(init or YUNET_ONNX)
     ck = torch.load(out / "last.pt", weights_only=False) if (out / "last.pt").exists() else None
     if ck is not None:  # a run resumes with the levels it began with
-        cfg["stride4"] = "p4_lateral.pw.weight" in ck["model"]
+        cfg["stride4"] = has_stride4(ck["model"])
 
     def initial() -> YuNetNet:
         net = load_onnx_weights(init)
@@ -263,7 +263,7 @@ def train_yunet(data: str | os.PathLike | list[BoxedImage], out: str | os.PathLi
             ema.load_state_dict(ck["ema"] if ck.get("ema") is not None else ck["model"])
         start, best, history = ck["epoch"], ck["best"], ck["history"]
     else:  # the pretrained net is epoch 0: kept if no epoch beats it on validation
-        start, best = 0, {"ap50": _validation_ap(net, val, out / "val.onnx") if val else None, "epoch": 0}
+        start, best = 0, {"ap50": _validation_ap(net, val, out / "val.onnx"), "epoch": 0}
         history = [{"epoch": 0, "val_ap50": best["ap50"], "note": "before fine-tuning"}]
         if val:
             _copy_atomic(out / "val.onnx", out / "yunet.onnx")
