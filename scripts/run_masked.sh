@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Paper 000's masked-face experiment on a 2-core CPU, step by step, each step resumable (rerun the script after a
-# kill): masked FER2013 -> stored teacher outputs -> mask detector -> student without / with distillation.
+# kill): masked FER2013 -> stored teacher outputs -> mask detector -> student without / with distillation, from
+# random weights (paper 000) and from the teacher's.
 # Usage: scripts/run_masked.sh [FER2013 path] [epochs of each student]   (ferkit with the train + dlib extras on PATH)
 # Then: `ferkit ship` of the distilled student and mask detector, `ferkit report masked` (scripts/make_reports.sh).
 set -euo pipefail
@@ -25,4 +26,18 @@ done_run runs/masked_student || ferkit train --model ferkit_cnn_s --data $MASKED
 done_run runs/masked_kd || ferkit train --model ferkit_cnn_s --data $MASKED --recipe ferkit --epochs "$EPOCHS" \
   --teacher runs/teacher_full_face.npz --out runs/masked_kd --threads 2 $(resume runs/masked_kd) \
   > reports/logs/masked_kd_train.log 2>&1
+# Beyond paper 000 (which starts its students from random weights): the same two students starting from the
+# teacher's weights (`--init`, its batch norms re-measured on masked training faces).
+done_run runs/masked_student_init || ferkit train --model ferkit_cnn_s --data $MASKED --recipe ferkit --epochs "$EPOCHS" \
+  --init ferkit_cnn_s --out runs/masked_student_init --threads 2 $(resume runs/masked_student_init) \
+  > reports/logs/masked_student_init_train.log 2>&1
+done_run runs/masked_kd_init || ferkit train --model ferkit_cnn_s --data $MASKED --recipe ferkit --epochs "$EPOCHS" \
+  --init ferkit_cnn_s --teacher runs/teacher_full_face.npz --out runs/masked_kd_init --threads 2 \
+  $(resume runs/masked_kd_init) > reports/logs/masked_kd_init_train.log 2>&1
+# ... and distilled from an averaging ensemble of four shipped models (full faces) instead of the single teacher
+[ -e runs/teacher_ensemble_full_face.npz ] || ferkit teach --model ferkit_cnn_m+ferkit_cnn_m_kd+ferkit_cnn_s2+default \
+  --data "$DATA" --split Training --out runs/teacher_ensemble_full_face.npz > reports/logs/masked_teach_ensemble.log 2>&1
+done_run runs/masked_kd_ensemble_init || ferkit train --model ferkit_cnn_s --data $MASKED --recipe ferkit \
+  --epochs "$EPOCHS" --init ferkit_cnn_s --teacher runs/teacher_ensemble_full_face.npz --out runs/masked_kd_ensemble_init \
+  --threads 2 $(resume runs/masked_kd_ensemble_init) > reports/logs/masked_kd_ensemble_init_train.log 2>&1
 echo "masked runs done"

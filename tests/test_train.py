@@ -132,3 +132,49 @@ def test_short_schedule_is_recorded_and_reported(fer_zip, tmp_path):
     assert row["majority_class_accuracy"] == round(879 / 3589, 4)  # PrivateTest: 879 happy faces
     md = table.with_suffix(".md").read_text()
     assert "on a 'short schedule'" in md and "most common class scores 24.49% on FER2013 PrivateTest" in md
+
+
+def test_init_from_a_shipped_model_computes_it(fer_zip, private_test):
+    """`init_weights` unfolds a shipped ONNX model's folded batch norms: in eval mode the net gives the shipped
+    model's probabilities; in train mode (batch statistics) it still classifies real faces as well; an
+    architecture its layers do not fit is refused by name."""
+    from ferkit.data import FER2013
+    from ferkit.errors import FerkitError
+    from ferkit.expression.classifier import ExpressionClassifier
+    from ferkit.training.init_weights import init_weights
+    from ferkit.training.module import ExpressionModule
+    from ferkit.training.recipes import get_recipe
+    calib = FER2013(fer_zip, "Training").images[:512]
+    m = ExpressionModule("ferkit_cnn_s", 7, get_recipe("ferkit").to_dict())
+    assert init_weights(m.model, "ferkit_cnn_s", calib) == "ferkit_cnn_s"
+    faces, labels = private_test.images[:1024], private_test.labels[:1024]
+    x = torch.from_numpy(faces[:, None].astype(np.float32))
+    shipped = ExpressionClassifier("ferkit_cnn_s", precision="fp32").predict_proba(faces)
+    with torch.no_grad():
+        p_eval = m.eval()(x).softmax(-1).numpy()
+        m.train()
+        m.model.net.head[2].p = 0.0  # dropout off: batch statistics are what is under test
+        p_train = m(x).softmax(-1).numpy()
+    assert np.abs(p_eval - shipped).max() < 1e-4
+    acc_shipped, acc_train = (shipped.argmax(1) == labels).mean(), (p_train.argmax(1) == labels).mean()
+    assert acc_shipped > 0.6 and abs(acc_train - acc_shipped) < 0.02
+    other = ExpressionModule("ferkit_cnn_m", 7, get_recipe("ferkit").to_dict())
+    with pytest.raises(FerkitError, match="do not fit"):
+        init_weights(other.model, "ferkit_cnn_s", calib)
+
+
+def test_train_from_a_shipped_model(fer_zip, tmp_path):
+    """`train --init`: the run starts from the shipped model (validation accuracy after two small steps is the
+    model's, far above a random start's), records where it started, and resumes from its own checkpoint."""
+    run = tmp_path / "ft"
+    base = ["train", "--model", "ferkit_cnn_s", "--data", fer_zip, "--out", run, "--init", "ferkit_cnn_s",
+            "--limit-batches", "2", "--batch-size", "32", "--threads", "2"]
+    run_cli(*base, "--epochs", "1", check=True)
+    info, summary = (json.loads((run / f).read_text()) for f in ("run.json", "summary.json"))
+    assert info["init"] == summary["init"] == "ferkit_cnn_s"
+    assert summary["best_val_acc"] > 0.5  # 2 x 512 PublicTest faces; a random start gets about 0.25
+    run_cli(*base, "--epochs", "2", "--resume", check=True)
+    assert len((run / "epochs.jsonl").read_text().splitlines()) == 2
+    p = run_cli("train", "--model", "ferkit_cnn_s", "--data", fer_zip, "--out", tmp_path / "bad", "--init",
+                tmp_path / "none.ckpt", "--limit-batches", "1", "--epochs", "1")
+    assert p.returncode == 2 and "no such checkpoint" in p.stderr

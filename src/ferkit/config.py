@@ -164,6 +164,8 @@ SHARED_CPU_LOAD = 1.5
 
 #: Default batch size for expression classification.
 CLASSIFY_BATCH = 256
+#: `train --init`: training faces on which the batch norms of an ONNX model's folded convolutions are re-measured
+INIT_CALIBRATION_FACES = 1024
 
 #: BGR colour per emotion for annotations and plots.
 EMOTION_COLORS: dict[str, tuple[int, int, int]] = {

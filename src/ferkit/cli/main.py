@@ -38,6 +38,8 @@ def _add_train(sub) -> None:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--limit-batches", type=int, help="train / validate on this many batches per epoch (smoke runs)")
     p.add_argument("--teacher", help="stored teacher outputs (`ferkit teach`): distil the student from them")
+    p.add_argument("--init", help="start from these weights: a shipped model of the same architecture, its .onnx "
+                                  "file, or a training .ckpt (fine-tuning; the default starts from random weights)")
     p.add_argument("--kd-loss", choices=("hinton", "soft_labels"),
                    help="distillation loss: hinton (paper 000, the recipe default) or soft_labels (paper 003's "
                         "EmoXNetLite: cross-entropy on the teacher's label-smoothed probabilities)")
@@ -60,7 +62,7 @@ def _run_train(a) -> int:
     s = train(a.model, a.dataset, a.data, a.out, a.recipe, resume=a.resume, accelerator=a.accelerator,
               devices=a.devices, num_nodes=a.num_nodes, precision=a.precision, max_time=a.max_time,
               threads=a.threads, seed=a.seed, limit_batches=a.limit_batches, teacher=a.teacher, images=a.images,
-              max_train=a.max_train, epochs=a.epochs, batch_size=a.batch_size, lr=a.lr,
+              max_train=a.max_train, init=a.init, epochs=a.epochs, batch_size=a.batch_size, lr=a.lr,
               kd_loss=a.kd_loss, kd_alpha=a.kd_alpha, kd_temperature=a.kd_temperature)
     print(json.dumps({k: v for k, v in s.items() if k != "recipe"}, indent=2))
     return 0

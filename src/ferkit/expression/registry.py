@@ -80,6 +80,15 @@ def model_file_name(path: str | Path) -> str:
     return folder.name or path.stem
 
 
+def weights_label(source: str) -> str:
+    """How a run names the weights it started from: a shipped model by its name (also where ``source`` is the path
+    of its ONNX file in the package), anything else as given."""
+    path = Path(source)
+    if path.suffix == ".onnx" and path.resolve().parent.parent == MODELS_DIR.resolve():
+        return path.parent.name
+    return str(source)
+
+
 def shipped_models() -> list[str]:
     """Names of trained models shipped in the package (ONNX + card)."""
     if not MODELS_DIR.exists():

@@ -4,6 +4,7 @@ counts, and a picture check -> reports/masked.{md,json} and reports/masked_examp
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from pathlib import Path
 
 import cv2
@@ -21,10 +22,32 @@ from ..data.masked import annotated_faces
 from .detector import MaskClassifier, MaskDetector, colour_alone
 from .evaluate import mask_detection_report
 from .photo import mask_photo
+from ..expression.registry import weights_label
 
 #: Paper 000's figures (FER2013 test split) and the issue's goals.
 PAPER = {"teacher_full": 0.69, "student_only_masked": 0.46, "student_kd_masked": 0.61}
 GOALS = {"student_kd_masked": 0.66, "distillation_gain": 0.10, "mask_detection_accuracy": 0.95}
+
+
+@dataclass(frozen=True)
+class Student:
+    """A masked-face student of the report: its JSON figure, its row, its run folder (under ``runs``), its label."""
+    key: str
+    row_key: str
+    run: str
+    label: str
+
+
+#: The students, as paper 000 trains them (from random weights) and, beyond the paper, from the teacher's weights
+#: (`ferkit train --init`): without and with distillation; scripts/run_masked.sh trains them.
+STUDENTS = (Student("student_only_masked", "student_only_run", "masked_student", "student only"),
+            Student("student_kd_masked", "student_kd_run", "masked_kd", "student with distillation"),
+            Student("student_only_masked_init", "student_only_init_run", "masked_student_init",
+                    "student only, from the teacher's weights"),
+            Student("student_kd_masked_init", "student_kd_init_run", "masked_kd_init",
+                    "student with distillation, from the teacher's weights"),
+            Student("student_kd_masked_ensemble_init", "student_kd_ensemble_init_run", "masked_kd_ensemble_init",
+                    "student with distillation from an ensemble, from the teacher's weights"))
 #: Synthesis figures that must match for a previous report's student rows to stand for this masked copy.
 SYNTHESIS_SIGNATURE = ("seed", "faces", "methods", "flagged", "templates", "colours")
 
@@ -43,6 +66,8 @@ def _run_row(run: Path, masked: str, previous: dict | None = None) -> dict:
     row = {"run": str(run), "command": info["command"], "epochs": summary.get("epochs_done"),
            "recipe_epochs": info["recipe"]["epochs"], "train_minutes": round(summary.get("train_seconds", 0) / 60, 1),
            "hardware": summary.get("hardware"), "teacher_file": info.get("teacher"),
+           "teacher_model": _teacher_model(info.get("teacher"), previous),
+           "init": weights_label(info["init"]) if info.get("init") else None,
            "kd": {"alpha": info["recipe"]["kd_alpha"], "temperature": info["recipe"]["kd_temperature"]}
            if info.get("teacher") else None}
     for split in ("PublicTest", "PrivateTest"):
@@ -77,29 +102,35 @@ def examples_grid(masked: str, demo: list[str], out: str | Path, seed: int = 0) 
     return placed
 
 
+def _teacher_model(teacher_file: str | None, previous: dict | None) -> str | None:
+    """The model whose stored outputs (``teacher_file``) taught a student; where the file is not here, the one
+    ``previous`` names."""
+    if teacher_file and Path(teacher_file).is_file():
+        from ..training.teacher import TeacherOutputs
+        return TeacherOutputs.load(teacher_file).model
+    return (previous or {}).get("teacher_model")
+
+
 def _teacher_of(kd_run: Path, previous: dict) -> str:
-    """The model whose stored outputs taught the distilled student (its teacher file names it); where that run or
-    file is not here, the one the previous report names, else the default model."""
+    """The teacher of the distilled student (its teacher file names it); where that run or file is not here, the
+    one the previous report names, else the default model."""
     info = kd_run / "run.json"
     teacher = json.loads(info.read_text()).get("teacher") if info.exists() else None
-    if teacher and Path(teacher).is_file():
-        from ..training.teacher import TeacherOutputs
-        return TeacherOutputs.load(teacher).model
-    return previous.get("teacher_model", DEFAULT_MODEL)
+    return _teacher_model(teacher, None) or previous.get("teacher_model", DEFAULT_MODEL)
 
 
 def masked_report(data: str, masked: str, photos: str | None, demo: list[str], out: str | Path = "reports/masked.json",
-                  student_run: str = "runs/masked_student", kd_run: str = "runs/masked_kd") -> dict:
+                  runs: str | Path = "runs") -> dict:
     out = Path(out)
     synthesis = json.loads((Path(masked) / REPORT).read_text())
     old = read_json(out)
     same_copy = bool(old) and all(old["synthesis"].get(k) == synthesis.get(k) for k in SYNTHESIS_SIGNATURE)
-    teacher_model = _teacher_of(Path(kd_run), old)
+    teacher_model = _teacher_of(Path(runs) / STUDENTS[1].run, old)
     teacher = load_any_classifier(teacher_model, precision="fp32")
     teacher_full, _ = evaluate_faceset(teacher, FER2013(data, "PrivateTest"))
     teacher_masked, _ = evaluate_faceset(teacher, FER2013(masked, "PrivateTest"))
-    student, kd = (_run_row(Path(run), masked, old.get(key) if same_copy else None)
-                   for run, key in ((student_run, "student_only_run"), (kd_run, "student_kd_run")))
+    rows = {st.key: _run_row(Path(runs) / st.run, masked, old.get(st.row_key) if same_copy else None)
+            for st in STUDENTS}
     rep: dict = {
         "command": command_line(), "data": data, "masked_data": masked,
         "synthesis": {k: v for k, v in synthesis.items()
@@ -107,13 +138,20 @@ def masked_report(data: str, masked: str, photos: str | None, demo: list[str], o
         "teacher_model": teacher_model,
         "teacher_full": teacher_full["accuracy"],
         "teacher_on_masked": teacher_masked["accuracy"],
-        "student_only_masked": student.get("privatetest_accuracy"),
-        "student_kd_masked": kd.get("privatetest_accuracy"),
-        "student_only_run": student, "student_kd_run": kd,
+        **{st.key: rows[st.key].get("privatetest_accuracy") for st in STUDENTS},
+        **{st.row_key: rows[st.key] for st in STUDENTS},
         "paper": PAPER, "goals": GOALS,
     }
-    if rep["student_only_masked"] is not None and rep["student_kd_masked"] is not None:
-        rep["distillation_gain"] = rep["student_kd_masked"] - rep["student_only_masked"]
+    for only, distilled, gain in (("student_only_masked", "student_kd_masked", "distillation_gain"),
+                                  ("student_only_masked_init", "student_kd_masked_init", "distillation_gain_init"),
+                                  ("student_only_masked_init", "student_kd_masked_ensemble_init",
+                                   "distillation_gain_ensemble_init")):  # against the student-only run of the same start
+        if rep[only] is not None and rep[distilled] is not None:
+            rep[gain] = rep[distilled] - rep[only]
+    rep["teachers_full"] = {name: evaluate_faceset(load_any_classifier(name, precision="fp32"),
+                                                   FER2013(data, "PrivateTest"))[0]["accuracy"]
+                            for name in sorted({r["teacher_model"] for r in rows.values() if r.get("teacher_model")}
+                                               - {teacher_model})}
     try:
         shipped = load_any_classifier(MASKED_MODEL)
         r, _ = evaluate_faceset(shipped, FER2013(masked, "PrivateTest"))
@@ -151,7 +189,8 @@ def _pct(v) -> str:
 
 
 def _markdown(r: dict, out: Path) -> str:
-    s, k, syn = r["student_only_run"], r["student_kd_run"], r["synthesis"]
+    syn = r["synthesis"]
+    students = [(st, r[st.row_key]) for st in STUDENTS if st.row_key in r]
     md = [f"# Masked faces (paper 000)\n\n*Written by `{r['command']}`; the JSON twin is `{out.name}`.*\n",
           "## Expression recognition on masked FER2013\n",
           "Test figures on FER2013 PrivateTest: the original faces for the teacher, the masked copy for the students "
@@ -160,32 +199,39 @@ def _markdown(r: dict, out: Path) -> str:
           "| model | test faces | paper 000 | ferkit | PublicTest (selection) | schedule | training |",
           "|---|---|---|---|---|---|---|",
           f"| teacher `{r['teacher_model']}` (full face) | original | {_pct(PAPER['teacher_full'])} | "
-          f"**{_pct(r['teacher_full'])}** | - | shipped default model (its card) | - |",
+          f"**{_pct(r['teacher_full'])}** | - | shipped model (its card) | - |",
           f"| the same teacher, no masked training | masked | - | {_pct(r['teacher_on_masked'])} | - | - | - |"]
-    for label, row, key in (("student only", s, "student_only_masked"), ("student with distillation", k, "student_kd_masked")):
+    for st, row in students:
+        paper = _pct(PAPER[st.key]) if st.key in PAPER else "-"
         if row.get("status"):
-            md.append(f"| {label} | masked | {_pct(PAPER[key])} | {row['status']} | - | - | - |")
+            md.append(f"| {st.label} | masked | {paper} | {row['status']} | - | - | - |")
             continue
+        other = row.get("teacher_model") if row.get("teacher_model") != r["teacher_model"] else None
         sched = f"{row['epochs']} of {row['recipe_epochs']} epochs" + (
-            f"; KD alpha {row['kd']['alpha']}, T {row['kd']['temperature']}" if row["kd"] else "")
-        md.append(f"| {label} | masked | {_pct(PAPER[key])} | **{_pct(row['privatetest_accuracy'])}**"
+            f"; KD alpha {row['kd']['alpha']}, T {row['kd']['temperature']}" if row["kd"] else "") + (
+            f"; teacher `{other}` ({_pct(r['teachers_full'].get(other))} on full-face PrivateTest)" if other else "")
+        md.append(f"| {st.label} | masked | {paper} | **{_pct(row['privatetest_accuracy'])}**"
                   f"{' (*)' if row.get('carried_over') else ''} | "
                   f"{_pct(row['publictest_accuracy'])} | {sched} | {row['train_minutes']} min, {row['hardware']} |")
-    gain = r.get("distillation_gain")
-    if s.get("carried_over") or k.get("carried_over"):
+    gain, gain_init, gain_ens = (r.get(f"distillation_gain{s}") for s in ("", "_init", "_ensemble_init"))
+    if any(row.get("carried_over") for _, row in students):
         md += ["", "(*) Carried over from the previous report: the run is not on the machine that wrote this page "
                "(runs are not kept in git); it was evaluated there on a masked copy with the same synthesis figures (seed, "
                "placements, templates, colours). "
                "Its command is below."]
     md += ["", f"Distillation gain: **{'-' if gain is None else f'{gain * 100:+.2f} points'}** "
            f"(paper 000: +15 points; goal >= +{GOALS['distillation_gain'] * 100:.0f}). "
-           f"Goal for the distilled student: >= {GOALS['student_kd_masked']:.0%}.", ""]
+           f"Goal for the distilled student: >= {GOALS['student_kd_masked']:.0%}."
+           + ("" if gain_init is None else f" From the teacher's weights (beyond paper 000, which starts its students "
+              f"from random weights): distillation gain **{gain_init * 100:+.2f} points**"
+              + ("" if gain_ens is None else f", **{gain_ens * 100:+.2f} points** with the ensemble as teacher")
+              + "."), ""]
     sh = r["shipped_masked_model"]
     md.append(f"Shipped masked-face model `{sh['name']}` ({sh.get('precision', '-')}): "
               f"{_pct(sh.get('privatetest_accuracy')) if 'privatetest_accuracy' in sh else sh.get('status')} "
               "on masked PrivateTest.\n")
     md.append("Commands:\n\n```")
-    md += [row["command"] for row in (s, k) if "command" in row]
+    md += [row["command"] for _, row in students if "command" in row]
     md.append("```\n")
     md.append("## Mask detection\n")
     det, syn_only = r.get("mask_detection"), r.get("mask_detection_synthetic_only")

@@ -18,6 +18,7 @@ from ..evaluation.plots import plot_confusion_matrix
 from ..expression.classifier import ExpressionClassifier
 from ..expression.export import export_onnx, load_checkpoint
 from ..expression.flops import count_macs
+from ..expression.registry import weights_label
 from ..io import write_json_atomic, write_text_atomic
 from ..runtime.analyzer import Analyzer
 from ..runtime.bench import classifier_rates, example_faces, machine_info
@@ -76,7 +77,7 @@ def ship_model(run: str | Path, name: str, data: str, reports: str | Path = "rep
         "privatetest_macro_f1": figures["PrivateTest"]["macro_f1"],
         "faces_per_s": faces_per_s, "faces_per_s_machine": machine_info(), "test_set": test_set,
         "onnx_vs_torch_max_abs_diff": max_diff, "int8": int8,
-        "distillation": _distillation(info),
+        "distillation": _distillation(info), "init": _init_label(info.get("init")),
     }
     write_json_atomic(dest / "card.json", card)
     write_text_atomic(dest / "MODEL_CARD.md", model_card_markdown(card))
@@ -154,7 +155,7 @@ def model_card_markdown(c: dict) -> str:
 | classes | {', '.join(c['classes'])} |
 | data | {c['data']} |
 | recipe | `{r['name']}`: {r['epochs']} epochs, batch {r['batch_size']}, {r['optimizer']} lr {r['lr']} ({r['schedule']}, warm-up {r['warmup_epochs']} epochs), weight decay {r['weight_decay']}, label smoothing {r['label_smoothing']}; augmentation rotation +-{r['rotation']} deg, zoom +-{r['scale']}, shift +-{r['shift']}, flips {r['hflip']}, random erasing p={r['erase']} |
-| training | {c['epochs']} epochs in {c['train_seconds'] / 60:.0f} min on {c['train_hardware']}{_precision(c)} |
+| training | {c['epochs']} epochs in {c['train_seconds'] / 60:.0f} min on {c['train_hardware']}{_precision(c)}{_init(c)} |
 {_distillation_line(c)}| **{c.get('test_set', 'FER2013')} PrivateTest accuracy** | **{c['privatetest_accuracy']:.2%}** (macro F1 {c['privatetest_macro_f1']:.3f}) |
 | {c.get('test_set', 'FER2013')} PublicTest accuracy (selection split) | {c['publictest_accuracy']:.2%} |
 | speed | **{c['faces_per_s']:,.0f} faces/s** (ONNX Runtime, batch 256, {c['faces_per_s_machine']['cores']} CPU cores, {c['faces_per_s_machine']['cpu']} {c['faces_per_s_machine'].get('cpu_isa', '')}) |
@@ -171,6 +172,15 @@ Recreate:
 Logs: `reports/logs/{c['name']}_train_epochs.jsonl` (per-epoch metrics), `reports/{c['name']}_privatetest.json` and
 `reports/{c['name']}_privatetest_confusion.png`.
 """
+
+
+def _init_label(init: str | None) -> str | None:
+    return weights_label(init) if init else None
+
+
+def _init(card: dict) -> str:
+    """'; started from <weights>' for a run that began from trained weights (``train --init``), else ''."""
+    return f"; started from `{card['init']}`" if card.get("init") else ""
 
 
 def _precision(card: dict) -> str:

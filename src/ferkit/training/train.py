@@ -12,10 +12,11 @@ import torch
 from lightning.pytorch.callbacks import Callback, EarlyStopping, ModelCheckpoint
 from torch.utils.data import DataLoader, TensorDataset, WeightedRandomSampler
 
+from ..config import INIT_CALIBRATION_FACES
 from ..data import FaceSet, load_dataset
 from ..evaluation.reports import command_line
 from ..expression.preprocess import as_nchw
-from ..io import write_json_atomic
+from ..io import read_json, write_json_atomic
 from .hardware import CpuLoad, hardware
 from .module import ExpressionModule
 from .recipes import RECIPES, Recipe, get_recipe
@@ -62,11 +63,13 @@ class EpochLog(Callback):
 
 def train(model: str, dataset: str, data: str, out: str, recipe: str | Recipe = "ferkit", resume: bool = False,
           teacher: str | None = None, images: str | None = None, threads: int | None = None, seed: int = 0,
-          max_train: int | None = None, **kw) -> dict:
+          max_train: int | None = None, init: str | None = None, **kw) -> dict:
     """Train ``model`` on ``dataset``'s training split, select on its validation split; return the summary
     (best validation accuracy, checkpoint, time). ``teacher``: a file of stored teacher outputs (``ferkit teach``)
     on the training faces: the student then learns with the recipe's distillation loss (``kd_loss``, ``kd_alpha``,
-    ``kd_temperature``). ``max_train``: a random subset of the training split (a short schedule). Other keywords: ``fit_faces``'s options, then recipe overrides."""
+    ``kd_temperature``). ``max_train``: a random subset of the training split (a short schedule). ``init``: start
+    from these weights (a shipped model, an ``.onnx`` file or a checkpoint; ``init_weights``). Other keywords:
+    ``fit_faces``'s options, then recipe overrides."""
     if threads:
         torch.set_num_threads(threads)
     tr_split, va_split = TRAIN_VAL_SPLITS.get(dataset, ("Training", "PublicTest"))
@@ -79,17 +82,19 @@ def train(model: str, dataset: str, data: str, out: str, recipe: str | Recipe = 
         from .teacher import TeacherOutputs
         teacher_logits = TeacherOutputs.load(teacher).for_keys(train_set.keys())
     return fit_faces(model, train_set, val_set, out, recipe, resume=resume, seed=seed, teacher_logits=teacher_logits,
-                     run_info={"dataset": dataset, "data": str(data), "images": images, "teacher": teacher,
-                               "n_train": len(train_set), "n_train_split": n_split}, **kw)
+                     init=init, run_info={"dataset": dataset, "data": str(data), "images": images,
+                                          "teacher": teacher, "n_train": len(train_set), "n_train_split": n_split},
+                     **kw)
 
 
 def fit_faces(model: str, train_set: FaceSet, val_set: FaceSet, out: str | Path, recipe: str | Recipe = "ferkit",
               resume: bool = False, accelerator: str = "auto", devices: str | int = "auto", num_nodes: int = 1,
               precision: str = "32-true", max_time: str | None = None, seed: int = 0,
               limit_batches: int | None = None, teacher_logits: np.ndarray | None = None,
-              run_info: dict | None = None, **overrides) -> dict:
+              run_info: dict | None = None, init: str | None = None, **overrides) -> dict:
     """Train ``model`` on the faces of ``train_set``, keeping the checkpoint with the best accuracy on
-    ``val_set`` (early stopping and plateau schedules watch it too); resumable from ``out``."""
+    ``val_set`` (early stopping and plateau schedules watch it too); resumable from ``out``. ``init``: the
+    weights to start from (``init_weights``; batch norms calibrated on training faces)."""
     rec = recipe if isinstance(recipe, Recipe) else get_recipe(recipe, **overrides)
     L.seed_everything(seed, workers=True)
     out_dir = Path(out)
@@ -121,7 +126,13 @@ def fit_faces(model: str, train_set: FaceSet, val_set: FaceSet, out: str | Path,
     last = ckpt_dir / "last.ckpt"
     if not resume and last.exists():
         raise FileExistsError(f"{out_dir}: holds a previous run; pass --resume to continue it or choose another --out")
-    write_json_atomic(out_dir / "run.json", {"model": model, **(run_info or {}), "recipe": rec.to_dict(),
+    if resume and last.exists():  # the checkpoint holds the weights; the run keeps the start it recorded
+        init = read_json(out_dir / "run.json").get("init")
+    elif init:
+        from .init_weights import init_weights
+        pick = np.random.default_rng(seed).permutation(len(train_set))[:INIT_CALIBRATION_FACES]
+        init = init_weights(module.model, init, train_set.images[np.sort(pick)])
+    write_json_atomic(out_dir / "run.json", {"model": model, **(run_info or {}), "init": init, "recipe": rec.to_dict(),
                                             "command": command_line(), "hardware": hardware(), "seed": seed})
     with CpuLoad() as load:
         trainer.fit(module, train_dl, val_dl, ckpt_path=str(last) if resume and last.exists() else None)
@@ -132,7 +143,7 @@ def fit_faces(model: str, train_set: FaceSet, val_set: FaceSet, out: str | Path,
                   else "max_epochs" if len(epochs) >= rec.epochs else "time limit or interruption")
     short = short_schedule(rec, run_info or {})
     summary = {"stopped_by": stopped_by, "full_recipe": stopped_by != "time limit or interruption" and not short,
-               "short_schedule": short, "model": model,
+               "short_schedule": short, "model": model, "init": init,
                "dataset": (run_info or {}).get("dataset"), "best_checkpoint": str(ckpt_dir / "best.ckpt"),
                "best_val_acc": float(best.best_model_score) if best.best_model_score is not None else None,
                "epochs_done": len(epochs), "train_seconds": round(sum(e["seconds"] for e in epochs), 1),
