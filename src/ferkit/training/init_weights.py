@@ -95,7 +95,9 @@ def init_from_onnx(model: nn.Module, path: str | Path, faces: np.ndarray) -> Non
     sess = ort_session(path)
     ref = sess.run(None, {sess.get_inputs()[0].name: as_nchw(faces)})[0]
     model.train(was_training)
-    if ref.shape != ours.shape or np.abs(ref - ours).max() > INIT_TOLERANCE:
+    if ref.shape != ours.shape:
+        raise FerkitError(f"{path}: gives outputs of shape {ref.shape[1:]}, the architecture {ours.shape[1:]}")
+    if np.abs(ref - ours).max() > INIT_TOLERANCE:
         raise FerkitError(f"{path}: the initialised net does not reproduce the ONNX model "
                           f"(largest probability difference {np.abs(ref - ours).max():.2g})")
 
