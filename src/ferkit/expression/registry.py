@@ -80,9 +80,11 @@ def model_file_name(path: str | Path) -> str:
     return folder.name or path.stem
 
 
-def weights_label(source: str) -> str:
+def weights_label(source: str | None) -> str | None:
     """How a run names the weights it started from: a shipped model by its name (also where ``source`` is the path
-    of its ONNX file in the package), anything else as given."""
+    of its ONNX file in the package), anything else as given; None for a run from random weights."""
+    if not source:
+        return None
     path = Path(source)
     if path.suffix == ".onnx" and path.resolve().parent.parent == MODELS_DIR.resolve():
         return path.parent.name

@@ -67,7 +67,7 @@ def _run_row(run: Path, masked: str, previous: dict | None = None) -> dict:
            "recipe_epochs": info["recipe"]["epochs"], "train_minutes": round(summary.get("train_seconds", 0) / 60, 1),
            "hardware": summary.get("hardware"), "teacher_file": info.get("teacher"),
            "teacher_model": _teacher_model(info.get("teacher"), previous),
-           "init": weights_label(info["init"]) if info.get("init") else None,
+           "init": weights_label(info.get("init")),
            "kd": {"alpha": info["recipe"]["kd_alpha"], "temperature": info["recipe"]["kd_temperature"]}
            if info.get("teacher") else None}
     for split in ("PublicTest", "PrivateTest"):

@@ -77,7 +77,7 @@ def ship_model(run: str | Path, name: str, data: str, reports: str | Path = "rep
         "privatetest_macro_f1": figures["PrivateTest"]["macro_f1"],
         "faces_per_s": faces_per_s, "faces_per_s_machine": machine_info(), "test_set": test_set,
         "onnx_vs_torch_max_abs_diff": max_diff, "int8": int8,
-        "distillation": _distillation(info), "init": _init_label(info.get("init")),
+        "distillation": _distillation(info), "init": weights_label(info.get("init")),
     }
     write_json_atomic(dest / "card.json", card)
     write_text_atomic(dest / "MODEL_CARD.md", model_card_markdown(card))
@@ -172,10 +172,6 @@ Recreate:
 Logs: `reports/logs/{c['name']}_train_epochs.jsonl` (per-epoch metrics), `reports/{c['name']}_privatetest.json` and
 `reports/{c['name']}_privatetest_confusion.png`.
 """
-
-
-def _init_label(init: str | None) -> str | None:
-    return weights_label(init) if init else None
 
 
 def _init(card: dict) -> str:
