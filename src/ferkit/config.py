@@ -112,6 +112,10 @@ YUNET_VIEW_CANDIDATES = tuple({"sides": sides, "flip": flip, "fusion": fusion} f
 #: YUNET_VIEW_CANDIDATES (reports/yunet_views.md: 0.896 vs 0.882 at 640 alone, 12.0 vs 4.0 ms). Not the default:
 #: on video its cost would break the end-to-end frame-rate targets (reports/speed.md), which the single view meets.
 YUNET_MASKS_MS_VIEWS = {"sides": (640, 896), "flip": False, "fusion": "wbf"}
+#: YuNet's zoomed-out view (``_YuNetBase._context_view``): the image centred on a grey canvas ``pad`` times its
+#: longer side, resized to ``side``; its boxes of at least ``min_face`` of the image's longer side join the others
+#: before suppression. Without it a face filling the frame is missed (reports/real_photos.md).
+YUNET_CONTEXT_VIEW = {"pad": 1.5, "side": 320, "min_face": 0.2}
 #: ``detect-eval`` ranks every detection a backend scores down to a floor on its score scale (``Detector.score_scale``)
 #: for its AP and precision-recall curve, as VOC and COCO evaluations do (torchvision's detectors keep boxes down
 #: to 0.05 for them); the backend's operating threshold (``min_score``, what ``analyze`` uses) is reported as one

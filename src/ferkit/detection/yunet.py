@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..config import DETECTORS_DIR
+from ..config import DETECTORS_DIR, YUNET_CONTEXT_VIEW
 from ..errors import FerkitError
 from ..io import read_json
 from .base import Detection, Detector
@@ -38,17 +38,19 @@ class _YuNetBase(Detector):
     """``input_side``: the image is resized (up or down) so that its longer side is this before detection (a
     tuple: detected at each); ``flip``: also detected on the mirror image; ``fusion``: how several views'
     detections merge, ``nms`` (the best box of each face kept) or ``wbf`` (weighted box fusion, ``fuse_views``);
-    ``min_score`` in 0..1; ``overlap``: NMS on intersection over the smaller box.
+    ``min_score`` in 0..1; ``overlap``: NMS on intersection over the smaller box; ``context``: the zoomed-out
+    view for faces that fill the frame (config ``YUNET_CONTEXT_VIEW``; ``None``: off).
     Landmarks: eyes (image-left first), nose tip, mouth corners."""
 
     score_scale = "probability"
 
     def __init__(self, input_side: int | None | tuple[int, ...] = 640, min_score: float = 0.7,
-                 overlap: float = 0.5, flip: bool = False, fusion: str = "nms"):
+                 overlap: float = 0.5, flip: bool = False, fusion: str = "nms",
+                 context: dict | None = YUNET_CONTEXT_VIEW):
         if fusion not in ("nms", "wbf"):
             raise FerkitError(f"fusion must be 'nms' or 'wbf', not {fusion!r}")
         self.input_side, self.min_score, self.overlap = input_side, min_score, overlap
-        self.flip, self.fusion = flip, fusion
+        self.flip, self.fusion, self.context = flip, fusion, context
 
     @property
     def sides(self) -> tuple[int | None, ...]:
@@ -72,6 +74,20 @@ class _YuNetBase(Detector):
             points = points[:, [1, 0, 2, 4, 3]] * [-1, 1] + [w, 0]
         return boxes / s, scores, points / s
 
+    def _context_view(self, image: np.ndarray) -> tuple[np.ndarray, ...]:
+        """The raw detections of ``image`` centred on a grey canvas ``pad`` times its longer side, the canvas
+        resized to ``side``: a face filling the frame (a portrait, a tight crop) has the context around it that the
+        net needs. Only boxes at least ``min_face`` of the image's longer side are kept: the small faces are the
+        full-size views' work."""
+        h, w = image.shape[:2]
+        n = round(max(h, w) * self.context["pad"])
+        canvas = np.full((n, n, 3), 127, np.uint8)
+        y0, x0 = (n - h) // 2, (n - w) // 2
+        canvas[y0:y0 + h, x0:x0 + w] = image
+        boxes, scores, points = self._view(canvas, self.context["side"], False)
+        keep = np.maximum(boxes[:, 2] - boxes[:, 0], boxes[:, 3] - boxes[:, 1]) >= self.context["min_face"] * max(h, w)
+        return boxes[keep] - [x0, y0, x0, y0], scores[keep], points[keep] - [x0, y0]
+
     def detect(self, image: np.ndarray) -> list[Detection]:
         image = as_bgr(image)
         views = [(side, f) for side in self.sides for f in ((False, True) if self.flip else (False,))]
@@ -81,6 +97,9 @@ class _YuNetBase(Detector):
             boxes, scores, points = fuse_views(boxes, scores, points, len(views), VIEW_FUSION_IOU)
             keep = scores >= self.min_score
             boxes, scores, points = boxes[keep], scores[keep], points[keep]
+        if self.context:
+            more = self._context_view(image)
+            boxes, scores, points = (np.concatenate([a, b]) for a, b in zip((boxes, scores, points), more))
         keep = nms(boxes, scores, self.overlap, mode="min")  # also drops a box nested in a better one
         return [Detection(boxes[k].astype(np.float32), float(scores[k]), points[k].astype(np.float32)) for k in keep]
 
@@ -94,7 +113,8 @@ class YuNet(_YuNetBase):
     name = "yunet"
 
     def __init__(self, input_side: int | None | tuple[int, ...] | str = "model", min_score: float = 0.7,
-                 overlap: float = 0.5, model: str | Path | None = None, flip: bool = False, fusion: str = "nms"):
+                 overlap: float = 0.5, model: str | Path | None = None, flip: bool = False, fusion: str = "nms",
+                 context: dict | None = YUNET_CONTEXT_VIEW):
         from ..runtime.onnx import ort_session
         if model is not None:
             self.name = str(model)
@@ -105,7 +125,7 @@ class YuNet(_YuNetBase):
         self.session = ort_session(str(model))
         meta = read_json(model.with_name("card.json"))
         super().__init__(meta.get("input_side", 640) if input_side == "model" else input_side, min_score, overlap,
-                         flip, fusion)
+                         flip, fusion, context)
         self.trained_on = set(meta.get("trained_on", [])) | set(meta.get("validated_on", []))
 
     def _raw(self, img: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -135,8 +155,9 @@ class YuNetLib(_YuNetBase):
 
     name = "yunet_lib"
 
-    def __init__(self, input_side: int | None = 640, min_score: float = 0.7, overlap: float = 0.5):
-        super().__init__(input_side, min_score, overlap)
+    def __init__(self, input_side: int | None = 640, min_score: float = 0.7, overlap: float = 0.5,
+                 context: dict | None = YUNET_CONTEXT_VIEW):
+        super().__init__(input_side, min_score, overlap, context=context)
         try:
             from yuface import c_detect
         except ImportError as e:

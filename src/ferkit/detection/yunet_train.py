@@ -198,7 +198,7 @@ def _validation_ap(net: YuNetNet, val: list[BoxedImage], path: Path) -> float | 
     if not val:
         return None
     ort_session.cache_clear()  # same path, new weights
-    det = YuNet(model=path, input_side=YUNET_FINETUNE["input_side"])
+    det = YuNet(model=path, input_side=YUNET_FINETUNE["input_side"], context=None)
     det.trained_on = set()  # the run's card beside it lists the validation images among those to leave out
     return evaluate_detector(det, val)["ap50"]
 
