@@ -18,6 +18,12 @@ def register_detector(name: str, description: str) -> Callable:
     return deco
 
 
+@register_detector("none", "no detection: the whole image is one face (face crops, one face per image)")
+def _none(**kw: Any) -> Detector:
+    from .whole_image import WholeImage
+    return WholeImage(**kw)
+
+
 @register_detector("mtcnn", "MTCNN P/R/O-Net cascade (ONNX Runtime), boxes + 5 landmarks; small faces from 20 px")
 def _mtcnn(**kw: Any) -> Detector:
     from .mtcnn import MTCNN

@@ -8,6 +8,7 @@ import numpy as np
 from ..config import DEFAULT_PRECISION, MASKED_MODEL, MASKED_MODES
 from ..errors import UnknownNameError
 from ..detection import Detection, Detector, create_detector
+from ..expression.calibration import Calibration
 from ..expression.classifier import ExpressionClassifier
 from ..expression.preprocess import Framing, crop_faces
 from ..identity import Gallery
@@ -24,14 +25,19 @@ class Analyzer:
 
     ``masked``: ``off`` (every face to ``model``), ``on`` (every face to ``masked_model``) or ``auto`` (the mask
     detector sends the faces that wear a mask to ``masked_model``); each face records which. ``tta`` > 1: each
-    face's probabilities are averaged over that many views (expression/tta.py).
+    face's probabilities are averaged over that many views (expression/tta.py). ``calibrate``: the model's crowd
+    calibration (expression/calibration.py), where it ships one, maps its probabilities to what people would say,
+    and flags each face whose top probability is under its threshold as ``uncertain``.
     """
 
     def __init__(self, detector: str | Detector = "default", model: str | ExpressionClassifier = "default",
                  threads: int = 0, gallery: str | os.PathLike | Gallery | None = None, precision: str = DEFAULT_PRECISION,
-                 masked: str = "off", masked_model: str | ExpressionClassifier = MASKED_MODEL, tta: int = 0):
+                 masked: str = "off", masked_model: str | ExpressionClassifier = MASKED_MODEL, tta: int = 0,
+                 calibrate: bool = True):
         self.detector = create_detector(detector) if isinstance(detector, str) else detector
         self.model = ExpressionClassifier(model, threads, precision=precision) if isinstance(model, str) else model
+        path = getattr(self.model, "path", None)
+        self.calibration = Calibration.of(path.parent) if calibrate and path is not None else None
         self.framing = Framing.of(self.detector.name)
         self.gallery = Gallery.load(gallery) if isinstance(gallery, (str, os.PathLike)) else gallery
         self.embedder = self.gallery.new_embedder() if self.gallery is not None else None
@@ -53,15 +59,20 @@ class Analyzer:
         """Probabilities of each crop and whether it went to the masked model (``routed``: the mask detector's
         decisions in ``auto`` mode; every crop with ``on``)."""
         if self.masked == "off" or len(crops) == 0:
-            return self.model.predict_proba(crops), None
+            return self._main(crops), None
         if routed is None:
             routed = np.ones(len(crops), bool)
         probs = np.zeros((len(crops), len(self.model.classes)), np.float32)
         if (~routed).any():
-            probs[~routed] = self.model.predict_proba(crops[~routed])
+            probs[~routed] = self._main(crops[~routed])
         if routed.any():
             probs[routed] = self.masked_model.predict_proba(crops[routed])
         return probs, routed
+
+    def _main(self, crops: np.ndarray) -> np.ndarray:
+        """The main model's probabilities of ``crops``, calibrated where it has a calibration."""
+        p = self.model.predict_proba(crops)
+        return self.calibration.apply(p) if self.calibration is not None and len(p) else p
 
     def __call__(self, source: str | os.PathLike | np.ndarray) -> AnalysisResult:
         if isinstance(source, np.ndarray):
@@ -89,6 +100,8 @@ class Analyzer:
                     f.masked = bool(routed[k + i])
                     f.mask_probability = None if mask_p is None else float(mask_p[k + i])
                     f.model = (self.masked_model if f.masked else self.model).name
+                    if f.masked:  # the masked model has no calibration
+                        f.uncertain = None
             k += len(d)
             if self.embedder is not None and faces:
                 names = self.gallery.identify(self.embedder.embed(img, np.array([f.box for f in faces])))
@@ -99,6 +112,9 @@ class Analyzer:
 
     def _face(self, index: int, det: Detection, p: np.ndarray) -> Face:
         classes = self.model.classes
-        return Face([float(v) for v in det.box], det.score, classes[int(np.argmax(p))],
+        face = Face([float(v) for v in det.box], det.score, classes[int(np.argmax(p))],
                     {c: float(v) for c, v in zip(classes, p)},
                     det.landmarks.tolist() if det.landmarks is not None else None, index)
+        if self.calibration is not None:
+            face.uncertain = bool(p.max() < self.calibration.uncertain_below)
+        return face

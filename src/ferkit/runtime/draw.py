@@ -7,16 +7,25 @@ import numpy as np
 from ..config import BARS_MIN_FACE, EMOTION_COLORS
 
 
-def annotate(image: np.ndarray, faces: list) -> np.ndarray:
-    """A copy of ``image`` (BGR) with every face's box, label and probabilities drawn."""
+def annotate(image: np.ndarray, faces: list, note: str = "") -> np.ndarray:
+    """A copy of ``image`` (BGR) with every face's box, label and probabilities drawn (a dashed box and a ``?``
+    where the face is flagged uncertain), and ``note`` written in its top-left corner."""
     img = cv2.cvtColor(image, cv2.COLOR_GRAY2BGR) if image.ndim == 2 else image.copy()
+    if note:
+        scale = float(np.clip(img.shape[1] / 600, 0.35, 1.5))
+        (tw, th), _ = cv2.getTextSize(note, cv2.FONT_HERSHEY_SIMPLEX, scale, 1)
+        cv2.rectangle(img, (0, 0), (tw + 6, th + 8), (0, 0, 0), -1)
+        cv2.putText(img, note, (3, th + 4), cv2.FONT_HERSHEY_SIMPLEX, scale, (255, 255, 255), 1, cv2.LINE_AA)
     for f in faces:
         x1, y1, x2, y2 = (int(round(v)) for v in f.box)
         scale = float(np.clip((x2 - x1) / 160, 0.35, 1.5))  # text sized by the face, readable on small ones
         thick = max(1, int(round(2 * scale)))
         color = EMOTION_COLORS.get(f.emotion, (255, 255, 255))
-        cv2.rectangle(img, (x1, y1), (x2, y2), color, thick)
-        tag = f"{f.emotion} {f.probabilities[f.emotion]:.0%}"
+        if f.uncertain:  # a dashed box: the model is not confident
+            _dashed_rectangle(img, (x1, y1), (x2, y2), color, thick)
+        else:
+            cv2.rectangle(img, (x1, y1), (x2, y2), color, thick)
+        tag = f"{f.emotion}{'?' if f.uncertain else ''} {f.probabilities[f.emotion]:.0%}"
         if f.identity is not None:
             tag = f"{f.identity}: {tag}"
         if f.track_id is not None:
@@ -45,3 +54,14 @@ def _bars(img: np.ndarray, face, x: int, y: int, face_w: int, face_h: int) -> No
         cv2.rectangle(img, (x, yy), (x + int(width * p), yy + row - 2), EMOTION_COLORS.get(name, (255, 255, 255)), -1)
         cv2.putText(img, f"{name} {p:.0%}", (x + 3, yy + row - 2 - max(2, row // 4)), cv2.FONT_HERSHEY_SIMPLEX, fs,
                     (255, 255, 255), 1, cv2.LINE_AA)
+
+
+def _dashed_rectangle(img: np.ndarray, p1: tuple[int, int], p2: tuple[int, int], color, thick: int) -> None:
+    (x1, y1), (x2, y2) = p1, p2
+    dash = max(4, 3 * thick)
+    for a, b in (((x1, y1), (x2, y1)), ((x2, y1), (x2, y2)), ((x2, y2), (x1, y2)), ((x1, y2), (x1, y1))):
+        n = max(1, int(np.hypot(b[0] - a[0], b[1] - a[1]) // dash))
+        for i in range(0, n, 2):
+            s, e = i / n, min(i + 1, n) / n
+            cv2.line(img, (int(a[0] + (b[0] - a[0]) * s), int(a[1] + (b[1] - a[1]) * s)),
+                     (int(a[0] + (b[0] - a[0]) * e), int(a[1] + (b[1] - a[1]) * e)), color, thick)

@@ -27,7 +27,7 @@ def _analyze_images(analyzer: Analyzer, batch: list[tuple[Path, np.ndarray]], ro
     """Analyse images together (their faces classified in one batch); save annotated copies under out/annotated."""
     paths, images = zip(*batch)
     for f, res in zip(paths, analyzer.analyze_frames(list(images), [str(p) for p in paths])):
-        rep.records += res.records()
+        rep.records += res.records(mark_empty=True)
         if annotate:
             rel = f.relative_to(root) if root else Path(f.name)
             dest = out / "annotated" / rel.with_suffix(".png" if f.suffix.lower() == ".png" else ".jpg")

@@ -30,10 +30,13 @@ class Face:
     masked: bool | None = None              # ``analyze --masked on|auto``: sent to the masked-face model
     mask_probability: float | None = None   # ``--masked auto``: the mask detector's P(mask)
     model: str | None = None                # the expression model that classified the face (with --masked)
+    uncertain: bool | None = None           # top calibrated probability under the calibration's threshold
 
     def to_dict(self) -> dict[str, Any]:
         d = {"face": self.index, "box": [round(v, 1) for v in self.box], "score": round(self.score, 4),
              "emotion": self.emotion, "probabilities": {k: round(v, 5) for k, v in self.probabilities.items()}}
+        if self.uncertain is not None:
+            d["uncertain"] = self.uncertain
         if self.track_id is not None:
             d["track"] = self.track_id
         if self.identity is not None:
@@ -63,8 +66,11 @@ class AnalysisResult:
     def __len__(self) -> int:
         return len(self.faces)
 
-    def records(self) -> list[dict[str, Any]]:
-        """One flat dict per face, with the source and frame index."""
+    def records(self, mark_empty: bool = False) -> list[dict[str, Any]]:
+        """One flat dict per face, with the source and frame index; with ``mark_empty``, an image without a face
+        gets one record saying so (``"no_face": true``, face and emotion null)."""
+        if not self.faces and mark_empty:
+            return [{"source": self.source, "frame": self.frame, "face": None, "emotion": None, "no_face": True}]
         return [{"source": self.source, "frame": self.frame, **f.to_dict()} for f in self.faces]
 
     def to_json(self) -> str:
@@ -79,7 +85,7 @@ class AnalysisResult:
         from .draw import annotate
         if self.image is None:
             raise ValueError("this result holds no image to plot")
-        return annotate(self.image, self.faces)
+        return annotate(self.image, self.faces, note="no face found" if not self.faces and self.frame is None else "")
 
     def save(self, path: str | os.PathLike) -> None:
         """Write the annotated image (atomically)."""
@@ -91,8 +97,8 @@ def flat_rows(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
     rows = []
     for r in records:
         row = {k: v for k, v in r.items() if k not in ("box", "probabilities", "landmarks")}
-        row.update(zip(("x1", "y1", "x2", "y2"), r["box"]))
-        row.update({f"p_{k}": v for k, v in r["probabilities"].items()})
+        row.update(zip(("x1", "y1", "x2", "y2"), r.get("box", ())))
+        row.update({f"p_{k}": v for k, v in r.get("probabilities", {}).items()})
         rows.append(row)
     return rows
 
