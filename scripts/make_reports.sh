@@ -41,6 +41,12 @@ ferkit ship --run runs/ferkit_cnn_s --name ferkit_cnn_s --data "$DATA" 2>&1 | gr
 # The named fast model (stride-2 stem; not the default, README says why); its run: the train command in its card.
 ferkit ship --run runs/ferkit_cnn_s2 --name ferkit_cnn_s2 --data "$DATA" 2>&1 | grep -v Warning | tee reports/logs/ship_ferkit_cnn_s2.log
 ferkit evaluate --dataset fer2013 --data "$DATA" --split privatetest --json reports/default_privatetest.json 2>&1 | tee reports/logs/default_privatetest.log
+# Real photos: the default's crowd calibration (fitted on FER+ PublicTest votes, its prior weight chosen on
+# muxspace_dev, a validation set), then the scale benchmark and the full pipeline on muxspace_dev.
+python scripts/fit_calibration.py --ferplus "$SHARED/ferplus" --fer2013 "$DATA" --photos "$SHARED/muxspace_dev.tar" \
+  2>&1 | tee reports/logs/calibration.log
+python scripts/real_photos.py --photos "$SHARED/muxspace_dev.tar" --box-data "$SHARED/dlib_faces_boxes.tar" \
+  --box-data "$SHARED/face_mask_detection_subset300.tar" --fer2013 "$DATA" 2>&1 | tee reports/logs/real_photos.log
 # Speed: fp32 vs int8 and the fer package side by side (FER_PYTHON: an environment with `pip install --no-deps fer`
 # + tensorflow-cpu, opencv-python-headless<5, pandas, matplotlib, Pillow, setuptools<81; skipped when unset)
 # (the export shows `ferkit export --int8` on the default; the bench times the int8 copy shipped in the package)

@@ -114,8 +114,12 @@ def test_no_face_image_is_not_an_error(demo, tmp_path):
     import cv2
     img = read_image(demo / "Solvay_conference_1927.jpg")[420:, :]
     cv2.imwrite(str(tmp_path / "floor.png"), img)
-    run_cli("analyze", tmp_path / "floor.png", "--out", tmp_path / "out", check=True)
-    assert json.loads((tmp_path / "out" / "results.json").read_text()) == []
+    p = run_cli("analyze", tmp_path / "floor.png", "--out", tmp_path / "out", check=True)
+    assert "0 faces, 1 images without a face" in p.stdout
+    records = json.loads((tmp_path / "out" / "results.json").read_text())
+    assert records == [{"source": str(tmp_path / "floor.png"), "frame": None, "face": None, "emotion": None,
+                        "no_face": True}]
+    assert "no_face" in (tmp_path / "out" / "results.csv").read_text().splitlines()[0]
 
 
 def test_analyze_video(demo, tmp_path):

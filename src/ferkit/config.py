@@ -116,6 +116,13 @@ YUNET_MASKS_MS_VIEWS = {"sides": (640, 896), "flip": False, "fusion": "wbf"}
 #: longer side, resized to ``side``; its boxes of at least ``min_face`` of the image's longer side join the others
 #: before suppression. Without it a face filling the frame is missed (reports/real_photos.md).
 YUNET_CONTEXT_VIEW = {"pad": 1.5, "side": 320, "min_face": 0.2}
+#: The scale benchmark (``ferkit detect-eval --scales``, detection/scale_bench.py): each annotated face re-framed so
+#: that its box spans each share of the (square) frame's side; frame sides tried, largest first, up to this
+#: upsampling of the face's own pixels; faces smaller than SCALE_MIN_FACE px are left out.
+SCALE_BANDS = (0.05, 0.1, 0.2, 0.4, 0.6, 0.8, 1.0)
+SCALE_SIDES = (320, 640, 960, 1280)
+SCALE_MAX_UPSAMPLE = 3.0
+SCALE_MIN_FACE = 24
 #: ``detect-eval`` ranks every detection a backend scores down to a floor on its score scale (``Detector.score_scale``)
 #: for its AP and precision-recall curve, as VOC and COCO evaluations do (torchvision's detectors keep boxes down
 #: to 0.05 for them); the backend's operating threshold (``min_score``, what ``analyze`` uses) is reported as one

@@ -92,6 +92,8 @@ def _add_analyze(sub) -> None:
     p.add_argument("--masked", default="off", choices=list(MASKED_MODES),
                    help="masked faces: off, on (all faces to the masked-face model) or auto (the mask detector decides)")
     p.add_argument("--masked-model", default=MASKED_MODEL, help="expression model for masked faces")
+    p.add_argument("--no-calibration", action="store_true",
+                   help="the model's raw FER2013 probabilities, without its crowd calibration (see docs)")
     p.add_argument("--tta", type=int, default=0, metavar="N",
                    help="test-time augmentation: average each face over N views (2: + mirror; up to 10)")
 
@@ -107,14 +109,17 @@ def _run_analyze(a) -> int:
         print(f"live view: http://127.0.0.1:{server.port}/", flush=True)
     try:
         rep = analyze_source(a.source, a.out, Analyzer(a.detector, a.model, a.threads, a.gallery, a.precision,
-                                                             a.masked, a.masked_model, a.tta), a.max_frames,
+                                                             a.masked, a.masked_model, a.tta,
+                                                             calibrate=not a.no_calibration), a.max_frames,
                              a.every, not a.no_annotate, detect_every=a.detect_every, smooth=a.smooth,
                              on_frame=server.publish if server else None, prefetch_frames=a.prefetch)
     finally:
         if server:
             server.close()
     masked = f", {sum(bool(r.get('masked')) for r in rep.records)} called masked" if a.masked == "auto" else ""
-    print(f"{len(rep.records)} faces{masked} -> {a.out}/results.json"
+    empty = sum(bool(r.get("no_face")) for r in rep.records)
+    print(f"{len(rep.records) - empty} faces{masked}{f', {empty} images without a face' if empty else ''} "
+          f"-> {a.out}/results.json"
           + (f" ({len(rep.errors)} files failed)" if rep.errors else ""))
     return 1 if rep.errors else 0
 
@@ -337,11 +342,26 @@ def _add_detect_eval(sub) -> None:
     p.add_argument("--data", required=True, help="folder or archive of images with PASCAL VOC .xml boxes")
     p.add_argument("--classes", help="comma-separated object classes that count as faces (default: all)")
     p.add_argument("--json", help="write the report here (and a precision-recall PNG beside it)")
+    p.add_argument("--scales", action="store_true",
+                   help="the scale benchmark: each face re-framed to span 5%%..100%% of the frame side, colour and "
+                        "grey; recall and AP50 per band")
 
 
 def _run_detect_eval(a) -> int:
     from ..detection.evaluate import evaluate_detector
-    rep = evaluate_detector(a.detector, a.data, a.json, tuple(a.classes.split(",")) if a.classes else None)
+    classes = tuple(a.classes.split(",")) if a.classes else None
+    if a.scales:
+        from ..data.voc import load_voc
+        from ..detection.registry import create_detector
+        from ..detection.scale_bench import scale_bands, scale_benchmark
+        from ..evaluation.reports import write_report
+        rows = scale_benchmark(create_detector(a.detector), scale_bands(load_voc(a.data, classes)))
+        if a.json:
+            write_report(a.json, {"detector": a.detector, "data": a.data, "bands": rows},
+                         f"Scale benchmark of {a.detector}")
+        print(json.dumps(rows))
+        return 0
+    rep = evaluate_detector(a.detector, a.data, a.json, classes)
     print(json.dumps({k: v for k, v in rep.items() if k != "data"}))
     return 0
 
