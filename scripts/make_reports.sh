@@ -41,9 +41,9 @@ ferkit ship --run runs/ferkit_cnn_s --name ferkit_cnn_s --data "$DATA" 2>&1 | gr
 # The named fast model (stride-2 stem; not the default, README says why); its run: the train command in its card.
 ferkit ship --run runs/ferkit_cnn_s2 --name ferkit_cnn_s2 --data "$DATA" 2>&1 | grep -v Warning | tee reports/logs/ship_ferkit_cnn_s2.log
 ferkit evaluate --dataset fer2013 --data "$DATA" --split privatetest --json reports/default_privatetest.json 2>&1 | tee reports/logs/default_privatetest.log
-# Real photos: the default's crowd calibration (fitted on FER+ PublicTest votes, its prior weight chosen on
-# muxspace_dev, a validation set), then the scale benchmark and the full pipeline on muxspace_dev.
-python scripts/fit_calibration.py --ferplus "$SHARED/ferplus" --fer2013 "$DATA" --photos "$SHARED/muxspace_dev.tar" \
+# Real photos: the crop zoom and the default model's crowd calibration (FER+ PublicTest votes; zoom and prior weight
+# chosen on muxspace_dev, a validation set), then the scale benchmark and the full pipeline on muxspace_dev.
+python scripts/select_crop_and_calibration.py --ferplus "$SHARED/ferplus" --fer2013 "$DATA" --photos "$SHARED/muxspace_dev.tar" \
   2>&1 | tee reports/logs/calibration.log
 python scripts/real_photos.py --photos "$SHARED/muxspace_dev.tar" --box-data "$SHARED/dlib_faces_boxes.tar" \
   --box-data "$SHARED/face_mask_detection_subset300.tar" --fer2013 "$DATA" 2>&1 | tee reports/logs/real_photos.log

@@ -30,7 +30,7 @@ def main() -> None:
     ds = FER2013(a.data, "PublicTest")
     det = create_detector(a.detector, **({"min_face": 40} if a.detector == "mtcnn" else {}))
     framing = Framing.of(det.name)  # the configured one, as `ferkit analyze` crops
-    rel, cx, cy, crops, used = [], [], [], [], []
+    rel, cx, cy, crops, used, marks = [], [], [], [], [], []
     for i in range(0, len(ds), a.every):
         im = cv2.copyMakeBorder(cv2.resize(ds.images[i], (192, 192), interpolation=cv2.INTER_CUBIC),
                                 96, 96, 96, 96, cv2.BORDER_CONSTANT, value=0)
@@ -41,6 +41,8 @@ def main() -> None:
         crops.append(crop_faces(im, [face], framing)[0])
         used.append(i)
         b = face.box - 96
+        if face.landmarks is not None:
+            marks.append((face.landmarks - 96) / 4)  # in FER2013's 48 px frame
         rel.append(max(b[2] - b[0], b[3] - b[1]) / 192)
         cx.append((b[0] + b[2]) / 384)
         cy.append((b[1] + b[3]) / 384)
@@ -54,12 +56,14 @@ def main() -> None:
                          "box_centre_median": [round(float(np.median(cx)), 4), round(float(np.median(cy)), 4)],
                          "crop_scale": round(1 / med, 3), "crop_shift": round(0.5 - float(np.median(cy)), 3),
                          "configured_framing": [framing.scale, framing.shift],
+                         "landmark_template_48": np.median(np.array(marks, float), 0).round(2).tolist() if marks else None,
                          "default_model_accuracy_on_pipeline_crops": round(acc_crops, 4),
                          "default_model_accuracy_on_fer2013_crops_same_faces": round(acc_fer, 4)}
     write_report(a.out, rep, f"How {a.detector} boxes frame FER2013 faces",
                  "\ncrop_scale = 1 / median(box side / FER2013 side): a crop of crop_scale x the box side "
                  "reproduces FER2013's framing; crop_shift = 0.5 - the median box centre height (in FER2013 sides): "
-                 "where the crop's centre lies relative to the box centre, in crop sides (config CROP_SHIFT). "
+                 "where the crop's centre lies relative to the box centre, in crop sides (config CROP_SHIFT); "
+                 "landmark_template_48: the median landmark positions in FER2013's 48 px frame (config FACE_TEMPLATE). "
                  f"The expression model ({clf.name}) is scored on the detected faces cropped with the configured framing "
                  "(as `ferkit analyze` crops them) and on FER2013's own crops of the same faces.\n")
     print(json.dumps(rep))  # the log's copy of the figures

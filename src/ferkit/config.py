@@ -38,6 +38,15 @@ CROP_SCALE = {"mtcnn": 0.962, "haar": 1.038, "yunet": 0.962, "yunet_lib": 0.962,
 #: loses 3.2 points on yunet_masks' crops against FER2013's own crops of the same faces, 2.9 on YuNet's
 #: (reports/face_framing_yunet_masks.md, reports/face_framing_yunet.md).
 CROP_SHIFT = {"yunet_masks": -0.12, "yunet_masks_ms": -0.12}
+#: FER2013's median positions (in its 48 px frame) of YuNet's 5 landmarks (eyes, image-left first, nose tip, mouth
+#: corners), measured by scripts/measure_framing.py on every third PublicTest face (reports/face_framing_yunet_masks.md).
+#: ``analyze`` maps a face with these landmarks onto them (``Framing.template``): a detector's box frames a face with
+#: its forehead and chin (a photo) differently from a face cut to FER2013's crop, its landmarks do not.
+FACE_TEMPLATE = ((15.49, 18.24), (31.96, 17.93), (23.93, 27.55), (16.99, 35.10), (30.94, 34.80))
+#: The template's zoom about the crop centre (>1: tighter), chosen among TEMPLATE_ZOOMS on muxspace_dev (validation
+#: photos; reports/real_photos.md) and checked on FER2013 PublicTest crops.
+TEMPLATE_ZOOM = 1.1
+TEMPLATE_ZOOMS = (1.0, 1.05, 1.1, 1.15, 1.2)
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 ASSETS_DIR = PACKAGE_DIR / "assets"

@@ -8,7 +8,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from ..config import CROP_SCALE, CROP_SHIFT, FACE_SIZE
+from ..config import CROP_SCALE, CROP_SHIFT, FACE_SIZE, FACE_TEMPLATE, TEMPLATE_ZOOM
 from ..detection.base import Detection
 from ..io import read_json
 
@@ -17,17 +17,22 @@ from ..io import read_json
 class Framing:
     """How a detector's box maps to FER2013's framing of a face: the crop side is ``scale`` x the box's longer
     side, and its centre lies ``shift`` crop sides below the box centre (negative: above) along the face's upright
-    axis. ``Framing.of(name)``: the measured framing of a detector (config ``CROP_SCALE``, ``CROP_SHIFT``)."""
+    axis. ``template`` > 0: a face with 5 landmarks (eyes, nose tip, mouth corners) is instead mapped by the
+    similarity transform that best puts its landmarks on FER2013's (config ``FACE_TEMPLATE``), zoomed in by this
+    factor (the box framing stays for faces without them). ``Framing.of(name)``: the measured box framing of a
+    detector (config ``CROP_SCALE``, ``CROP_SHIFT``); with ``template=True``, plus config ``TEMPLATE_ZOOM``."""
 
     scale: float = 1.0
     shift: float = 0.0
+    template: float = 0.0
 
     @classmethod
-    def of(cls, detector: str) -> "Framing":
+    def of(cls, detector: str, template: bool = False) -> "Framing":
+        zoom = TEMPLATE_ZOOM if template else 0.0
         if detector.endswith(".onnx"):  # a user's fine-tuned YuNet: the framing its card states, else the box as is
             card = read_json(Path(detector).with_name("card.json"))
-            return cls(float(card.get("crop_scale", 1.0)), float(card.get("crop_shift", 0.0)))
-        return cls(CROP_SCALE.get(detector, 1.0), CROP_SHIFT.get(detector, 0.0))
+            return cls(float(card.get("crop_scale", 1.0)), float(card.get("crop_shift", 0.0)), zoom)
+        return cls(CROP_SCALE.get(detector, 1.0), CROP_SHIFT.get(detector, 0.0), zoom)
 
 
 def crop_faces(image: np.ndarray, detections: list[Detection], framing: Framing | float = 1.0,
@@ -42,6 +47,12 @@ def crop_faces(image: np.ndarray, detections: list[Detection], framing: Framing 
         src = image if image.ndim == 2 else cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
     out = np.empty((len(detections), size, size) + src.shape[2:], np.uint8)
     for i, d in enumerate(detections):
+        if fr.template and d.landmarks is not None and len(d.landmarks) == len(FACE_TEMPLATE):
+            m = similarity_transform(np.asarray(d.landmarks, np.float64), template_points(size, fr.template))
+            shrink = math.sqrt(abs(np.linalg.det(m[:, :2])))
+            out[i] = cv2.warpAffine(src, m, (size, size), flags=cv2.INTER_AREA if shrink < 1 else cv2.INTER_LINEAR,
+                                    borderMode=cv2.BORDER_REPLICATE)
+            continue
         x1, y1, x2, y2 = (float(v) for v in d.box)
         cx, cy = (x1 + x2) / 2, (y1 + y2) / 2
         side = max(x2 - x1, y2 - y1, 1.0) * fr.scale
@@ -57,6 +68,24 @@ def crop_faces(image: np.ndarray, detections: list[Detection], framing: Framing 
         out[i] = cv2.warpAffine(src, m, (size, size), flags=cv2.INTER_AREA if side > size else cv2.INTER_LINEAR,
                                 borderMode=cv2.BORDER_REPLICATE)
     return out
+
+
+def template_points(size: int = FACE_SIZE, zoom: float = 1.0) -> np.ndarray:
+    """FER2013's median landmark positions (config ``FACE_TEMPLATE``, in 48 px) in a ``size`` px crop, zoomed in
+    about the crop's centre by ``zoom``."""
+    t = np.asarray(FACE_TEMPLATE, np.float64)
+    return ((t - FACE_SIZE / 2) * zoom + FACE_SIZE / 2) * size / FACE_SIZE
+
+
+def similarity_transform(src: np.ndarray, dst: np.ndarray) -> np.ndarray:
+    """The 2x3 rotation + uniform scale + shift taking points ``src`` closest to ``dst`` (least squares, Umeyama)."""
+    ms, md = src.mean(0), dst.mean(0)
+    s0, d0 = src - ms, dst - md
+    u, sv, vt = np.linalg.svd(d0.T @ s0 / len(src))
+    flip = np.diag([1.0, -1.0 if np.linalg.det(u) * np.linalg.det(vt) < 0 else 1.0])
+    rot = u @ flip @ vt
+    scale = float((sv * np.diag(flip)).sum() / max(s0.var(0).sum(), 1e-12))
+    return np.hstack([scale * rot, (md - scale * rot @ ms)[:, None]])
 
 
 def as_nchw(faces: np.ndarray, dtype: type = np.float32) -> np.ndarray:

@@ -38,7 +38,8 @@ class Analyzer:
         self.model = ExpressionClassifier(model, threads, precision=precision) if isinstance(model, str) else model
         path = getattr(self.model, "path", None)
         self.calibration = Calibration.of(path.parent) if calibrate and path is not None else None
-        self.framing = Framing.of(self.detector.name)
+        self.framing = Framing.of(self.detector.name, template=True)  # expression crops
+        self.box_framing = Framing.of(self.detector.name)  # the mask detector's (its threshold was chosen on these)
         self.gallery = Gallery.load(gallery) if isinstance(gallery, (str, os.PathLike)) else gallery
         self.embedder = self.gallery.new_embedder() if self.gallery is not None else None
         if masked not in MASKED_MODES:
@@ -88,7 +89,7 @@ class Analyzer:
         crops = [crop_faces(img, d, self.framing) for img, d in zip(images, dets)]
         mask_p = routed = None
         if self.mask_detector is not None and crops:
-            found = [self.mask_detector.detect(img, d, self.framing, c) for img, d, c in zip(images, dets, crops)]
+            found = [self.mask_detector.detect(img, d, self.box_framing) for img, d in zip(images, dets)]
             mask_p, routed = np.concatenate([f[0] for f in found]), np.concatenate([f[1] for f in found])
         probs, routed = self.classify(np.concatenate(crops) if crops else np.zeros((0, 48, 48), np.uint8), routed)
         frames = frames or [None] * len(images)

@@ -59,7 +59,7 @@ def explain_image(source: str | os.PathLike, out_dir: str | os.PathLike, model: 
     det = create_detector(detector)
     faces = det.detect(img)
     stem, out = Path(source).stem, Path(out_dir)
-    crops = crop_faces(img, faces, Framing.of(det.name)) if faces else np.zeros((0, 48, 48), np.uint8)
+    crops = crop_faces(img, faces, Framing.of(det.name, template=True)) if faces else np.zeros((0, 48, 48), np.uint8)
     records, tiles = [], []
     if len(crops):
         from ..config import EMOTIONS

@@ -1,0 +1,146 @@
+"""Choose the expression crop's template zoom and fit the default model's crowd calibration; write the calibration.
+
+- scale and bias (ferkit/expression/calibration.py): fitted to the FER+ vote distributions of FER2013 PublicTest
+  (validation) faces;
+- uncertain_below: the highest top-probability bin edge (0.05 grid) whose PublicTest faces' FER+ majority labels are
+  right less than half the time, so a flagged face's label is more often wrong than right;
+- the template zoom (config TEMPLATE_ZOOMS) and prior_weight (PRIOR_WEIGHTS): chosen together on the real photos of
+  muxspace_dev (validation; the largest face of each photo through the default detector), the choices made there.
+  Each zoom is also scored on FER2013 PublicTest faces through the detector (every third face from the second,
+  upscaled x4 and padded as scripts/measure_framing.py does; the template was measured on the others).
+FER2013 PublicTest / PrivateTest (FER2013's own labels) and FER+ figures are reported for every calibration choice.
+Writes src/ferkit/assets/models/<model>/calibration.json and reports/calibration.{md,json}; config TEMPLATE_ZOOM
+must be the zoom chosen here (a test checks it).
+    python scripts/select_crop_and_calibration.py --ferplus ../shared/data/ferplus \
+        --fer2013 ../shared/data/fer2013_images.zip --photos ../shared/data/muxspace_dev.tar
+"""
+from __future__ import annotations
+
+import argparse
+from dataclasses import replace
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from ferkit.config import DEFAULT_DETECTOR, DEFAULT_MODEL, MODELS_DIR, TEMPLATE_ZOOMS
+from ferkit.data.fer2013 import FER2013
+from ferkit.data.ferplus import FERPlus
+from ferkit.data.photos import LabelledPhotos
+from ferkit.detection.registry import create_detector
+from ferkit.evaluation.photos import largest_face
+from ferkit.evaluation.reports import write_report
+from ferkit.expression.calibration import CALIBRATION_FILE, Calibration
+from ferkit.expression.classifier import ExpressionClassifier
+from ferkit.expression.preprocess import Framing, crop_faces
+from ferkit.io import write_json_atomic
+
+PRIOR_WEIGHTS = (0.0, 0.25, 0.5, 0.75, 1.0)
+BIN = 0.05
+MIN_BIN_FACES = 20
+
+
+def uncertain_threshold(probs: np.ndarray, labels: np.ndarray) -> float:
+    """The highest bin edge t whose faces with top probability in [t - BIN, t) are right under half the time."""
+    top, right = probs.max(1), probs.argmax(1) == labels
+    t_best = 0.0
+    for t in np.arange(BIN, 1.0 + 1e-9, BIN):
+        sel = (top >= t - BIN) & (top < t)
+        if sel.sum() >= MIN_BIN_FACES and right[sel].mean() < 0.5:
+            t_best = round(float(t), 2)
+    return t_best
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--model", default=DEFAULT_MODEL)
+    ap.add_argument("--ferplus", required=True, help="folder with fer2013new.csv and ferplus_images.zip")
+    ap.add_argument("--fer2013", required=True, help="FER2013 Kaggle images (zip or folder)")
+    ap.add_argument("--photos", required=True, help="labelled photos (labels.csv + images/): muxspace_dev.tar")
+    ap.add_argument("--json", default="reports/calibration.json")
+    a = ap.parse_args()
+    clf = ExpressionClassifier(a.model)
+    fp = {s: FERPlus(Path(a.ferplus) / "fer2013new.csv", Path(a.ferplus) / "ferplus_images.zip", s)
+          for s in ("PublicTest", "PrivateTest")}
+    fp_probs = {s: clf.predict_proba(d.images) for s, d in fp.items()}
+    base = Calibration.fit(fp_probs["PublicTest"], fp["PublicTest"].votes)
+    f13 = {s: FER2013(a.fer2013, s) for s in ("PublicTest", "PrivateTest")}
+    f13_probs = {s: clf.predict_proba(d.images) for s, d in f13.items()}
+    photos = LabelledPhotos.load(a.photos)
+    det = create_detector(DEFAULT_DETECTOR)
+    faces = [largest_face(det.detect(img)) for img in photos.images]
+    found = np.array([f is not None for f in faces])
+    box = Framing.of(DEFAULT_DETECTOR)
+    photo_probs = {z: clf.predict_proba(np.stack([crop_faces(img, [f], Framing(box.scale, box.shift, z))[0]
+                                                  for img, f in zip(photos.images, faces) if f is not None]))
+                   for z in (0.0, *TEMPLATE_ZOOMS)}
+    publictest_crops = _publictest_crops(f13["PublicTest"], det, (0.0, *TEMPLATE_ZOOMS))
+    public_used = f13["PublicTest"].labels[publictest_crops.pop("used")]
+
+    def figures(cal: Calibration | None, zoom: float) -> dict:
+        f = (lambda p: p) if cal is None else cal.apply
+        pred = np.full(len(photos), -1)
+        pred[found] = f(photo_probs[zoom]).argmax(1)
+        return {"photos_right": round(float((pred == photos.labels).mean()), 4),
+                **{f"fer2013_{s.lower()}": round(float((f(p).argmax(1) == f13[s].labels).mean()), 4)
+                   for s, p in f13_probs.items()},
+                **{f"ferplus_{s.lower()}": round(float((f(p).argmax(1) == fp[s].labels).mean()), 4)
+                   for s, p in fp_probs.items()}}
+
+    crops = {z: {"photos_right_uncalibrated": figures(None, z)["photos_right"],
+                 "publictest_pipeline_crops": round(float((clf.predict(c) == public_used).mean()), 4)}
+             for z, c in publictest_crops.items()}
+    grid = {(z, w): figures(replace(base, prior_weight=w), z)["photos_right"] for z in TEMPLATE_ZOOMS for w in PRIOR_WEIGHTS}
+    zoom, best = max(grid, key=lambda k: (grid[k], -abs(k[0] - 1), -k[1]))  # ties: the plainer choice
+    rows = {"uncalibrated": figures(None, zoom)}
+    rows.update({f"prior_weight {w}": figures(replace(base, prior_weight=w), zoom) for w in PRIOR_WEIGHTS})
+    cal = replace(base, prior_weight=best)
+    cal = replace(cal, uncertain_below=uncertain_threshold(cal.apply(fp_probs["PublicTest"]), fp["PublicTest"].labels),
+                  source={"scale_bias": f"fitted to FER+ votes of FER2013 PublicTest ({len(fp['PublicTest'])} faces)",
+                          "prior": "mean FER+ vote share on PublicTest",
+                          "prior_weight": f"chosen among {list(PRIOR_WEIGHTS)} with the template zoom {zoom} (among "
+                                          f"{list(TEMPLATE_ZOOMS)}) on the real photos of {Path(a.photos).name}",
+                          "uncertain_below": "FER+ PublicTest: the highest 0.05 bin whose majority labels are right "
+                                             "under half the time", "precision": clf.precision})
+    write_json_atomic(MODELS_DIR / a.model / CALIBRATION_FILE, cal.to_dict())
+    md = ("\n## Crop: box framing (zoom 0) or landmark template at each zoom\n\nThe default model's largest-face "
+          "label on the photos without calibration, and its accuracy on FER2013 PublicTest faces cropped through the "
+          "detector.\n\n| zoom | photos right | PublicTest pipeline crops |\n|---|---|---|\n"
+          + "".join(f"| {z} | {r['photos_right_uncalibrated']:.2%} | {r['publictest_pipeline_crops']:.2%} |\n"
+                    for z, r in crops.items())
+          + "\n## Zoom x prior weight on the photos (calibrated)\n\n| zoom | " + " | ".join(map(str, PRIOR_WEIGHTS))
+          + " |\n|---|" + "---|" * len(PRIOR_WEIGHTS) + "\n"
+          + "".join(f"| {z} | " + " | ".join(f"{grid[z, w]:.2%}" for w in PRIOR_WEIGHTS) + " |\n" for z in TEMPLATE_ZOOMS)
+          + f"\n## Calibration choices at zoom {zoom}\n\nRows: the model's largest-face label on the photos (share right of all photos), and its "
+          "accuracy against FER2013's single labels and FER+ majority labels, without and with the calibration.\n\n"
+          "| calibration | " + " | ".join(rows["uncalibrated"]) + " |\n|---|" + "---|" * len(rows["uncalibrated"]) + "\n"
+          + "".join(f"| {k} | " + " | ".join(f"{v:.2%}" for v in r.values()) + " |\n" for k, r in rows.items()))
+    write_report(a.json, {"model": a.model, "precision": clf.precision, "photos": Path(a.photos).name,
+                          "chosen_template_zoom": zoom, "chosen_prior_weight": best,
+                          "uncertain_below": cal.uncertain_below, "scale": list(cal.scale), "bias": list(cal.bias),
+                          "photos_found": int(found.sum()), "crops": {str(z): r for z, r in crops.items()},
+                          "zoom_x_prior_weight": {f"{z} x {w}": v for (z, w), v in grid.items()}, "rows": rows},
+                 f"Crop zoom and crowd calibration of {a.model}", md, tabled=("rows", "crops", "zoom_x_prior_weight"))
+    print(md)
+
+
+def _publictest_crops(ds: FER2013, det, zooms: tuple[float, ...]) -> dict:
+    """Crops of every third PublicTest face from the second, each upscaled x4 and padded (scripts/measure_framing.py),
+    through the detector, at each zoom (0: the box framing); ``used``: the faces found."""
+    box = Framing.of(DEFAULT_DETECTOR)
+    out: dict = {z: [] for z in zooms}
+    out["used"] = []
+    for i in range(1, len(ds), 3):
+        im = cv2.copyMakeBorder(cv2.resize(ds.images[i], (192, 192), interpolation=cv2.INTER_CUBIC),
+                                96, 96, 96, 96, cv2.BORDER_CONSTANT, value=0)
+        face = largest_face(det.detect(im))
+        if face is None:
+            continue
+        out["used"].append(i)
+        for z in zooms:
+            out[z].append(crop_faces(im, [face], Framing(box.scale, box.shift, z))[0])
+    return {k: (np.stack(v) if k != "used" else v) for k, v in out.items()}
+
+
+if __name__ == "__main__":
+    main()
