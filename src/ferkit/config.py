@@ -137,6 +137,9 @@ SCALE_MIN_FACE = 24
 #: to 0.05 for them); the backend's operating threshold (``min_score``, what ``analyze`` uses) is reported as one
 #: point of that curve. Backends whose scale is not listed are ranked at their operating threshold.
 DETECTION_RANKING_FLOOR = {"probability": 0.05, "svm_margin": -1.0}
+#: Images with more pixels than this are refused before they are decoded (``--max-pixels``): a small file can claim a
+#: huge size (a decompression bomb). 100 megapixels: a 12,000 x 8,000 scan still passes.
+MAX_IMAGE_PIXELS = 100_000_000
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp", ".pgm", ".ppm")
 VIDEO_EXTENSIONS = (".mp4", ".avi", ".mov", ".mkv", ".webm", ".m4v", ".mpg", ".mpeg", ".wmv")
 

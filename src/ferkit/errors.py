@@ -16,3 +16,7 @@ class DatasetLayoutError(FerkitError):
 
 class UnknownNameError(FerkitError):
     """A model, detector or dataset name that no registry knows."""
+
+
+class BadOptionError(FerkitError):
+    """An option value out of range, of the wrong type, or naming nothing that exists (checked before any work)."""

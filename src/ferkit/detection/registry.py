@@ -113,5 +113,10 @@ def create_detector(name: str = "default", **kw: Any) -> Detector:
                            "YuNet's .onnx file or run folder")
 
 
+def detector_names() -> list[str]:
+    """The registered detector names, sorted."""
+    return sorted(_DETECTORS)
+
+
 def list_detectors() -> list[dict]:
     return [{"name": n, "description": d, "default": n == DEFAULT_DETECTOR} for n, (_, d) in sorted(_DETECTORS.items())]
