@@ -7,8 +7,9 @@ import sys
 from pathlib import Path
 
 from ..config import (DEFAULT_DETECTOR, DEFAULT_MODEL, DEFAULT_PRECISION, FRAME_PREFETCH, MASKED_MODEL, MASKED_MODES,
+                      MAX_IMAGE_PIXELS,
                       TIMING_ROUNDS)
-from ..errors import FerkitError
+from ..errors import BadOptionError, FerkitError
 from .crossval import add_crossval, run_crossval
 from .distill import add_teach, run_teach
 from .ensemble import add_ensemble, run_ensemble
@@ -69,50 +70,62 @@ def _run_train(a) -> int:
 
 
 def _add_analyze(sub) -> None:
-    p = sub.add_parser("analyze", help="detect faces and classify expressions in an image, folder, video or webcam")
-    p.add_argument("source", help="image file, folder of images, video file, or webcam index (0, 1...)")
+    p = sub.add_parser("analyze", help="detect faces and classify expressions in images, folders, videos or a webcam")
+    p.add_argument("sources", nargs="+", metavar="SOURCE",
+                   help="image files, folders of images, video files, or one webcam index (0, 1...)")
     p.add_argument("--out", required=True, help="output folder (results.json, results.csv, annotated files)")
-    p.add_argument("--detector", default="default", help=f"face detector (default: {DEFAULT_DETECTOR}; see `ferkit detectors`)")
+    p.add_argument("--detector", default="default", help=f"face detector (default: {DEFAULT_DETECTOR}; `none`: the "
+                   "whole image is one face; see `ferkit detectors`)")
     p.add_argument("--model", default="default", help=f"expression model (default: {DEFAULT_MODEL}; see `ferkit models`)")
-    p.add_argument("--max-frames", type=int, help="stop videos / webcams after this many frames")
-    p.add_argument("--every", type=int, default=1, help="analyse every N-th video frame")
+    p.add_argument("--max-frames", type=int, help="stop videos / webcams after this many frames (>= 1)")
+    p.add_argument("--every", type=int, default=1, help="analyse every N-th video frame (>= 1)")
     p.add_argument("--detect-every", type=int, default=1,
-                   help="videos: run the detector on every K-th analysed frame, carry its boxes in between")
+                   help="videos: run the detector on every K-th analysed frame, carry its boxes in between (>= 1)")
     p.add_argument("--prefetch", type=int, default=FRAME_PREFETCH, metavar="N",
                    help="videos: decode up to N frames ahead in a background thread (0: inline)")
     p.add_argument("--serve", type=int, metavar="PORT",
                    help="videos / webcams: stream annotated frames live at http://127.0.0.1:PORT/ (MJPEG)")
     p.add_argument("--smooth", type=float, default=0.0,
-                   help="videos: add per-track smoothed probabilities (moving-average weight of the past, 0..1)")
+                   help="videos: add per-track smoothed probabilities (moving-average weight of the past, [0, 1))")
     p.add_argument("--no-annotate", action="store_true", help="write results only, no annotated images / video")
     p.add_argument("--threads", type=int, default=0, help="CPU threads for inference (0 = all cores)")
     p.add_argument("--gallery", help="gallery file from `ferkit enroll`: label each face with a name or 'unknown'")
-    p.add_argument("--precision", default=DEFAULT_PRECISION, choices=["int8", "fp32"],
-                   help="shipped models: their int8 or fp32 ONNX copy")
-    p.add_argument("--masked", default="off", choices=list(MASKED_MODES),
+    p.add_argument("--precision", default=DEFAULT_PRECISION, help="shipped models: their int8 or fp32 ONNX copy")
+    p.add_argument("--masked", default="off",
                    help="masked faces: off, on (all faces to the masked-face model) or auto (the mask detector decides)")
     p.add_argument("--masked-model", default=MASKED_MODEL, help="expression model for masked faces")
     p.add_argument("--no-calibration", action="store_true",
                    help="the model's raw FER2013 probabilities, without its crowd calibration (see docs)")
     p.add_argument("--tta", type=int, default=0, metavar="N",
                    help="test-time augmentation: average each face over N views (2: + mirror; up to 10)")
+    p.add_argument("--max-pixels", type=int, default=MAX_IMAGE_PIXELS,
+                   help="refuse images larger than this many pixels (read from the header, before decoding)")
+
+
+def analyze_settings(a):
+    """The ``AnalyzeSettings`` of ``ferkit analyze``'s arguments, validated."""
+    from ..runtime.settings import AnalyzeSettings
+    return AnalyzeSettings(a.detector, a.model, a.precision, a.masked, a.masked_model, a.tta, not a.no_calibration,
+                           a.threads, a.gallery, a.every, a.detect_every, a.max_frames, a.smooth, a.prefetch,
+                           not a.no_annotate, a.max_pixels).validate()
 
 
 def _run_analyze(a) -> int:
+    from ..runtime.jobs import analyze_sources, check_out, check_sources
+    settings = analyze_settings(a)  # every option, the sources and --out checked before any model loads
+    check_sources(a.sources)
+    check_out(a.out)
+    if a.serve is not None and not 0 <= a.serve <= 65535:
+        raise BadOptionError(f"--serve: a port number 0..65535, not {a.serve}")
     from ..runtime.analyzer import Analyzer
-    from ..runtime.jobs import analyze_source, source_kind
-    source_kind(a.source)  # fail fast on a missing source, before loading models
+    analyzer = Analyzer.from_settings(settings)
     server = None
     if a.serve is not None:
         from ..runtime.serve import FrameServer
         server = FrameServer(a.serve)
         print(f"live view: http://127.0.0.1:{server.port}/", flush=True)
     try:
-        rep = analyze_source(a.source, a.out, Analyzer(a.detector, a.model, a.threads, a.gallery, a.precision,
-                                                             a.masked, a.masked_model, a.tta,
-                                                             calibrate=not a.no_calibration), a.max_frames,
-                             a.every, not a.no_annotate, detect_every=a.detect_every, smooth=a.smooth,
-                             on_frame=server.publish if server else None, prefetch_frames=a.prefetch)
+        rep = analyze_sources(a.sources, a.out, analyzer, settings, on_frame=server.publish if server else None)
     finally:
         if server:
             server.close()
@@ -419,11 +432,20 @@ def _run_report(a) -> int:
 
 def _run_models(a) -> int:
     from ..expression.registry import list_models
-    for r in list_models():
+    rows = list_models()
+    for r in rows:
         acc = r.get("privatetest_accuracy")
-        fig = f"PrivateTest {acc:.2%}, {r.get('faces_per_s', 0):,.0f} faces/s" if acc is not None else "not shipped"
+        fig = (f"{r['test_set']} PrivateTest {acc:.2%} {r['precision']}, {r.get('faces_per_s') or 0:,.0f} faces/s"
+               if acc is not None
+               else "shipped" if r["shipped"] else "not shipped")
         paper = f"paper {r['paper']}" if r.get("paper") else ""
-        print(f"{r['name']:20s} {'*' if r['shipped'] else ' '} {paper:9s} {fig:38s} {r['description']}")
+        mark = "default" if r.get("default") else "*" if r["shipped"] else ""
+        print(f"{r['name']:20s} {mark:7s} {paper:9s} {fig:60s} {r['description']}")
+    print("\n* shipped. Figures from each model's card (src/ferkit/assets/models/NAME/card.json), measured at the "
+          "runtime precision by the command that shipped it:")
+    for r in rows:
+        if r.get("measured_by"):
+            print(f"  {r['name']}: {r['measured_by']}")
     return 0
 
 
@@ -434,8 +456,16 @@ def _run_detectors(a) -> int:
     return 0
 
 
+class OneLineParser(argparse.ArgumentParser):
+    """argparse with its errors on one line (``ferkit: error: ...``), exit status 2, no usage dump."""
+
+    def error(self, message: str):
+        print(f"{self.prog}: error: {message}", file=sys.stderr)
+        sys.exit(2)
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="ferkit", description="Facial expression recognition toolkit")
+    parser = OneLineParser(prog="ferkit", description="Facial expression recognition toolkit")
     sub = parser.add_subparsers(dest="verb", required=True)
     for add in (_add_analyze, _add_explain, _add_enroll, _add_train, _add_train_detector, _add_evaluate, _add_export, _add_ship, _add_bench, _add_detect_eval,
                 _add_report, add_mask, add_teach, add_crossval, add_ensemble):
@@ -456,6 +486,9 @@ def main(argv: list[str] | None = None) -> int:
         return RUNNERS[args.verb](args)
     except (FerkitError, FileExistsError) as e:
         print(f"ferkit: error: {e}", file=sys.stderr)
+        return 2
+    except OSError as e:  # a file that cannot be read or written, named by the system's message
+        print(f"ferkit: error: {e.filename or ''}: {e.strerror or e}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("ferkit: interrupted", file=sys.stderr)

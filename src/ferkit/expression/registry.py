@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
-from ..config import MODELS_DIR
+from ..config import DEFAULT_MODEL, DEFAULT_PRECISION, MODELS_DIR
 from ..errors import UnknownNameError
 
 
@@ -116,6 +116,9 @@ def list_models() -> list[dict]:
     for name in shipped_models():
         card = model_card(name)
         row = rows.setdefault(name, {"name": name, "description": card.get("description", ""), "paper": ""})
-        row.update(shipped=True, privatetest_accuracy=card.get("privatetest_accuracy"),
-                   faces_per_s=card.get("faces_per_s"))
+        runtime = card.get("int8") if DEFAULT_PRECISION == "int8" and card.get("int8") else card
+        row.update(shipped=True, default=name == DEFAULT_MODEL,
+                   precision="int8" if runtime is not card else "fp32",
+                   privatetest_accuracy=runtime.get("privatetest_accuracy"), faces_per_s=runtime.get("faces_per_s"),
+                   test_set=card.get("test_set", "FER2013"), measured_by=card.get("ship_command"))
     return sorted(rows.values(), key=lambda r: (not r["shipped"], r["name"]))

@@ -12,7 +12,7 @@ from ..expression.calibration import Calibration
 from ..expression.classifier import ExpressionClassifier
 from ..expression.preprocess import Framing, crop_faces
 from ..identity import Gallery
-from ..io import read_image
+from ..io import as_image, read_image
 from .results import AnalysisResult, Face
 
 
@@ -56,6 +56,13 @@ class Analyzer:
             from ..masks.detector import MaskDetector
             self.mask_detector = MaskDetector(threads=threads)
 
+    @classmethod
+    def from_settings(cls, settings) -> "Analyzer":
+        """The analyzer an ``AnalyzeSettings`` describes (validated first)."""
+        s = settings.validate()
+        return cls(s.detector, s.model, s.threads, s.gallery, s.precision, s.masked, s.masked_model, s.tta,
+                   s.calibrate)
+
     def classify(self, crops: np.ndarray, routed: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray | None]:
         """Probabilities of each crop and whether it went to the masked model (``routed``: the mask detector's
         decisions in ``auto`` mode; every crop with ``on``)."""
@@ -77,7 +84,7 @@ class Analyzer:
 
     def __call__(self, source: str | os.PathLike | np.ndarray) -> AnalysisResult:
         if isinstance(source, np.ndarray):
-            return self.analyze_frames([source], ["array"])[0]
+            return self.analyze_frames([as_image(source)], ["array"])[0]
         return self.analyze_frames([read_image(source)], [str(source)])[0]
 
     def analyze_frames(self, images: list[np.ndarray], sources: list[str], frames: list[int | None] | None = None,

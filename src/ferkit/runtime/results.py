@@ -10,6 +10,7 @@ from typing import Any
 
 import numpy as np
 
+from ..config import EMOTIONS
 from ..io import write_image_atomic, write_text_atomic
 
 
@@ -103,15 +104,19 @@ def flat_rows(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return rows
 
 
-def write_records(records: list[dict[str, Any]], json_path: str | os.PathLike, csv_path: str | os.PathLike) -> None:
-    """Write face records as JSON (a list) and CSV, each atomically."""
+#: The CSV's first columns, whatever the records hold (then one p_<class> per class, then any others).
+CSV_COLUMNS = ("source", "frame", "face", "score", "emotion", "x1", "y1", "x2", "y2")
+
+
+def write_records(records: list[dict[str, Any]], json_path: str | os.PathLike, csv_path: str | os.PathLike,
+                  classes: tuple[str, ...] = EMOTIONS) -> None:
+    """Write face records as JSON (a list) and CSV, each atomically; the CSV always has the box and a ``p_<class>``
+    column per class (empty for a record without a face)."""
     write_text_atomic(json_path, json.dumps(records, indent=2) + "\n")
     rows = flat_rows(records)
-    columns: list[str] = []
+    columns: list[str] = [*CSV_COLUMNS, *(f"p_{c}" for c in classes)]
     for row in rows:
         columns += [c for c in row if c not in columns]
-    if not columns:
-        columns = ["source", "frame", "face", "score", "emotion", "x1", "y1", "x2", "y2"]
     buf = io.StringIO()
     w = csv.DictWriter(buf, columns)
     w.writeheader()

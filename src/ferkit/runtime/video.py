@@ -10,7 +10,7 @@ import cv2
 import numpy as np
 
 from ..config import EMOTION_COLORS, FRAME_BATCH, FRAME_PREFETCH, TRACK_MIN_FRAMES
-from ..errors import BadInputError
+from ..errors import BadInputError, BadOptionError
 from ..io import atomic_path, write_json_atomic
 from .analyzer import Analyzer
 from .results import AnalysisResult
@@ -122,9 +122,9 @@ class _LazyWriter:
 def analyze_video(analyzer: Analyzer, source: str | int, out_dir: Path, max_frames: int | None = None,
                   every: int = 1, progress: bool = True, write_video: bool = True, detect_every: int = 1,
                   smooth: float = 0.0, on_frame=None, summary: bool = True,
-                  prefetch_frames: int = FRAME_PREFETCH) -> list[AnalysisResult]:
+                  prefetch_frames: int = FRAME_PREFETCH, stem: str | None = None) -> list[AnalysisResult]:
     """Analyse a video file or webcam; write ``<stem>_annotated.mp4``, ``<stem>_summary.json`` and
-    ``<stem>_emotions.png`` into ``out_dir``. Returns per-frame results (without images, to bound memory).
+    ``<stem>_emotions.png`` into ``out_dir`` (``stem``: the video's file stem unless given). Returns per-frame results (without images, to bound memory).
     Nothing is left in ``out_dir`` if the video cannot be decoded.
 
     Faces are classified in batches of FRAME_BATCH frames; with ``prefetch_frames`` > 0 frames are decoded that far
@@ -135,8 +135,11 @@ def analyze_video(analyzer: Analyzer, source: str | int, out_dir: Path, max_fram
     JSON and the plot."""
     from tqdm import tqdm
 
+    if every < 1 or detect_every < 1 or (max_frames is not None and max_frames < 1):
+        raise BadOptionError(f"every, detect_every and max_frames must be >= 1 (got {every}, {detect_every}, "
+                             f"{max_frames})")
     cap, fps, n = open_video(source)
-    stem = Path(str(source)).stem if isinstance(source, str) else f"webcam{source}"
+    stem = stem or (Path(str(source)).stem if isinstance(source, str) else f"webcam{source}")
     tracker = IoUTracker()
     smoother = TrackSmoother(smooth) if smooth > 0 else None
     results: list[AnalysisResult] = []
@@ -237,7 +240,8 @@ def plot_emotions_over_time(results: list[AnalysisResult], fps: float, path: Pat
     if not tracks:
         axes[0, 0].text(0.5, 0.5, "no faces detected", ha="center", va="center")
     axes[-1, 0].set_xlabel("time (s)")
-    axes[0, 0].legend(ncol=len(classes), fontsize=7, loc="upper center", bbox_to_anchor=(0.5, 1.35))
+    if tracks:
+        axes[0, 0].legend(ncol=len(classes), fontsize=7, loc="upper center", bbox_to_anchor=(0.5, 1.35))
     fig.tight_layout()
     with atomic_path(path) as tmp:
         fig.savefig(tmp, dpi=100, format="png")
