@@ -201,3 +201,11 @@ def test_models_lists_the_cards_figures():
     default = next(line for line in p.stdout.splitlines() if line.startswith("ferkit_cnn_m2_kd "))
     assert "default" in default and "69.27% int8" in default
     assert "ferkit ship --run runs/ferkit_cnn_m2_kd" in p.stdout
+
+
+def test_readme_models_table_is_the_cards():
+    """The README's table of shipped models is what `ferkit models --markdown` makes of the cards."""
+    from ferkit.expression.registry import shipped_table
+    readme = (REPO / "README.md").read_text()
+    begin, end = "<!-- models-table:begin -->\n", "<!-- models-table:end -->"
+    assert readme[readme.index(begin) + len(begin):readme.index(end)] == shipped_table()

@@ -431,7 +431,10 @@ def _run_report(a) -> int:
 
 
 def _run_models(a) -> int:
-    from ..expression.registry import list_models
+    from ..expression.registry import list_models, shipped_table
+    if a.markdown:
+        print(shipped_table(), end="")
+        return 0
     rows = list_models()
     for r in rows:
         acc = r.get("privatetest_accuracy")
@@ -470,7 +473,8 @@ def build_parser() -> argparse.ArgumentParser:
     for add in (_add_analyze, _add_explain, _add_enroll, _add_train, _add_train_detector, _add_evaluate, _add_export, _add_ship, _add_bench, _add_detect_eval,
                 _add_report, add_mask, add_teach, add_crossval, add_ensemble):
         add(sub)
-    sub.add_parser("models", help="list expression models (* = shipped, with measured accuracy)")
+    p = sub.add_parser("models", help="list expression models (* = shipped, with measured accuracy)")
+    p.add_argument("--markdown", action="store_true", help="the shipped models as a Markdown table (the README's)")
     sub.add_parser("detectors", help="list face detectors")
     return parser
 

@@ -122,3 +122,15 @@ def list_models() -> list[dict]:
                    privatetest_accuracy=runtime.get("privatetest_accuracy"), faces_per_s=runtime.get("faces_per_s"),
                    test_set=card.get("test_set", "FER2013"), measured_by=card.get("ship_command"))
     return sorted(rows.values(), key=lambda r: (not r["shipped"], r["name"]))
+
+
+def shipped_table() -> str:
+    """The shipped models as a Markdown table from their cards: what ``ferkit models --markdown`` prints and the
+    README holds."""
+    lines = ["| model | PrivateTest (runtime precision) | faces/s (at ship) | recreated by |", "|---|---|---|---|"]
+    for r in list_models():
+        if r["shipped"] and r.get("privatetest_accuracy") is not None:
+            name = f"`{r['name']}` (default)" if r.get("default") else f"`{r['name']}`"
+            lines.append(f"| {name} | {r['test_set']} {r['privatetest_accuracy']:.2%} {r['precision']} | "
+                         f"{r['faces_per_s']:,.0f} | `{r['measured_by']}` |")
+    return "\n".join(lines) + "\n"
