@@ -15,7 +15,7 @@ mkdir -p reports/logs
 python scripts/measure_framing.py --data "$DATA" 2>&1 | tee reports/logs/face_framing.log
 python scripts/measure_framing.py --data "$DATA" --detector haar --out reports/face_framing_haar.json 2>&1 | tee reports/logs/face_framing_haar.log
 python scripts/measure_framing.py --data "$DATA" --detector yunet --every 3 --out reports/face_framing_yunet.json 2>&1 | tee reports/logs/face_framing_yunet.log
-python scripts/measure_framing.py --data "$DATA" --detector yunet_masks --every 3 --out reports/face_framing_yunet_masks.json 2>&1 | tee reports/logs/face_framing_yunet_masks.log
+python scripts/measure_framing.py --data "$DATA" --detector yunet_masks --every 3 --out reports/face_framing_yunet_masks.json 2>&1 | tee reports/logs/face_framing_yunet_masks.log  # + FACE_TEMPLATE
 for m in ferkit_cnn_m_kd ferkit_cnn_m ferkit_cnn_s; do  # the named models against the default (analyze's crops: a selection figure)
   python scripts/measure_framing.py --data "$DATA" --detector yunet_masks --every 3 --model $m \
     --out reports/face_framing_yunet_masks_$m.json 2>&1 | tee reports/logs/face_framing_yunet_masks_$m.log
@@ -46,7 +46,8 @@ ferkit evaluate --dataset fer2013 --data "$DATA" --split privatetest --json repo
 python scripts/select_crop_and_calibration.py --ferplus "$SHARED/ferplus" --fer2013 "$DATA" --photos "$SHARED/muxspace_dev.tar" \
   2>&1 | tee reports/logs/calibration.log
 python scripts/real_photos.py --photos "$SHARED/muxspace_dev.tar" --box-data "$SHARED/dlib_faces_boxes.tar" \
-  --box-data "$SHARED/face_mask_detection_subset300.tar" --fer2013 "$DATA" 2>&1 | tee reports/logs/real_photos.log
+  --box-data "$SHARED/face_mask_detection_subset300.tar" --fer2013 "$DATA" ${FER_PYTHON:+--vs-fer "$FER_PYTHON"} \
+  2>&1 | tee reports/logs/real_photos.log
 # Speed: fp32 vs int8 and the fer package side by side (FER_PYTHON: an environment with `pip install --no-deps fer`
 # + tensorflow-cpu, opencv-python-headless<5, pandas, matplotlib, Pillow, setuptools<81; skipped when unset)
 # (the export shows `ferkit export --int8` on the default; the bench times the int8 copy shipped in the package)

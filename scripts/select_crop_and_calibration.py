@@ -8,6 +8,10 @@
   muxspace_dev (validation; the largest face of each photo through the default detector), the choices made there.
   Each zoom is also scored on FER2013 PublicTest faces through the detector (every third face from the second,
   upscaled x4 and padded as scripts/measure_framing.py does; the template was measured on the others).
+- the smallest face the template is used on (config TEMPLATE_MIN_FACE): the PublicTest faces the template was not
+  measured on (two in three) shown at each of TEMPLATE_FACE_SIZES px, box framing against the template (config
+  zoom); the median detected box side at the smallest size from which the template scores higher at every larger
+  size.
 FER2013 PublicTest / PrivateTest (FER2013's own labels) and FER+ figures are reported for every calibration choice.
 Writes src/ferkit/assets/models/<model>/calibration.json and reports/calibration.{md,json}; config TEMPLATE_ZOOM
 must be the zoom chosen here (a test checks it).
@@ -23,7 +27,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from ferkit.config import DEFAULT_DETECTOR, DEFAULT_MODEL, MODELS_DIR, TEMPLATE_ZOOMS
+from ferkit.config import (DEFAULT_DETECTOR, DEFAULT_MODEL, MODELS_DIR, TEMPLATE_FACE_SIZES, TEMPLATE_ZOOM,
+                           TEMPLATE_ZOOMS)
 from ferkit.data.fer2013 import FER2013
 from ferkit.data.ferplus import FERPlus
 from ferkit.data.photos import LabelledPhotos
@@ -70,11 +75,25 @@ def main() -> None:
     det = create_detector(DEFAULT_DETECTOR)
     faces = [largest_face(det.detect(img)) for img in photos.images]
     found = np.array([f is not None for f in faces])
+    sizes = {s: _publictest_crops(f13["PublicTest"], det, (0.0, TEMPLATE_ZOOM), s, every_other=True)
+             for s in TEMPLATE_FACE_SIZES}
+    size_rows = {}
+    for s, c in sizes.items():
+        y = f13["PublicTest"].labels[c["used"]]
+        size_rows[s] = {"faces": len(y), "median_box_side": c["box_side"],
+                        "box_framing": round(float((clf.predict(c[0.0]) == y).mean()), 4),
+                        "template": round(float((clf.predict(c[TEMPLATE_ZOOM]) == y).mean()), 4)}
+    wins = [s for s in TEMPLATE_FACE_SIZES if all(size_rows[t]["template"] > size_rows[t]["box_framing"]
+                                                 for t in TEMPLATE_FACE_SIZES if t >= s)]
+    min_face = round(size_rows[wins[0]]["median_box_side"]) if wins else None
     box = Framing.of(DEFAULT_DETECTOR)
-    photo_probs = {z: clf.predict_proba(np.stack([crop_faces(img, [f], Framing(box.scale, box.shift, z))[0]
-                                                  for img, f in zip(photos.images, faces) if f is not None]))
-                   for z in (0.0, *TEMPLATE_ZOOMS)}
+    photo_probs = {}
+    for z in (0.0, *TEMPLATE_ZOOMS):
+        framing = Framing(box.scale, box.shift, z, min_face or 0)
+        photo_probs[z] = clf.predict_proba(np.stack([crop_faces(img, [f], framing)[0]
+                                                     for img, f in zip(photos.images, faces) if f is not None]))
     publictest_crops = _publictest_crops(f13["PublicTest"], det, (0.0, *TEMPLATE_ZOOMS))
+    publictest_crops.pop("box_side")
     public_used = f13["PublicTest"].labels[publictest_crops.pop("used")]
 
     def figures(cal: Calibration | None, zoom: float) -> dict:
@@ -111,35 +130,46 @@ def main() -> None:
           + "\n## Zoom x prior weight on the photos (calibrated)\n\n| zoom | " + " | ".join(map(str, PRIOR_WEIGHTS))
           + " |\n|---|" + "---|" * len(PRIOR_WEIGHTS) + "\n"
           + "".join(f"| {z} | " + " | ".join(f"{grid[z, w]:.2%}" for w in PRIOR_WEIGHTS) + " |\n" for z in TEMPLATE_ZOOMS)
+          + "\n## Template or box framing by face size (FER2013 PublicTest faces shown at each size)\n\n"
+          + "| face side (px) | faces found | median box side | box framing | template |\n|---|---|---|---|---|\n"
+          + "".join(f"| {s} | {r['faces']} | {r['median_box_side']} | {r['box_framing']:.2%} | {r['template']:.2%} |\n"
+                    for s, r in size_rows.items())
+          + f"\nTemplate from a box side of {min_face} px (config TEMPLATE_MIN_FACE).\n"
           + f"\n## Calibration choices at zoom {zoom}\n\nRows: the model's largest-face label on the photos (share right of all photos), and its "
           "accuracy against FER2013's single labels and FER+ majority labels, without and with the calibration.\n\n"
           "| calibration | " + " | ".join(rows["uncalibrated"]) + " |\n|---|" + "---|" * len(rows["uncalibrated"]) + "\n"
           + "".join(f"| {k} | " + " | ".join(f"{v:.2%}" for v in r.values()) + " |\n" for k, r in rows.items()))
     write_report(a.json, {"model": a.model, "precision": clf.precision, "photos": Path(a.photos).name,
-                          "chosen_template_zoom": zoom, "chosen_prior_weight": best,
+                          "chosen_template_zoom": zoom, "chosen_prior_weight": best, "template_min_face": min_face,
+                          "by_face_size": {str(k): v for k, v in size_rows.items()},
                           "uncertain_below": cal.uncertain_below, "scale": list(cal.scale), "bias": list(cal.bias),
                           "photos_found": int(found.sum()), "crops": {str(z): r for z, r in crops.items()},
                           "zoom_x_prior_weight": {f"{z} x {w}": v for (z, w), v in grid.items()}, "rows": rows},
-                 f"Crop zoom and crowd calibration of {a.model}", md, tabled=("rows", "crops", "zoom_x_prior_weight"))
+                 f"Crop zoom and crowd calibration of {a.model}", md, tabled=("rows", "crops", "zoom_x_prior_weight",
+                                                                                "by_face_size"))
     print(md)
 
 
-def _publictest_crops(ds: FER2013, det, zooms: tuple[float, ...]) -> dict:
-    """Crops of every third PublicTest face from the second, each upscaled x4 and padded (scripts/measure_framing.py),
-    through the detector, at each zoom (0: the box framing); ``used``: the faces found."""
+def _publictest_crops(ds: FER2013, det, zooms: tuple[float, ...], side: int = 192, every_other: bool = False) -> dict:
+    """Crops of every third PublicTest face from the second (``every_other``: all faces but every third from the
+    first, on which the template was measured), each resized to ``side`` px and padded by half its side
+    (scripts/measure_framing.py's x4), through the detector, at each zoom (0: the box framing; templates on faces of
+    any size); ``used``: the faces found, ``box_side``: the median detected box side."""
     box = Framing.of(DEFAULT_DETECTOR)
     out: dict = {z: [] for z in zooms}
-    out["used"] = []
-    for i in range(1, len(ds), 3):
-        im = cv2.copyMakeBorder(cv2.resize(ds.images[i], (192, 192), interpolation=cv2.INTER_CUBIC),
-                                96, 96, 96, 96, cv2.BORDER_CONSTANT, value=0)
+    out["used"], sides = [], []
+    for i in (i for i in range(len(ds)) if i % 3) if every_other else range(1, len(ds), 3):
+        face_img = cv2.resize(ds.images[i], (side, side), interpolation=cv2.INTER_CUBIC if side > 48 else cv2.INTER_AREA)
+        im = cv2.copyMakeBorder(face_img, side // 2, side // 2, side // 2, side // 2, cv2.BORDER_CONSTANT, value=0)
         face = largest_face(det.detect(im))
         if face is None:
             continue
         out["used"].append(i)
+        sides.append(float(max(face.box[2] - face.box[0], face.box[3] - face.box[1])))
         for z in zooms:
             out[z].append(crop_faces(im, [face], Framing(box.scale, box.shift, z))[0])
-    return {k: (np.stack(v) if k != "used" else v) for k, v in out.items()}
+    return {**{k: (np.stack(v) if k != "used" else v) for k, v in out.items()},
+            "box_side": round(float(np.median(sides)), 1)}
 
 
 if __name__ == "__main__":

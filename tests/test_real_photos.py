@@ -90,13 +90,17 @@ def test_real_photos_end_to_end(shared):
 
 
 def test_configured_choices_are_the_reported_ones():
-    """config TEMPLATE_ZOOM and the shipped calibration are what scripts/select_crop_and_calibration.py chose."""
+    """config TEMPLATE_ZOOM, TEMPLATE_MIN_FACE and the shipped calibration are what
+    scripts/select_crop_and_calibration.py chose; FACE_TEMPLATE is what scripts/measure_framing.py measured."""
     import json
     from pathlib import Path
-    from ferkit.config import TEMPLATE_ZOOM
-    rep = json.loads((Path(__file__).resolve().parents[1] / "reports" / "calibration.json").read_text())
+    from ferkit.config import FACE_TEMPLATE, TEMPLATE_MIN_FACE, TEMPLATE_ZOOM
+    reports = Path(__file__).resolve().parents[1] / "reports"
+    rep = json.loads((reports / "calibration.json").read_text())
     cal = Calibration.of("ferkit_cnn_m2_kd")
-    assert rep["chosen_template_zoom"] == TEMPLATE_ZOOM
+    assert (rep["chosen_template_zoom"], rep["template_min_face"]) == (TEMPLATE_ZOOM, TEMPLATE_MIN_FACE)
+    framing = json.loads((reports / "face_framing_yunet_masks.json").read_text())
+    assert framing["landmark_template_48"] == [list(p) for p in FACE_TEMPLATE]
     assert (rep["chosen_prior_weight"], rep["uncertain_below"]) == (cal.prior_weight, cal.uncertain_below)
     assert list(cal.scale) == rep["scale"] and list(cal.bias) == rep["bias"]
 
@@ -117,3 +121,17 @@ def test_template_crop_puts_landmarks_on_the_template():
     crop = crop_faces(img, [Detection(np.array([0, 0, 1, 1], np.float32), 1.0, marks)], Framing(template=1.0))[0]
     for x, y in t.round().astype(int):
         assert crop[y, x] > 128
+
+
+def test_solvay_still_29_faces_no_false_box():
+    """The bundled 1927 group photo: the default detector (with its zoomed-out view) finds the 29 faces, no two boxes
+    on one face and none below the faces' rows; every face labelled, its probabilities summing to 1."""
+    from ferkit.detection.nms import box_iou as iou
+    from ferkit.runtime.bench import EXAMPLE_PHOTO
+    faces = Analyzer()(EXAMPLE_PHOTO).faces
+    boxes = np.array([f.box for f in faces])
+    overlap = iou(boxes, boxes)
+    np.fill_diagonal(overlap, 0)
+    assert len(faces) == 29 and overlap.max() < 0.1
+    assert max((b[1] + b[3]) / 2 for b in boxes) < 230 and all(b[2] - b[0] < 60 for b in boxes)
+    assert all(abs(sum(f.probabilities.values()) - 1) < 1e-3 and f.uncertain is not None for f in faces)

@@ -47,6 +47,11 @@ FACE_TEMPLATE = ((15.49, 18.24), (31.96, 17.93), (23.93, 27.55), (16.99, 35.10),
 #: photos; reports/real_photos.md) and checked on FER2013 PublicTest crops.
 TEMPLATE_ZOOM = 1.1
 TEMPLATE_ZOOMS = (1.0, 1.05, 1.1, 1.15, 1.2)
+#: Faces whose box's longer side is under this many pixels keep the box framing: from this box size up (faces of
+#: 32 px), the template scores above the box framing on FER2013 PublicTest faces shown at each of
+#: TEMPLATE_FACE_SIZES px; below it (24 px faces) it scores under it (reports/calibration.md).
+TEMPLATE_MIN_FACE = 29
+TEMPLATE_FACE_SIZES = (24, 32, 40, 48, 64, 96)
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 ASSETS_DIR = PACKAGE_DIR / "assets"

@@ -8,7 +8,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from ..config import CROP_SCALE, CROP_SHIFT, FACE_SIZE, FACE_TEMPLATE, TEMPLATE_ZOOM
+from ..config import CROP_SCALE, CROP_SHIFT, FACE_SIZE, FACE_TEMPLATE, TEMPLATE_MIN_FACE, TEMPLATE_ZOOM
 from ..detection.base import Detection
 from ..io import read_json
 
@@ -19,20 +19,23 @@ class Framing:
     side, and its centre lies ``shift`` crop sides below the box centre (negative: above) along the face's upright
     axis. ``template`` > 0: a face with 5 landmarks (eyes, nose tip, mouth corners) is instead mapped by the
     similarity transform that best puts its landmarks on FER2013's (config ``FACE_TEMPLATE``), zoomed in by this
-    factor (the box framing stays for faces without them). ``Framing.of(name)``: the measured box framing of a
-    detector (config ``CROP_SCALE``, ``CROP_SHIFT``); with ``template=True``, plus config ``TEMPLATE_ZOOM``."""
+    factor, where the box's longer side is at least ``template_min_face`` px (smaller faces' landmarks are too coarse:
+    they keep the box framing, as faces without landmarks do). ``Framing.of(name)``: the measured box framing of a
+    detector (config ``CROP_SCALE``, ``CROP_SHIFT``); with ``template=True``, plus config ``TEMPLATE_ZOOM`` and
+    ``TEMPLATE_MIN_FACE``."""
 
     scale: float = 1.0
     shift: float = 0.0
     template: float = 0.0
+    template_min_face: float = 0.0
 
     @classmethod
     def of(cls, detector: str, template: bool = False) -> "Framing":
-        zoom = TEMPLATE_ZOOM if template else 0.0
+        zoom, least = (TEMPLATE_ZOOM, TEMPLATE_MIN_FACE) if template else (0.0, 0.0)
         if detector.endswith(".onnx"):  # a user's fine-tuned YuNet: the framing its card states, else the box as is
             card = read_json(Path(detector).with_name("card.json"))
-            return cls(float(card.get("crop_scale", 1.0)), float(card.get("crop_shift", 0.0)), zoom)
-        return cls(CROP_SCALE.get(detector, 1.0), CROP_SHIFT.get(detector, 0.0), zoom)
+            return cls(float(card.get("crop_scale", 1.0)), float(card.get("crop_shift", 0.0)), zoom, least)
+        return cls(CROP_SCALE.get(detector, 1.0), CROP_SHIFT.get(detector, 0.0), zoom, least)
 
 
 def crop_faces(image: np.ndarray, detections: list[Detection], framing: Framing | float = 1.0,
@@ -47,7 +50,8 @@ def crop_faces(image: np.ndarray, detections: list[Detection], framing: Framing 
         src = image if image.ndim == 2 else cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
     out = np.empty((len(detections), size, size) + src.shape[2:], np.uint8)
     for i, d in enumerate(detections):
-        if fr.template and d.landmarks is not None and len(d.landmarks) == len(FACE_TEMPLATE):
+        if (fr.template and d.landmarks is not None and len(d.landmarks) == len(FACE_TEMPLATE)
+                and max(d.box[2] - d.box[0], d.box[3] - d.box[1]) >= fr.template_min_face):
             m = similarity_transform(np.asarray(d.landmarks, np.float64), template_points(size, fr.template))
             shrink = math.sqrt(abs(np.linalg.det(m[:, :2])))
             out[i] = cv2.warpAffine(src, m, (size, size), flags=cv2.INTER_AREA if shrink < 1 else cv2.INTER_LINEAR,
