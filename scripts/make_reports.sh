@@ -45,6 +45,10 @@ ferkit evaluate --dataset fer2013 --data "$DATA" --split privatetest --json repo
 # chosen on muxspace_dev, a validation set), then the scale benchmark and the full pipeline on muxspace_dev.
 python scripts/select_crop_and_calibration.py --ferplus "$SHARED/ferplus" --fer2013 "$DATA" --photos "$SHARED/muxspace_dev.tar" \
   2>&1 | tee reports/logs/calibration.log
+for d in face_mask_detection_subset300 dlib_faces_boxes; do  # the default detector (zoomed-out view included) alone
+  ferkit detect-eval --detector default --data "$SHARED/$d.tar" --json reports/detect_eval_default_$d.json \
+    2>&1 | tee reports/logs/detect_eval_default_$d.log
+done
 python scripts/real_photos.py --photos "$SHARED/muxspace_dev.tar" --box-data "$SHARED/dlib_faces_boxes.tar" \
   --box-data "$SHARED/face_mask_detection_subset300.tar" --fer2013 "$DATA" ${FER_PYTHON:+--vs-fer "$FER_PYTHON"} \
   2>&1 | tee reports/logs/real_photos.log
