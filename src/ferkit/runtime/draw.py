@@ -35,19 +35,26 @@ def annotate(image: np.ndarray, faces: list, note: str = "") -> np.ndarray:
         cv2.rectangle(img, (x1, ty - th - 3), (x1 + tw + 3, ty + 3), color, -1)
         cv2.putText(img, tag, (x1 + 1, ty), cv2.FONT_HERSHEY_SIMPLEX, scale, (0, 0, 0), thick, cv2.LINE_AA)
         if x2 - x1 >= BARS_MIN_FACE:
-            _bars(img, f, x2 + 4, y1, x2 - x1, y2 - y1)
+            _bars(img, f, x1, y1, x2, y2)
     return img
 
 
-def _bars(img: np.ndarray, face, x: int, y: int, face_w: int, face_h: int) -> None:
-    """One bar per class beside the box: as tall as the box, 60% of its width, labelled with the class name."""
+def _bars(img: np.ndarray, face, x1: int, y1: int, x2: int, y2: int) -> None:
+    """One bar per class beside the box (right, else left; a face filling the frame gets them over its right edge),
+    as tall as the box's visible part, 60% of its width, labelled with the class name."""
     names = list(face.probabilities)
-    row = max(8, face_h // len(names))
-    width = max(40, int(0.6 * face_w))
+    h_img, w_img = img.shape[:2]
+    top = max(0, y1)
+    row = max(8, (min(y2, h_img) - top) // len(names))
+    width = max(40, int(0.6 * (x2 - x1)))
+    width = min(width, w_img // 2)
+    x = x2 + 4 if x2 + 4 + width <= w_img else x1 - 4 - width if x1 - 4 - width >= 0 else w_img - width
     fs = float(np.clip(row / 40, 0.3, 1.0))
+    widest = max(cv2.getTextSize(f"{n} 100%", cv2.FONT_HERSHEY_SIMPLEX, fs, 1)[0][0] for n in names)
+    fs *= min(1.0, (width - 6) / widest)  # the labels fit inside their bars
     for i, name in enumerate(names):
-        yy = y + i * row
-        if yy + row > img.shape[0] or x + width > img.shape[1]:
+        yy = top + i * row
+        if yy + row > h_img:
             return
         p = face.probabilities[name]
         cv2.rectangle(img, (x, yy), (x + width, yy + row - 2), (40, 40, 40), -1)
