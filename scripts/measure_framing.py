@@ -56,7 +56,8 @@ def main() -> None:
                          "box_centre_median": [round(float(np.median(cx)), 4), round(float(np.median(cy)), 4)],
                          "crop_scale": round(1 / med, 3), "crop_shift": round(0.5 - float(np.median(cy)), 3),
                          "configured_framing": [framing.scale, framing.shift],
-                         "landmark_template_48": np.median(np.array(marks, float), 0).round(2).tolist() if marks else None,
+                         "landmark_template_48": (np.median(np.array(marks, float), 0).round(2).tolist() if marks
+                                                  else None),
                          "default_model_accuracy_on_pipeline_crops": round(acc_crops, 4),
                          "default_model_accuracy_on_fer2013_crops_same_faces": round(acc_fer, 4)}
     write_report(a.out, rep, f"How {a.detector} boxes frame FER2013 faces",

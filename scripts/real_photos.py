@@ -127,7 +127,8 @@ def _plot_recall(scale: dict, path: Path) -> str:
     fig, ax = plt.subplots(figsize=(6, 4))
     for name, rows in scale.items():
         pts = [(r["band"], r["recall"]) for r in rows if r.get("frames")]
-        ax.plot([b for b, _ in pts], [v for _, v in pts], "o-", ms=3, label=name, lw=2 if name == DEFAULT_DETECTOR else 1)
+        ax.plot([b for b, _ in pts], [v for _, v in pts], "o-", ms=3, label=name,
+                lw=2 if name == DEFAULT_DETECTOR else 1)
     ax.set_xscale("log")
     ax.set_xlabel("face side / frame side")
     ax.set_ylabel("recall at the detector's threshold")

@@ -109,7 +109,8 @@ def main() -> None:
     crops = {z: {"photos_right_uncalibrated": figures(None, z)["photos_right"],
                  "publictest_pipeline_crops": round(float((clf.predict(c) == public_used).mean()), 4)}
              for z, c in publictest_crops.items()}
-    grid = {(z, w): figures(replace(base, prior_weight=w), z)["photos_right"] for z in TEMPLATE_ZOOMS for w in PRIOR_WEIGHTS}
+    grid = {(z, w): figures(replace(base, prior_weight=w), z)["photos_right"]
+            for z in TEMPLATE_ZOOMS for w in PRIOR_WEIGHTS}
     zoom, best = max(grid, key=lambda k: (grid[k], -abs(k[0] - 1), -k[1]))  # ties: the plainer choice
     rows = {"uncalibrated": figures(None, zoom)}
     rows.update({f"prior_weight {w}": figures(replace(base, prior_weight=w), zoom) for w in PRIOR_WEIGHTS})
@@ -122,23 +123,25 @@ def main() -> None:
                           "uncertain_below": "FER+ PublicTest: the highest 0.05 bin whose majority labels are right "
                                              "under half the time", "precision": clf.precision})
     write_json_atomic(MODELS_DIR / a.model / CALIBRATION_FILE, cal.to_dict())
+    cols = list(rows["uncalibrated"])
     md = ("\n## Crop: box framing (zoom 0) or landmark template at each zoom\n\nThe default model's largest-face "
           "label on the photos without calibration, and its accuracy on FER2013 PublicTest faces cropped through the "
-          "detector.\n\n| zoom | photos right | PublicTest pipeline crops |\n|---|---|---|\n"
-          + "".join(f"| {z} | {r['photos_right_uncalibrated']:.2%} | {r['publictest_pipeline_crops']:.2%} |\n"
-                    for z, r in crops.items())
-          + "\n## Zoom x prior weight on the photos (calibrated)\n\n| zoom | " + " | ".join(map(str, PRIOR_WEIGHTS))
-          + " |\n|---|" + "---|" * len(PRIOR_WEIGHTS) + "\n"
-          + "".join(f"| {z} | " + " | ".join(f"{grid[z, w]:.2%}" for w in PRIOR_WEIGHTS) + " |\n" for z in TEMPLATE_ZOOMS)
+          "detector.\n\n"
+          + _table(["zoom", "photos right", "PublicTest pipeline crops"],
+                   [[z, f"{r['photos_right_uncalibrated']:.2%}", f"{r['publictest_pipeline_crops']:.2%}"]
+                    for z, r in crops.items()])
+          + "\n## Zoom x prior weight on the photos (calibrated)\n\n"
+          + _table(["zoom", *PRIOR_WEIGHTS],
+                   [[z, *(f"{grid[z, w]:.2%}" for w in PRIOR_WEIGHTS)] for z in TEMPLATE_ZOOMS])
           + "\n## Template or box framing by face size (FER2013 PublicTest faces shown at each size)\n\n"
-          + "| face side (px) | faces found | median box side | box framing | template |\n|---|---|---|---|---|\n"
-          + "".join(f"| {s} | {r['faces']} | {r['median_box_side']} | {r['box_framing']:.2%} | {r['template']:.2%} |\n"
-                    for s, r in size_rows.items())
+          + _table(["face side (px)", "faces found", "median box side", "box framing", "template"],
+                   [[s, r["faces"], r["median_box_side"], f"{r['box_framing']:.2%}", f"{r['template']:.2%}"]
+                    for s, r in size_rows.items()])
           + f"\nTemplate from a box side of {min_face} px (config TEMPLATE_MIN_FACE).\n"
-          + f"\n## Calibration choices at zoom {zoom}\n\nRows: the model's largest-face label on the photos (share right of all photos), and its "
-          "accuracy against FER2013's single labels and FER+ majority labels, without and with the calibration.\n\n"
-          "| calibration | " + " | ".join(rows["uncalibrated"]) + " |\n|---|" + "---|" * len(rows["uncalibrated"]) + "\n"
-          + "".join(f"| {k} | " + " | ".join(f"{v:.2%}" for v in r.values()) + " |\n" for k, r in rows.items()))
+          + f"\n## Calibration choices at zoom {zoom}\n\nRows: the model's largest-face label on the photos (share "
+          "right of all photos), and its accuracy against FER2013's single labels and FER+ majority labels, without "
+          "and with the calibration.\n\n"
+          + _table(["calibration", *cols], [[k, *(f"{v:.2%}" for v in r.values())] for k, r in rows.items()]))
     write_report(a.json, {"model": a.model, "precision": clf.precision, "photos": Path(a.photos).name,
                           "chosen_template_zoom": zoom, "chosen_prior_weight": best, "template_min_face": min_face,
                           "by_face_size": {str(k): v for k, v in size_rows.items()},
@@ -150,6 +153,12 @@ def main() -> None:
     print(md)
 
 
+def _table(head: list, rows: list[list]) -> str:
+    """A Markdown table."""
+    lines = [f"| {' | '.join(map(str, head))} |", "|" + "---|" * len(head)]
+    return "\n".join(lines + [f"| {' | '.join(map(str, r))} |" for r in rows]) + "\n"
+
+
 def _publictest_crops(ds: FER2013, det, zooms: tuple[float, ...], side: int = 192, every_other: bool = False) -> dict:
     """Crops of every third PublicTest face from the second (``every_other``: all faces but every third from the
     first, on which the template was measured), each resized to ``side`` px and padded by half its side
@@ -159,7 +168,8 @@ def _publictest_crops(ds: FER2013, det, zooms: tuple[float, ...], side: int = 19
     out: dict = {z: [] for z in zooms}
     out["used"], sides = [], []
     for i in (i for i in range(len(ds)) if i % 3) if every_other else range(1, len(ds), 3):
-        face_img = cv2.resize(ds.images[i], (side, side), interpolation=cv2.INTER_CUBIC if side > 48 else cv2.INTER_AREA)
+        interpolation = cv2.INTER_CUBIC if side > 48 else cv2.INTER_AREA
+        face_img = cv2.resize(ds.images[i], (side, side), interpolation=interpolation)
         im = cv2.copyMakeBorder(face_img, side // 2, side // 2, side // 2, side // 2, cv2.BORDER_CONSTANT, value=0)
         face = largest_face(det.detect(im))
         if face is None:

@@ -27,7 +27,8 @@ BAD_OPTIONS = [
     (("--every", "-1"), "--every"), (("--every", "0"), "--every"), (("--every", "x"), "--every"),
     (("--tta", "11"), "--tta"), (("--tta", "-1"), "--tta"), (("--detect-every", "0"), "--detect-every"),
     (("--threads", "-1"), "--threads"), (("--prefetch", "-1"), "--prefetch"), (("--max-frames", "0"), "--max-frames"),
-    (("--max-pixels", "0"), "--max-pixels"), (("--precision", "fp16"), "--precision"), (("--masked", "maybe"), "--masked"),
+    (("--max-pixels", "0"), "--max-pixels"), (("--precision", "fp16"), "--precision"),
+    (("--masked", "maybe"), "--masked"),
     (("--model", "nope"), "--model"), (("--detector", "nope"), "--detector"), (("--gallery", "nope.npz"), "--gallery"),
     (("--masked", "on", "--masked-model", "nope"), "--masked-model"), (("--serve", "70000"), "--serve"),
 ]

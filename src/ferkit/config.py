@@ -39,7 +39,8 @@ CROP_SCALE = {"mtcnn": 0.962, "haar": 1.038, "yunet": 0.962, "yunet_lib": 0.962,
 #: (reports/face_framing_yunet_masks.md, reports/face_framing_yunet.md).
 CROP_SHIFT = {"yunet_masks": -0.12, "yunet_masks_ms": -0.12}
 #: FER2013's median positions (in its 48 px frame) of YuNet's 5 landmarks (eyes, image-left first, nose tip, mouth
-#: corners), measured by scripts/measure_framing.py on every third PublicTest face (reports/face_framing_yunet_masks.md).
+#: corners), measured by scripts/measure_framing.py on every third PublicTest face
+#: (reports/face_framing_yunet_masks.md).
 #: ``analyze`` maps a face with these landmarks onto them (``Framing.template``): a detector's box frames a face with
 #: its forehead and chin (a photo) differently from a face cut to FER2013's crop, its landmarks do not.
 FACE_TEMPLATE = ((15.49, 18.24), (31.96, 17.93), (23.93, 27.55), (16.99, 35.10), (30.94, 34.80))

@@ -6,7 +6,7 @@ import json
 import sys
 from pathlib import Path
 
-from ..config import (DEFAULT_DETECTOR, DEFAULT_MODEL, DEFAULT_PRECISION, FRAME_PREFETCH, MASKED_MODEL, MASKED_MODES,
+from ..config import (DEFAULT_DETECTOR, DEFAULT_MODEL, DEFAULT_PRECISION, FRAME_PREFETCH, MASKED_MODEL,
                       MAX_IMAGE_PIXELS,
                       TIMING_ROUNDS)
 from ..errors import BadOptionError, FerkitError
@@ -105,9 +105,11 @@ def _add_analyze(sub) -> None:
 def analyze_settings(a):
     """The ``AnalyzeSettings`` of ``ferkit analyze``'s arguments, validated."""
     from ..runtime.settings import AnalyzeSettings
-    return AnalyzeSettings(a.detector, a.model, a.precision, a.masked, a.masked_model, a.tta, not a.no_calibration,
-                           a.threads, a.gallery, a.every, a.detect_every, a.max_frames, a.smooth, a.prefetch,
-                           not a.no_annotate, a.max_pixels).validate()
+    return AnalyzeSettings(
+        detector=a.detector, model=a.model, precision=a.precision, masked=a.masked, masked_model=a.masked_model,
+        tta=a.tta, calibrate=not a.no_calibration, threads=a.threads, gallery=a.gallery, every=a.every,
+        detect_every=a.detect_every, max_frames=a.max_frames, smooth=a.smooth, prefetch=a.prefetch,
+        annotate=not a.no_annotate, max_pixels=a.max_pixels).validate()
 
 
 def _run_analyze(a) -> int:

@@ -1,4 +1,5 @@
-"""The full pipeline (detector -> crop -> model) scored on labelled photos: the largest face of each against its label."""
+"""The full pipeline (detector -> crop -> model) scored on labelled photos: the largest face of each against its
+label."""
 from __future__ import annotations
 
 from dataclasses import dataclass

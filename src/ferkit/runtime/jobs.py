@@ -14,11 +14,7 @@ from ..io import read_image
 from .analyzer import Analyzer
 from .results import write_records
 from .settings import AnalyzeSettings
-from .video import analyze_video
-
-
-#: Files analyze writes beside results.json for a video (besides annotated/ for images).
-OUTPUT_SUFFIXES = ("_emotions.png", "_annotated.mp4", "_summary.json")
+from .video import VIDEO_OUTPUTS, analyze_video
 
 
 @dataclass
@@ -83,7 +79,8 @@ def is_output(f: Path, out: Path, root: Path) -> bool:
         return False
     if out != root:
         return True
-    return f.is_relative_to(out / "annotated") or (f.parent == out and f.name.endswith(OUTPUT_SUFFIXES))
+    video_outputs = tuple(VIDEO_OUTPUTS.values())
+    return f.is_relative_to(out / "annotated") or (f.parent == out and f.name.endswith(video_outputs))
 
 
 def image_files(source: str, exclude: Path | None = None) -> list[Path]:
@@ -148,8 +145,6 @@ def analyze_sources(sources: list[str], out: str | Path, analyzer: Analyzer,
     write every face record into ``out``/results.{json,csv}. Files inside ``out`` are never inputs; a rerun writes
     the same files again (overwriting exactly its own). A bad file among several inputs is reported in ``errors``
     and skipped; a bad single image raises ``BadInputError`` before anything is written."""
-    from tqdm import tqdm
-
     found = check_sources(sources)
     out = check_out(out)
     created = not out.exists()
@@ -169,8 +164,6 @@ def _analyze(found: list[Source], out: Path, analyzer: Analyzer, settings: Analy
     rep = AnalyzeReport()
     images = _image_jobs(found, out)
     single = len(found) == 1 and found[0].kind == "image"
-    if single:  # read before any output exists: a bad single image leaves nothing behind
-        read_image(images[0][0], max_pixels=settings.max_pixels)
     videos = [s for s in found if s.kind in ("video", "webcam")]
     stems = unique([Path(s.name).stem if s.kind == "video" else f"webcam{s.name}" for s in videos])
     if any(Path(s.name).stem != stem for s, stem in zip(videos, stems) if s.kind == "video"):
@@ -191,6 +184,8 @@ def _analyze(found: list[Source], out: Path, analyzer: Analyzer, settings: Analy
         try:
             batch.append((f, rel, read_image(f, max_pixels=settings.max_pixels)))
         except FerkitError as e:
+            if single:  # nothing is written yet: a bad single image leaves nothing behind
+                raise
             rep.errors.append(str(e))
         if batch and (len(batch) == FRAME_BATCH or i == len(images) - 1):
             _analyze_images(analyzer, batch, out, settings.annotate, rep)
@@ -213,7 +208,3 @@ def _analyze_images(analyzer: Analyzer, batch: list[tuple[Path, Path, np.ndarray
             res.save(dest)
             rep.outputs.append(str(dest))
 
-
-def analyze_source(source: str, out: str | Path, analyzer: Analyzer, **settings) -> AnalyzeReport:
-    """``analyze_sources`` for one source, the settings as keywords (``AnalyzeSettings``' fields)."""
-    return analyze_sources([source], out, analyzer, AnalyzeSettings(**settings).validate())

@@ -10,10 +10,11 @@ import cv2
 import numpy as np
 
 from ..config import EMOTION_COLORS, FRAME_BATCH, FRAME_PREFETCH, TRACK_MIN_FRAMES
-from ..errors import BadInputError, BadOptionError
+from ..errors import BadInputError
 from ..io import atomic_path, write_json_atomic
 from .analyzer import Analyzer
 from .results import AnalysisResult
+from .settings import AnalyzeSettings
 from .tracking import IoUTracker
 
 
@@ -86,6 +87,10 @@ def prefetch(items: Iterator, depth: int = 2) -> Iterator:
         stop.set()
 
 
+#: The files ``analyze_video`` writes, by kind: ``<stem>`` + suffix.
+VIDEO_OUTPUTS = {"video": "_annotated.mp4", "summary": "_summary.json", "plot": "_emotions.png"}
+
+
 class TrackSmoother:
     """Exponential moving average of each track's probabilities: s = a * s_previous + (1 - a) * p."""
 
@@ -124,7 +129,8 @@ def analyze_video(analyzer: Analyzer, source: str | int, out_dir: Path, max_fram
                   smooth: float = 0.0, on_frame=None, summary: bool = True,
                   prefetch_frames: int = FRAME_PREFETCH, stem: str | None = None) -> list[AnalysisResult]:
     """Analyse a video file or webcam; write ``<stem>_annotated.mp4``, ``<stem>_summary.json`` and
-    ``<stem>_emotions.png`` into ``out_dir`` (``stem``: the video's file stem unless given). Returns per-frame results (without images, to bound memory).
+    ``<stem>_emotions.png`` into ``out_dir`` (``stem``: the video's file stem unless given). Returns per-frame
+    results (without images, to bound memory).
     Nothing is left in ``out_dir`` if the video cannot be decoded.
 
     Faces are classified in batches of FRAME_BATCH frames; with ``prefetch_frames`` > 0 frames are decoded that far
@@ -135,9 +141,8 @@ def analyze_video(analyzer: Analyzer, source: str | int, out_dir: Path, max_fram
     JSON and the plot."""
     from tqdm import tqdm
 
-    if every < 1 or detect_every < 1 or (max_frames is not None and max_frames < 1):
-        raise BadOptionError(f"every, detect_every and max_frames must be >= 1 (got {every}, {detect_every}, "
-                             f"{max_frames})")
+    AnalyzeSettings(every=every, detect_every=detect_every, max_frames=max_frames, smooth=smooth,
+                    prefetch=prefetch_frames).validate()  # the CLI's rules for the same options
     cap, fps, n = open_video(source)
     stem = stem or (Path(str(source)).stem if isinstance(source, str) else f"webcam{source}")
     tracker = IoUTracker()
@@ -147,7 +152,8 @@ def analyze_video(analyzer: Analyzer, source: str | int, out_dir: Path, max_fram
     analysed = 0
     with ExitStack() as stack:
         stack.callback(cap.release)
-        tmp = stack.enter_context(atomic_path(out_dir / f"{stem}_annotated.mp4")) if write_video else None
+        video_path = out_dir / f"{stem}{VIDEO_OUTPUTS['video']}"
+        tmp = stack.enter_context(atomic_path(video_path)) if write_video else None
         writer = _LazyWriter(tmp, fps / every)
         stack.callback(writer.release)  # runs before the atomic rename
         bar = stack.enter_context(tqdm(total=n if n > 0 else None, unit="frame", desc=stem,
@@ -183,12 +189,12 @@ def analyze_video(analyzer: Analyzer, source: str | int, out_dir: Path, max_fram
         return results
     summary = track_summary(results, fps)
     people = [t for t in summary if not t["transient"]]
-    write_json_atomic(out_dir / f"{stem}_summary.json", {
+    write_json_atomic(out_dir / f"{stem}{VIDEO_OUTPUTS['summary']}", {
         "source": str(source), "fps": fps, "frames": len(results), "every": every, "detect_every": detect_every,
         "smooth": smooth, "people": len(people),
         "tracks": people, "transient_tracks": [t["track"] for t in summary if t["transient"]],
         "min_track_frames": TRACK_MIN_FRAMES})
-    plot_emotions_over_time(results, fps, out_dir / f"{stem}_emotions.png", analyzer.model.classes,
+    plot_emotions_over_time(results, fps, out_dir / f"{stem}{VIDEO_OUTPUTS['plot']}", analyzer.model.classes,
                             (results[-1].frame + 1) / fps)
     return results
 
