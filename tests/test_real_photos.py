@@ -78,8 +78,9 @@ def test_crowd_calibration_follows_the_votes(shared):
 
 def test_real_photos_end_to_end(shared):
     """muxspace_dev (validation photos, on which the crop zoom and the calibration's prior weight were chosen): the
-    default pipeline finds a face in 577 of 600 photos and labels the largest one right in 55.67% of them (13.0%
-    before the zoomed-out view, the landmark template and the calibration); without the calibration, 49.50%."""
+    default pipeline finds a face in 577 of 600 photos and labels the largest one right in 55.67% of them (issue 33
+    measured 13.0% before the zoomed-out view, the landmark template and the calibration); without the calibration,
+    49.50%."""
     from ferkit.data.photos import LabelledPhotos
     from ferkit.evaluation.photos import score_photos
     photos = LabelledPhotos.load(shared / "muxspace_dev.tar")
