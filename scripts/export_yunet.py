@@ -49,8 +49,10 @@ def check(onnx_path: Path) -> dict:
     """The exported detector against the library on the bundled group photo (longer side 640), both through the
     same post-processing at score >= 0.5: each library face paired with the ONNX face of highest IoU."""
     import cv2
+
     from ferkit.detection.nms import box_iou
-    from ferkit.detection.yunet import YuNet as OnnxDetector, YuNetLib
+    from ferkit.detection.yunet import YuNet as OnnxDetector
+    from ferkit.detection.yunet import YuNetLib
     img = cv2.imread(str(ROOT / "src/ferkit/assets/examples/Solvay_conference_1927.jpg"))
     lib = YuNetLib(input_side=640, min_score=0.5).detect(img)
     ours = OnnxDetector(input_side=640, min_score=0.5, model=onnx_path).detect(img)

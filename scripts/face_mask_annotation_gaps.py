@@ -22,8 +22,8 @@ from ferkit.data.voc import BoxedImage, held_out, load_voc
 from ferkit.detection.evaluate import evaluate_detector, ranking_floor
 from ferkit.detection.nms import box_iou
 from ferkit.detection.registry import create_detector
-from ferkit.evaluation.reports import write_report
-from ferkit.io import write_image_atomic
+from ferkit.utils.io import write_image_atomic
+from ferkit.utils.reports import write_report
 
 REVIEW = "scripts/data/face_mask_unannotated_faces.json"  # run from the repository's root, as make_reports.sh does
 DETECTORS = ("yunet_masks", "yunet_masks_ms")

@@ -14,9 +14,9 @@ import numpy as np
 
 from ferkit.data import FER2013
 from ferkit.detection import create_detector
-from ferkit.evaluation.reports import write_report
 from ferkit.expression.classifier import ExpressionClassifier
-from ferkit.expression.preprocess import Framing, crop_faces
+from ferkit.face.preprocess import Framing, crop_faces
+from ferkit.utils.reports import write_report
 
 
 def main() -> None:

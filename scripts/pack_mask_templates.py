@@ -10,7 +10,7 @@ import argparse
 import numpy as np
 
 from ferkit.data import FER2013
-from ferkit.masks.landmarks import DETECTED, landmarks68
+from ferkit.face.landmarks import DETECTED, landmarks68
 from ferkit.masks.synthesize import anchors_from_landmarks
 from ferkit.masks.templates import load_templates, save_packaged
 

@@ -19,6 +19,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from ferkit.app.analyzer import Analyzer
 from ferkit.config import DEFAULT_DETECTOR, DEFAULT_MODEL
 from ferkit.data.fer2013 import FER2013
 from ferkit.data.photos import LabelledPhotos
@@ -28,10 +29,9 @@ from ferkit.detection.registry import create_detector
 from ferkit.detection.scale_bench import scale_bands, scale_benchmark
 from ferkit.errors import FerkitError
 from ferkit.evaluation.photos import PhotoScores, score_photos
-from ferkit.evaluation.reports import write_report
 from ferkit.expression.classifier import ExpressionClassifier
-from ferkit.io import read_image
-from ferkit.runtime.analyzer import Analyzer
+from ferkit.utils.io import read_image
+from ferkit.utils.reports import write_report
 
 #: dlib_hog is left out by default: at ~1 s per 1280 px frame its ~3,000 frames would take about an hour here.
 DETECTORS = ("yunet_masks", "yunet_masks_ms", "yunet", "mtcnn", "haar", "mediapipe")
@@ -123,7 +123,8 @@ def _plot_recall(scale: dict, path: Path) -> str:
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
-    from ferkit.io import atomic_path
+
+    from ferkit.utils.io import atomic_path
     fig, ax = plt.subplots(figsize=(6, 4))
     for name, rows in scale.items():
         pts = [(r["band"], r["recall"]) for r in rows if r.get("frames")]

@@ -27,18 +27,24 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from ferkit.config import (DEFAULT_DETECTOR, DEFAULT_MODEL, MODELS_DIR, TEMPLATE_FACE_SIZES, TEMPLATE_ZOOM,
-                           TEMPLATE_ZOOMS)
+from ferkit.config import (
+    DEFAULT_DETECTOR,
+    DEFAULT_MODEL,
+    MODELS_DIR,
+    TEMPLATE_FACE_SIZES,
+    TEMPLATE_ZOOM,
+    TEMPLATE_ZOOMS,
+)
 from ferkit.data.fer2013 import FER2013
 from ferkit.data.ferplus import FERPlus
 from ferkit.data.photos import LabelledPhotos
 from ferkit.detection.registry import create_detector
 from ferkit.evaluation.photos import largest_face
-from ferkit.evaluation.reports import write_report
 from ferkit.expression.calibration import CALIBRATION_FILE, Calibration
 from ferkit.expression.classifier import ExpressionClassifier
-from ferkit.expression.preprocess import Framing, crop_faces
-from ferkit.io import write_json_atomic
+from ferkit.face.preprocess import Framing, crop_faces
+from ferkit.utils.io import write_json_atomic
+from ferkit.utils.reports import write_report
 
 PRIOR_WEIGHTS = (0.0, 0.25, 0.5, 0.75, 1.0)
 BIN = 0.05

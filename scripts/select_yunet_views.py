@@ -16,9 +16,9 @@ from pathlib import Path
 from ferkit.config import YUNET_VIEW_CANDIDATES
 from ferkit.data.voc import load_voc
 from ferkit.detection.evaluate import evaluate_detector, frame_latency_ms
-from ferkit.detection.report import GOALS
 from ferkit.detection.yunet import YuNet
-from ferkit.evaluation.reports import write_report
+from ferkit.utils.reports import write_report
+from lab.detection_report import GOALS
 
 
 def main() -> None:

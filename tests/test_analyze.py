@@ -9,7 +9,7 @@ import pytest
 
 from ferkit import EMOTIONS, Analyzer
 from ferkit.errors import BadInputError, UnknownNameError
-from ferkit.io import read_image
+from ferkit.utils.io import read_image
 
 from .conftest import run_cli
 
@@ -147,8 +147,9 @@ def test_video_pipeline_equals_frame_by_frame(demo, tmp_path):
     """The streaming pipeline (decoding in a background thread, faces batched across frames) gives the records that
     analysing each decoded frame on its own gives."""
     import cv2
-    from ferkit.runtime.analyzer import Analyzer
-    from ferkit.runtime.video import analyze_video
+
+    from ferkit.app.analyzer import Analyzer
+    from ferkit.app.video import analyze_video
     clip = demo / "tears_of_steel_clip_640x360_10s.mp4"
     app = Analyzer()
     streamed = analyze_video(app, str(clip), tmp_path, progress=False, write_video=False, prefetch_frames=32)
@@ -167,9 +168,9 @@ def test_video_pipeline_equals_frame_by_frame(demo, tmp_path):
 def test_detect_every_and_smoothing(demo, tmp_path):
     """--detect-every 3: the detector runs on frames 0, 3, 6...; the frames between reuse those boxes.
     --smooth 0.6: per track, smoothed = 0.6 * previous smoothed + 0.4 * probabilities."""
+    from ferkit.app.analyzer import Analyzer
+    from ferkit.app.video import analyze_video
     from ferkit.detection import create_detector
-    from ferkit.runtime.analyzer import Analyzer
-    from ferkit.runtime.video import analyze_video
 
     class Counting:
         def __init__(self):
@@ -203,9 +204,10 @@ def test_live_view_streams_annotated_frames(demo, tmp_path):
     import urllib.request
 
     import cv2
-    from ferkit.runtime.analyzer import Analyzer
-    from ferkit.runtime.serve import BOUNDARY, FrameServer
-    from ferkit.runtime.video import analyze_video
+
+    from ferkit.app.analyzer import Analyzer
+    from ferkit.app.serve import BOUNDARY, FrameServer
+    from ferkit.app.video import analyze_video
     server = FrameServer(port=0)
     parts: list[bytes] = []
 

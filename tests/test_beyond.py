@@ -9,7 +9,7 @@ REPORTS = Path(__file__).resolve().parents[1] / "reports"
 
 
 def test_beyond_report_reads_the_measured_reports(tmp_path):
-    from ferkit.evaluation.beyond import beyond_report
+    from lab.beyond import beyond_report
     for name in ("default_privatetest.json", "default_privatetest_tta10.json", "default_publictest_tta0.json",
                  "default_publictest_tta10.json", "default_ferplus_test.json", "default_ferplus_publictest.json",
                  "speed.json", "reproduction.json"):
@@ -41,8 +41,8 @@ def test_beyond_report_reads_the_measured_reports(tmp_path):
 
 def test_beyond_student_falls_back_to_its_card(tmp_path, monkeypatch):
     """With its run gone (runs are not kept in git), the distilled candidate's section is read from its card."""
-    from ferkit.evaluation import beyond
     from ferkit.expression.registry import model_card
+    from lab import beyond
     monkeypatch.setattr(beyond, "STUDENT_RUN", "ferkit_cnn_m_kd")  # a shipped distilled model, not the default
     for name in ("speed.json", "ferkit_cnn_m_kd_publictest.json", "ferkit_cnn_m_kd_privatetest.json"):
         shutil.copy(REPORTS / name, tmp_path / name)

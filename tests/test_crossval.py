@@ -79,8 +79,8 @@ def test_reproduction_table_reads_finished_and_unfinished_crossval(shared, tmp_p
     """A finished CK+ cross-validation is a full row; one with folds still missing is reported as partial."""
     import shutil
 
-    from ferkit.evaluation.reproduction import reproduction_report
     from ferkit.training.crossval import crossval
+    from lab.reproduction import reproduction_report
     runs = tmp_path / "runs"
     crossval("svm_hog", "ckplus", shared / "ckplus48.tar", runs / "svm_hog_ckplus48_holdout", "holdout",
              grid={"C": [10]}, repeats=2)

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from ferkit.config import EMOTIONS
-from ferkit.data import CKPlus, FER2013, FERPlus, ImageFolderFaces, load_dataset, write_fer2013_csv
+from ferkit.data import FER2013, CKPlus, FERPlus, ImageFolderFaces, load_dataset, write_fer2013_csv
 from ferkit.errors import DatasetLayoutError
 
 PRIVATE_COUNTS = {"angry": 491, "disgust": 55, "fear": 528, "happy": 879, "sad": 594, "surprise": 416, "neutral": 626}

@@ -10,7 +10,7 @@ import pytest
 from ferkit.detection import create_detector
 from ferkit.detection.nms import box_iou, fuse_views, nms
 from ferkit.errors import UnknownNameError
-from ferkit.io import read_image
+from ferkit.utils.io import read_image
 
 
 @pytest.fixture(scope="module")
@@ -92,7 +92,7 @@ def test_fine_tuned_yunet_by_path(demo, tmp_path):
 
     from ferkit.config import CROP_SCALE, CROP_SHIFT
     from ferkit.detection.yunet import YUNET_MASKS_ONNX
-    from ferkit.expression.preprocess import Framing
+    from ferkit.face.preprocess import Framing
     from tests.conftest import run_cli
     run = tmp_path / "run"
     run.mkdir()
@@ -217,7 +217,7 @@ def test_detection_report_keeps_rows_of_backends_without_weights(shared, tmp_pat
     import shutil
 
     from ferkit.detection.faster_rcnn import DEFAULT_WEIGHTS
-    from ferkit.detection.report import detection_report
+    from lab.detection_report import detection_report
     if DEFAULT_WEIGHTS.exists():
         pytest.skip("a Faster R-CNN is trained on this machine: its rows are measured, not carried over")
     out = tmp_path / "detection.json"

@@ -6,13 +6,14 @@ import json
 import numpy as np
 import pytest
 
-from .conftest import run_cli
 from ferkit.data.ckplus import CKPlus
 from ferkit.errors import BadInputError
 from ferkit.identity import UNKNOWN, Gallery
 from ferkit.identity.embedder import DlibEmbedder
 from ferkit.identity.evaluate import crop_embeddings, embed_crops, identification_report
 from ferkit.identity.texture import lbp_codes, lbp_histograms
+
+from .conftest import run_cli
 
 
 @pytest.fixture(scope="module")
@@ -119,7 +120,8 @@ def test_enroll_and_analyze_with_gallery(demo, tmp_path):
 
 def test_enroll_without_a_face_changes_nothing(demo, tmp_path):
     import cv2
-    from ferkit.io import read_image
+
+    from ferkit.utils.io import read_image
     cv2.imwrite(str(tmp_path / "floor.png"), read_image(demo / "Solvay_conference_1927.jpg")[420:, :])
     p = run_cli("enroll", demo / "laos.jpg", tmp_path / "floor.png", "--gallery", tmp_path / "g.npz", "--name", "x")
     assert p.returncode == 2 and "no face found in" in p.stderr and "floor.png" in p.stderr
@@ -139,8 +141,8 @@ def test_corrupt_gallery_is_a_clear_error(demo, tmp_path, content):
 
 def test_gallery_keeps_its_embedding_mode(demo, tmp_path):
     """A gallery enrolled without mirror averaging is matched without it: the mode is saved in the file."""
+    from ferkit.app.analyzer import Analyzer
     from ferkit.identity.enroll import enroll
-    from ferkit.runtime.analyzer import Analyzer
     g = tmp_path / "plain.npz"
     Gallery(mirror=False).save(g)
     enroll(g, "ada", [str(demo / "woman_portrait.jpg")])
@@ -154,8 +156,8 @@ def test_gallery_keeps_its_embedding_mode(demo, tmp_path):
 def test_gallery_keeps_its_texture_setting(demo, tmp_path):
     """A gallery made without the texture part (weight 0, as galleries before it were) is matched without it; a
     file whose embeddings do not fit its settings is a clear error."""
+    from ferkit.app.analyzer import Analyzer
     from ferkit.identity.enroll import enroll
-    from ferkit.runtime.analyzer import Analyzer
     g = tmp_path / "dlib_only.npz"
     Gallery(texture={"weight": 0.0, "size": 48, "grid": 4}).save(g)
     enroll(g, "ada", [str(demo / "woman_portrait.jpg")])

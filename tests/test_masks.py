@@ -12,10 +12,10 @@ import pytest
 
 from ferkit.config import DEFAULT_MODEL, MASKED_MODEL
 from ferkit.data import FER2013
-from ferkit.io import read_image, write_image_atomic
+from ferkit.face.landmarks import DETECTED, landmarks68
 from ferkit.masks import load_templates, mask_face, mask_fer2013, rng_for
-from ferkit.masks.landmarks import DETECTED, landmarks68
 from ferkit.masks.photo import mask_photo
+from ferkit.utils.io import read_image, write_image_atomic
 from tests.conftest import run_cli
 
 FRAME = (0.0, 0.0, 48.0)
@@ -172,7 +172,7 @@ def test_photo_mask_detector_is_measured_on_photos_it_never_saw(shared, photo_fa
 def test_grey_images_go_to_the_grey_mask_classifier(demo):
     """A grey photo (the Solvay conference) is judged by the grey classifier alone: no face called masked."""
     from ferkit.detection import create_detector
-    from ferkit.expression.preprocess import Framing
+    from ferkit.face.preprocess import Framing
     from ferkit.masks.detector import MaskDetector, is_grey
     img = read_image(demo / "Solvay_conference_1927.jpg")
     assert is_grey(img) and is_grey(img[..., 0]) and not is_grey(read_image(demo / "two_people.jpg"))
@@ -217,7 +217,7 @@ def test_mask_cli_on_photos_and_its_errors(demo, tmp_path):
 
 def test_masked_report_keeps_rows_of_runs_not_here(tmp_path):
     """A student run missing on this machine keeps its previous figures, flagged; with no previous row it is 'not run'."""
-    from ferkit.masks.report import _run_row
+    from lab.masked_report import _run_row
     old = {"run": "runs/masked_kd", "privatetest_accuracy": 0.4965, "publictest_accuracy": 0.4915, "epochs": 15}
     row = _run_row(tmp_path / "missing", "unused", old)
     assert row["carried_over"] and row["privatetest_accuracy"] == 0.4965 and row["run"] == "runs/masked_kd"
@@ -227,9 +227,9 @@ def test_masked_report_keeps_rows_of_runs_not_here(tmp_path):
 def test_colour_crops_train_and_export(shared, tmp_path):
     """`ferkit train --dataset mask_photos` learns from colour crops; the checkpoint exports to an ONNX model that
     takes (N, 48, 48, 3) crops."""
+    from ferkit.data import load_dataset
     from ferkit.expression.classifier import ExpressionClassifier
     from ferkit.expression.export import export_onnx, load_checkpoint
-    from ferkit.data import load_dataset
     photos = shared / "face_mask_detection_subset300.tar"
     p = run_cli("train", "--model", "mask_net", "--dataset", "mask_photos", "--data", photos, "--recipe", "smoke",
                 "--limit-batches", "3", "--out", tmp_path / "run", "--threads", "2")

@@ -13,9 +13,9 @@ import cv2
 import numpy as np
 import pytest
 
+from ferkit.app.analyzer import Analyzer
+from ferkit.app.settings import AnalyzeSettings
 from ferkit.errors import BadInputError, BadOptionError
-from ferkit.runtime.analyzer import Analyzer
-from ferkit.runtime.settings import AnalyzeSettings
 
 from .conftest import REPO, run_cli
 
@@ -48,7 +48,7 @@ def test_bad_option_is_one_line_before_any_model_loads(args, option, tmp_path, c
     """Each bad value: exit 2, one line naming the option, no ONNX session asked for (no model loaded: ort_session's
     cache saw no call), nothing written."""
     from ferkit.cli.main import main
-    from ferkit.runtime.onnx import ort_session
+    from ferkit.utils.onnx import ort_session
     before = ort_session.cache_info()[:2]
     try:
         code = main(["analyze", str(SOLVAY), "--out", str(tmp_path / "o"), *args])

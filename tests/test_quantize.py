@@ -4,11 +4,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from ferkit.data import FER2013
 from ferkit.config import MODELS_DIR
+from ferkit.data import FER2013
 from ferkit.expression.classifier import ExpressionClassifier
 from ferkit.expression.registry import shipped_models
-from ferkit.runtime.cpu import cpu_vector_isa
+from ferkit.utils.cpu import cpu_vector_isa
 
 from .conftest import run_cli
 

@@ -4,13 +4,13 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from ferkit.app.analyzer import Analyzer
 from ferkit.data.voc import load_voc
 from ferkit.detection import create_detector
 from ferkit.detection.nms import box_iou
 from ferkit.detection.scale_bench import reframe, scale_bands, scale_benchmark
 from ferkit.expression.calibration import Calibration
 from ferkit.expression.classifier import ExpressionClassifier
-from ferkit.runtime.analyzer import Analyzer
 
 
 @pytest.fixture(scope="module")
@@ -95,6 +95,7 @@ def test_configured_choices_are_the_reported_ones():
     scripts/select_crop_and_calibration.py chose; FACE_TEMPLATE is what scripts/measure_framing.py measured."""
     import json
     from pathlib import Path
+
     from ferkit.config import FACE_TEMPLATE, TEMPLATE_MIN_FACE, TEMPLATE_ZOOM
     reports = Path(__file__).resolve().parents[1] / "reports"
     rep = json.loads((reports / "calibration.json").read_text())
@@ -109,7 +110,7 @@ def test_configured_choices_are_the_reported_ones():
 def test_template_crop_puts_landmarks_on_the_template():
     """A face's 5 landmarks, moved by a known rotation, scale and shift, come back onto FER2013's template."""
     from ferkit.detection.base import Detection
-    from ferkit.expression.preprocess import Framing, crop_faces, similarity_transform, template_points
+    from ferkit.face.preprocess import Framing, crop_faces, similarity_transform, template_points
     t = template_points(48, 1.0)
     a = np.deg2rad(20)
     rot = 3.0 * np.array([[np.cos(a), -np.sin(a)], [np.sin(a), np.cos(a)]])
@@ -127,8 +128,8 @@ def test_template_crop_puts_landmarks_on_the_template():
 def test_solvay_still_29_faces_no_false_box():
     """The bundled 1927 group photo: the default detector (with its zoomed-out view) finds the 29 faces, no two boxes
     on one face and none below the faces' rows; every face labelled, its probabilities summing to 1."""
+    from ferkit.app.bench import EXAMPLE_PHOTO
     from ferkit.detection.nms import box_iou as iou
-    from ferkit.runtime.bench import EXAMPLE_PHOTO
     faces = Analyzer()(EXAMPLE_PHOTO).faces
     boxes = np.array([f.box for f in faces])
     overlap = iou(boxes, boxes)

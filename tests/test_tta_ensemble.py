@@ -4,9 +4,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from ferkit.evaluation.evaluate import evaluate_faceset, load_any_classifier
+from ferkit.evaluation.evaluate import evaluate_faceset
 from ferkit.expression.classifier import ExpressionClassifier
 from ferkit.expression.ensemble import AverageEnsemble, greedy_members
+from ferkit.expression.models import load_classifier
 from ferkit.expression.tta import TTAClassifier, tta_views
 from tests.conftest import train_steps
 
@@ -38,7 +39,7 @@ def test_average_ensemble_and_greedy_selection(faces):
     int8 = ExpressionClassifier("default", precision="int8")
     ens = AverageEnsemble([fp32, int8])
     np.testing.assert_allclose(ens.predict_proba(x), (fp32.predict_proba(x) + int8.predict_proba(x)) / 2, atol=1e-6)
-    assert load_any_classifier("ferkit_cnn_s+ferkit_cnn_s").predict_proba(x[:4]).shape == (4, 7)
+    assert load_classifier("ferkit_cnn_s+ferkit_cnn_s").predict_proba(x[:4]).shape == (4, 7)
     probs = {"fp32": fp32.predict_proba(x), "int8": int8.predict_proba(x),
              "uniform": np.full((len(x), 7), 1 / 7, np.float32)}
     chosen = greedy_members(probs, y)

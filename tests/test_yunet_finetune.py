@@ -10,7 +10,7 @@ import pytest
 from ferkit.data.voc import held_out, load_voc
 from ferkit.detection import create_detector
 from ferkit.detection.evaluate import evaluate_detector
-from ferkit.io import read_image
+from ferkit.utils.io import read_image
 
 torch = pytest.importorskip("torch")
 
@@ -98,7 +98,7 @@ def _crop_differences(img: np.ndarray) -> tuple[int, int, np.ndarray, np.ndarray
     """(faces found by yunet, by yunet_masks, and per face matched by IoU > 0.3: the mean pixel difference of
     yunet_masks' crops to yunet's with the configured framing, and with the scale alone (unshifted))."""
     from ferkit.detection.nms import box_iou
-    from ferkit.expression.preprocess import Framing, crop_faces
+    from ferkit.face.preprocess import Framing, crop_faces
     ref, tuned = create_detector("yunet").detect(img), create_detector("yunet_masks").detect(img)
     iou = box_iou(np.array([d.box for d in ref]), np.array([d.box for d in tuned]))
     pairs = [(ref[i], tuned[int(iou[i].argmax())]) for i in range(len(ref)) if iou[i].max() > 0.3]

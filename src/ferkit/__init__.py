@@ -16,7 +16,7 @@ __version__ = "0.1.0"
 def __getattr__(name: str):
     # Lazy imports keep `import ferkit` fast and light.
     if name in ("Analyzer", "AnalysisResult", "Face"):
-        from .runtime import analyzer
+        from ferkit.app import analyzer
         return getattr(analyzer, name)
     if name in ("create_model", "list_models"):
         from .expression import registry

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import json
 
-from ..config import CROSSVAL_FOLDS
+from ferkit.config import CROSSVAL_FOLDS
 
 
 def add_crossval(sub) -> None:
@@ -27,7 +27,7 @@ def run_crossval(a) -> int:
     if a.threads:
         import torch
         torch.set_num_threads(a.threads)
-    from ..training.crossval import crossval
+    from ferkit.training.crossval import crossval
     s = crossval(a.model, a.dataset, a.data, a.out, a.protocol, a.folds, a.recipe,
                  json.loads(a.grid) if a.grid else None, a.seed, a.repeats)
     print(json.dumps({k: s[k] for k in ("model", "protocol", "folds", "accuracy_mean", "accuracy_std", "accuracy")}))

@@ -17,7 +17,7 @@ def add_teach(sub) -> None:
 
 
 def run_teach(a) -> int:
-    from ..training.teacher import teacher_outputs
+    from ferkit.training.teacher import teacher_outputs
     t = teacher_outputs(a.model, a.dataset, a.data, a.split, a.precision, tta=a.tta)
     t.save(a.out)
     print(json.dumps({"out": a.out, "faces": len(t.keys), "model": t.model, "split": t.split}))

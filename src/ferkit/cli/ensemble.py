@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import json
 
-from ..config import DEFAULT_PRECISION
+from ferkit.config import DEFAULT_PRECISION
 
 
 def add_ensemble(sub) -> None:
@@ -25,7 +25,7 @@ def add_ensemble(sub) -> None:
 
 
 def run_ensemble(a) -> int:
-    from ..evaluation.ensemble_select import select_ensemble
+    from ferkit.evaluation.ensemble_select import select_ensemble
     kw = {"images": a.images} if a.images else {}
     r = select_ensemble(a.candidates.split(","), a.dataset, a.data, a.json, a.select_split, a.split,
                         [int(n) for n in a.tta.split(",")],

@@ -6,10 +6,17 @@ import json
 import sys
 from pathlib import Path
 
-from ..config import (DEFAULT_DETECTOR, DEFAULT_MODEL, DEFAULT_PRECISION, FRAME_PREFETCH, MASKED_MODEL,
-                      MAX_IMAGE_PIXELS,
-                      TIMING_ROUNDS)
-from ..errors import BadOptionError, FerkitError
+from ferkit.config import (
+    DEFAULT_DETECTOR,
+    DEFAULT_MODEL,
+    DEFAULT_PRECISION,
+    FRAME_PREFETCH,
+    MASKED_MODEL,
+    MAX_IMAGE_PIXELS,
+    TIMING_ROUNDS,
+)
+from ferkit.errors import BadOptionError, FerkitError
+
 from .crossval import add_crossval, run_crossval
 from .distill import add_teach, run_teach
 from .ensemble import add_ensemble, run_ensemble
@@ -52,14 +59,14 @@ def _add_train(sub) -> None:
 
 
 def _run_train(a) -> int:
-    from ..expression.registry import model_kind
+    from ferkit.expression.registry import model_kind
     if model_kind(a.model) == "classical":
-        from ..training.classical import train_classical
+        from ferkit.training.classical import train_classical
         s = train_classical(a.model, a.dataset, a.data, a.out, json.loads(a.grid) if a.grid else None, a.max_train,
                             a.seed)
         print(json.dumps({k: s[k] for k in ("model", "best_params", "best_val_acc", "train_seconds", "estimator")}))
         return 0
-    from ..training.train import train
+    from ferkit.training.train import train
     s = train(a.model, a.dataset, a.data, a.out, a.recipe, resume=a.resume, accelerator=a.accelerator,
               devices=a.devices, num_nodes=a.num_nodes, precision=a.precision, max_time=a.max_time,
               threads=a.threads, seed=a.seed, limit_batches=a.limit_batches, teacher=a.teacher, images=a.images,
@@ -104,7 +111,7 @@ def _add_analyze(sub) -> None:
 
 def analyze_settings(a):
     """The ``AnalyzeSettings`` of ``ferkit analyze``'s arguments, validated."""
-    from ..runtime.settings import AnalyzeSettings
+    from ferkit.app.settings import AnalyzeSettings
     return AnalyzeSettings(
         detector=a.detector, model=a.model, precision=a.precision, masked=a.masked, masked_model=a.masked_model,
         tta=a.tta, calibrate=not a.no_calibration, threads=a.threads, gallery=a.gallery, every=a.every,
@@ -113,17 +120,17 @@ def analyze_settings(a):
 
 
 def _run_analyze(a) -> int:
-    from ..runtime.jobs import analyze_sources, check_out, check_sources
+    from ferkit.app.jobs import analyze_sources, check_out, check_sources
     settings = analyze_settings(a)  # every option, the sources and --out checked before any model loads
     check_sources(a.sources)
     check_out(a.out)
     if a.serve is not None and not 0 <= a.serve <= 65535:
         raise BadOptionError(f"--serve: a port number 0..65535, not {a.serve}")
-    from ..runtime.analyzer import Analyzer
+    from ferkit.app.analyzer import Analyzer
     analyzer = Analyzer.from_settings(settings)
     server = None
     if a.serve is not None:
-        from ..runtime.serve import FrameServer
+        from ferkit.app.serve import FrameServer
         server = FrameServer(a.serve)
         print(f"live view: http://127.0.0.1:{server.port}/", flush=True)
     try:
@@ -149,7 +156,7 @@ def _add_explain(sub) -> None:
 
 
 def _run_explain(a) -> int:
-    from ..runtime.explain import explain_image
+    from ferkit.app.explain import explain_image
     recs = explain_image(a.image, a.out, a.model, a.detector, not a.no_per_face)
     print(f"{len(recs)} faces -> {a.out}")
     return 0
@@ -165,7 +172,7 @@ def _add_enroll(sub) -> None:
 
 
 def _run_enroll(a) -> int:
-    from ..identity.enroll import enroll
+    from ferkit.identity.enroll import enroll
     g = enroll(a.gallery, a.name, a.images, a.detector, a.threshold)
     print(f"{a.name}: {len(a.images)} images enrolled; {a.gallery}: {len(g.people)} people, {len(g)} embeddings")
     return 0
@@ -193,11 +200,11 @@ def _add_train_detector(sub) -> None:
 
 def _run_train_detector(a) -> int:
     if a.model == "yunet":
-        from ..detection.yunet_train import train_yunet
+        from ferkit.detection.yunet_train import train_yunet
         rep = train_yunet(a.data, a.out or "runs/yunet_masks", a.epochs, a.lr, a.max_minutes, a.threads,
                           final=a.final, stride4=a.stride4)
     else:
-        from ..detection.faster_rcnn import train_faster_rcnn
+        from ferkit.detection.faster_rcnn import train_faster_rcnn
         rep = train_faster_rcnn(a.data, a.out or "runs/faster_rcnn", a.epochs or 30, a.batch, a.lr or 0.02,
                                 a.max_minutes, a.threads)
     print(json.dumps(rep))
@@ -219,7 +226,7 @@ def _add_evaluate(sub) -> None:
 
 
 def _run_evaluate(a) -> int:
-    from ..evaluation.evaluate import evaluate
+    from ferkit.evaluation.evaluate import evaluate
     kw = {"images": a.images} if a.images else {}
     rep = evaluate(a.model, a.dataset, a.data, a.split, a.json, a.tta, a.precision, **kw)
     print(json.dumps({k: rep[k] for k in ("model", "dataset", "split", "n", "accuracy", "macro_f1")}))
@@ -246,74 +253,24 @@ def _run_export(a) -> int:
     if a.int8 and not a.calib_data:
         raise FerkitError("--int8 needs --calib-data (a FER2013 copy: its Training faces calibrate the ranges)")
     if a.checkpoint:
-        from ..expression.export import export_onnx, load_checkpoint
+        from ferkit.expression.export import export_onnx, load_checkpoint
         model, _ = load_checkpoint(a.checkpoint)
         fp32 = export_onnx(model, Path(a.out).with_suffix(".fp32.onnx") if a.int8 else a.out)
     else:
-        from ..expression.classifier import model_onnx_path
+        from ferkit.expression.classifier import model_onnx_path
         fp32 = model_onnx_path(a.model, "fp32")
         if not fp32.is_file():
             raise FerkitError(f"{a.model}: no such .onnx file")
         if not a.int8:
             raise FerkitError("--model is already ONNX: add --int8 to quantize it")
     if a.int8:
-        from ..data import FER2013
-        from ..expression.quantize import quantize_int8
+        from ferkit.data import FER2013
+        from ferkit.expression.quantize import quantize_int8
         train = FER2013(a.calib_data, "Training")
         step = max(1, len(train) // a.calib_n)
         print(quantize_int8(fp32, a.out, train.images[::step][:a.calib_n]))
     else:
         print(fp32)
-    return 0
-
-
-def _add_ship(sub) -> None:
-    p = sub.add_parser("ship", help="developers: export a run's best checkpoint into the package, measure it, write its card")
-    p.add_argument("--run", help="training run folder (from `ferkit train --out`)")
-    p.add_argument("--name", help="name of the shipped model (not for --mask-detector)")
-    p.add_argument("--data", help="FER2013 path for the PublicTest / PrivateTest figures (not for --detector)")
-    p.add_argument("--reports", default="reports", help="where the evaluation reports and logs go")
-    p.add_argument("--detector", action="store_true",
-                   help="ship a fine-tuned YuNet run (`ferkit train-detector --model yunet`) as the yunet_masks detector")
-    p.add_argument("--description", help="the model card's description and data line (default: FER2013 Training)")
-    p.add_argument("--mask-detector", action="store_true",
-                   help="ship a mask / no-mask run: trained on synthesized faces (--data: masked FER2013 copy, "
-                   "--images: plain copy) or on real photos (`--dataset mask_photos`: nothing more)")
-    p.add_argument("--images", help="--mask-detector: the plain FER2013 copy")
-    p.add_argument("--photos", help="--mask-detector: annotated face-mask photos (VOC) for the real-photo figure")
-    p.add_argument("--requantize", action="store_true",
-                   help="re-quantize the shipped model --name from its fp32 ONNX file and refresh its card's int8 "
-                        "figures and speeds on this machine (--run not needed)")
-
-
-def _run_ship(a) -> int:
-    if a.requantize:
-        if not a.name or not a.data:
-            raise FerkitError("ship --requantize needs --name (a shipped model) and --data (FER2013)")
-        from ..training.ship import requantize_model
-        print(json.dumps(requantize_model(a.name, a.data, a.reports), indent=2))
-        return 0
-    if not a.run:
-        raise FerkitError("ship needs --run (a training run folder), or --requantize")
-    if a.detector:
-        from ..detection.yunet_train import ship_yunet
-        print(json.dumps(ship_yunet(a.run, a.reports), indent=2))
-        return 0
-    run_info = Path(a.run) / "run.json"
-    if a.mask_detector and run_info.is_file() and json.loads(run_info.read_text()).get("dataset") == "mask_photos":
-        from ..masks.ship import ship_photo_mask_detector
-        print(json.dumps(ship_photo_mask_detector(a.run, a.reports), indent=2))
-        return 0
-    if not a.data:
-        raise FerkitError("ship needs --data (FER2013, or the masked copy with --mask-detector)")
-    if a.mask_detector:
-        from ..masks.ship import ship_mask_detector
-        print(json.dumps(ship_mask_detector(a.run, a.data, a.images, a.photos, a.reports), indent=2))
-        return 0
-    if not a.name:
-        raise FerkitError("ship needs --name (or --mask-detector)")
-    from ..training.ship import ship_model
-    print(json.dumps(ship_model(a.run, a.name, a.data, a.reports, a.description), indent=2))
     return 0
 
 
@@ -328,8 +285,6 @@ def _add_bench(sub) -> None:
                    help="timing windows per classifier / detector rate (ferkit's and fer's), the fastest kept")
     p.add_argument("--int8-model", help="an int8 .onnx (ferkit export --int8) to time and score beside the fp32 model")
     p.add_argument("--fer2013", help="FER2013 path: PrivateTest accuracy in the same run")
-    p.add_argument("--vs-fer", metavar="PYTHON", help="interpreter of an environment with the `fer` package: "
-                   "measure it on the same inputs (needs --fer2013)")
     p.add_argument("--detect-every", default="1,3", help="streaming pipeline runs: detector every K-th frame (list)")
     p.add_argument("--long-video-minutes", type=float, default=0.0,
                    help="also time a looped 640x480 video this long and report peak memory (e.g. 10)")
@@ -337,16 +292,14 @@ def _add_bench(sub) -> None:
 
 
 def _run_bench(a) -> int:
-    from ..runtime.bench import bench
-    rep = bench(a.detector, a.model, a.threads, a.seconds, a.video, a.int8_model, a.fer2013, a.vs_fer,
+    from ferkit.app.bench import bench
+    rep = bench(a.detector, a.model, a.threads, a.seconds, a.video, a.int8_model, a.fer2013,
                 tuple(int(k) for k in a.detect_every.split(",")), a.long_video_minutes, a.rounds)
     if a.json:
-        from ..io import write_json_atomic, write_text_atomic
-        from ..evaluation.reports import command_line
-        from ..runtime.speed_report import speed_markdown
+        from ferkit.utils.io import write_json_atomic
+        from ferkit.utils.reports import command_line
         rep["command"] = command_line()
         write_json_atomic(a.json, rep)
-        write_text_atomic(Path(a.json).with_suffix(".md"), speed_markdown(rep, Path(a.json).name))
     print(json.dumps(rep, indent=2))
     return 0
 
@@ -363,13 +316,13 @@ def _add_detect_eval(sub) -> None:
 
 
 def _run_detect_eval(a) -> int:
-    from ..detection.evaluate import evaluate_detector
+    from ferkit.detection.evaluate import evaluate_detector
     classes = tuple(a.classes.split(",")) if a.classes else None
     if a.scales:
-        from ..data.voc import load_voc
-        from ..detection.registry import create_detector
-        from ..detection.scale_bench import scale_bands, scale_benchmark
-        from ..evaluation.reports import write_report
+        from ferkit.data.voc import load_voc
+        from ferkit.detection.registry import create_detector
+        from ferkit.detection.scale_bench import scale_bands, scale_benchmark
+        from ferkit.utils.reports import write_report
         rows = scale_benchmark(create_detector(a.detector), scale_bands(load_voc(a.data, classes)))
         if a.json:
             write_report(a.json, {"detector": a.detector, "data": a.data, "bands": rows},
@@ -381,59 +334,8 @@ def _run_detect_eval(a) -> int:
     return 0
 
 
-def _add_report(sub) -> None:
-    p = sub.add_parser("report", help="generate a report: reproduction (from runs) or detection (runs the backends)")
-    p.add_argument("kind", choices=["reproduction", "detection", "masked", "beyond"])
-    p.add_argument("--runs", default="runs/repro", help="reproduction: folder with one run per model")
-    p.add_argument("--out", help="JSON output (default reports/<kind>.json); the Markdown twin goes beside it")
-    p.add_argument("--box-data", action="append", default=[], metavar="NAME=PATH",
-                   help="detection: a VOC box dataset (repeatable), e.g. dlib_faces=../shared/data/dlib_faces_boxes.tar")
-    p.add_argument("--detectors", help="detection: comma-separated backends (default: all registered)")
-    p.add_argument("--ckplus", help="detection: CK+48 path, for the identification figures")
-    p.add_argument("--video", help="detection: a video, for the track-id count")
-    p.add_argument("--video-people", type=int, help="detection: people with a visible face in --video, counted by eye")
-    p.add_argument("--time-budget", type=float, default=240.0, help="detection: seconds per backend and dataset")
-    p.add_argument("--data", help="masked: the original FER2013")
-    p.add_argument("--masked-data", default="runs/masked_fer2013", help="masked: the masked copy (`ferkit mask`)")
-    p.add_argument("--photos", help="masked: annotated face-mask photos (VOC) for the mask-detection figure")
-    p.add_argument("--demo", nargs="*", default=[], help="masked: photos to mask for the picture check")
-
-
-def _run_report(a) -> int:
-    if a.kind == "beyond":
-        from ..evaluation.beyond import beyond_report
-        r = beyond_report(out=a.out or "reports/beyond.json")
-        print(json.dumps({k: r[k] for k in ("best_single_privatetest", "best_ensemble_privatetest", "ferplus_test",
-                                            "default_model")}))
-        return 0
-    if a.kind == "masked":
-        if not a.data:
-            raise FerkitError("report masked needs --data (the original FER2013)")
-        from ..masks.report import masked_report
-        r = masked_report(a.data, a.masked_data, a.photos, a.demo, a.out or "reports/masked.json")
-        print(json.dumps({k: r.get(k) for k in ("teacher_full", "student_only_masked", "student_kd_masked",
-                                                "distillation_gain", "mask_detection_accuracy")}))
-        return 0
-    if a.kind == "detection":
-        from ..detection.report import detection_report
-        data = dict(kv.split("=", 1) for kv in a.box_data)
-        if not data:
-            raise FerkitError("report detection needs at least one --box-data NAME=PATH")
-        rep = detection_report(data, a.out or "reports/detection.json", a.detectors.split(",") if a.detectors else None,
-                               a.ckplus, a.video, a.time_budget, a.video_people)
-        for r in rep["rows"]:
-            print(r)
-        print({k: rep.get(k) for k in ("default_detector", "identification_accuracy", "false_accept_rate")})
-        return 0
-    from ..evaluation.reproduction import reproduction_report
-    for r in reproduction_report(a.runs, a.out or "reports/reproduction.json"):
-        acc = f"{r['accuracy']:.4f}" if r["accuracy"] is not None else "-"
-        print(f"{r['model']:12s} paper {r['paper_accuracy']:.4f}  ferkit {acc}  {r['status']}")
-    return 0
-
-
 def _run_models(a) -> int:
-    from ..expression.registry import list_models, shipped_table
+    from ferkit.expression.registry import list_models, shipped_table
     if a.markdown:
         print(shipped_table(), end="")
         return 0
@@ -455,7 +357,7 @@ def _run_models(a) -> int:
 
 
 def _run_detectors(a) -> int:
-    from ..detection import list_detectors
+    from ferkit.detection import list_detectors
     for r in list_detectors():
         print(f"{r['name']:10s} {'(default) ' if r['default'] else ''}{r['description']}")
     return 0
@@ -472,8 +374,8 @@ class OneLineParser(argparse.ArgumentParser):
 def build_parser() -> argparse.ArgumentParser:
     parser = OneLineParser(prog="ferkit", description="Facial expression recognition toolkit")
     sub = parser.add_subparsers(dest="verb", required=True)
-    for add in (_add_analyze, _add_explain, _add_enroll, _add_train, _add_train_detector, _add_evaluate, _add_export, _add_ship, _add_bench, _add_detect_eval,
-                _add_report, add_mask, add_teach, add_crossval, add_ensemble):
+    for add in (_add_analyze, _add_explain, _add_enroll, _add_train, _add_train_detector, _add_evaluate, _add_export, _add_bench, _add_detect_eval,
+                add_mask, add_teach, add_crossval, add_ensemble):
         add(sub)
     p = sub.add_parser("models", help="list expression models (* = shipped, with measured accuracy)")
     p.add_argument("--markdown", action="store_true", help="the shipped models as a Markdown table (the README's)")
@@ -482,23 +384,28 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 RUNNERS = {"analyze": _run_analyze, "train": _run_train, "evaluate": _run_evaluate, "export": _run_export,
-           "ship": _run_ship, "bench": _run_bench, "detect-eval": _run_detect_eval, "enroll": _run_enroll, "explain": _run_explain, "train-detector": _run_train_detector, "report": _run_report, "models": _run_models, "detectors": _run_detectors,
+           "bench": _run_bench, "detect-eval": _run_detect_eval, "enroll": _run_enroll, "explain": _run_explain, "train-detector": _run_train_detector, "models": _run_models, "detectors": _run_detectors,
            "mask": run_mask, "teach": run_teach, "crossval": run_crossval, "ensemble": run_ensemble}
+
+
+def run_verb(runner, args, prog: str = "ferkit") -> int:
+    """Run one verb: a ferkit error or an unreadable file is one line on stderr and exit status 2."""
+    try:
+        return runner(args)
+    except (FerkitError, FileExistsError) as e:
+        print(f"{prog}: error: {e}", file=sys.stderr)
+        return 2
+    except OSError as e:  # a file that cannot be read or written, named by the system's message
+        print(f"{prog}: error: {e.filename or ''}: {e.strerror or e}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(f"{prog}: interrupted", file=sys.stderr)
+        return 130
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    try:
-        return RUNNERS[args.verb](args)
-    except (FerkitError, FileExistsError) as e:
-        print(f"ferkit: error: {e}", file=sys.stderr)
-        return 2
-    except OSError as e:  # a file that cannot be read or written, named by the system's message
-        print(f"ferkit: error: {e.filename or ''}: {e.strerror or e}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        print("ferkit: interrupted", file=sys.stderr)
-        return 130
+    return run_verb(RUNNERS[args.verb], args)
 
 
 if __name__ == "__main__":

@@ -22,23 +22,23 @@ def add_mask(sub) -> None:
 
 
 def run_mask(a) -> int:
-    from ..errors import FerkitError
+    from ferkit.errors import FerkitError
     kinds = tuple(a.kinds.split(",")) if a.kinds else None
     if a.dataset:
         if not a.data:
             raise FerkitError("--dataset needs --data")
-        from ..masks.dataset import mask_fer2013
+        from ferkit.masks.dataset import mask_fer2013
         r = mask_fer2013(a.data, a.out, a.seed, templates=a.templates, kinds=kinds, workers=a.workers,
                          patterns=a.patterns)
         print(json.dumps({k: r[k] for k in ("faces", "methods", "flagged", "seconds")}))
         return 0
     if not a.source:
         raise FerkitError("give an image or folder to mask, or --dataset with --data")
-    from ..io import read_image, write_image_atomic, write_json_atomic
-    from ..masks.photo import mask_photo
-    from ..masks.templates import load_templates
-    from ..runtime.jobs import image_files
-    from ..detection import create_detector
+    from ferkit.app.jobs import image_files
+    from ferkit.detection import create_detector
+    from ferkit.masks.photo import mask_photo
+    from ferkit.masks.templates import load_templates
+    from ferkit.utils.io import read_image, write_image_atomic, write_json_atomic
     det, templates = create_detector(a.detector), load_templates(a.templates)
     out = Path(a.out)
     records = {}

@@ -3,8 +3,9 @@ from __future__ import annotations
 
 import os
 
-from ..config import EMOTIONS
-from ..errors import DatasetLayoutError, UnknownNameError
+from ferkit.config import EMOTIONS
+from ferkit.errors import DatasetLayoutError, UnknownNameError
+
 from .ckplus import CKPLUS_CLASSES, CKPlus
 from .faceset import FaceSet, to_face
 from .fer2013 import FER2013, canonical_split, write_fer2013_csv

@@ -6,8 +6,9 @@ from dataclasses import dataclass, field
 import cv2
 import numpy as np
 
-from ..config import EMOTIONS, FACE_SIZE
-from ..io import decode_image
+from ferkit.config import EMOTIONS, FACE_SIZE
+from ferkit.utils.io import decode_image
+
 from .sources import FileSource
 
 

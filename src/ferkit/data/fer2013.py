@@ -7,9 +7,10 @@ from pathlib import Path
 
 import numpy as np
 
-from ..config import EMOTION_SYNONYMS, EMOTIONS, FACE_SIZE, FER2013_SPLITS
-from ..errors import DatasetLayoutError
-from ..io import atomic_path
+from ferkit.config import EMOTION_SYNONYMS, EMOTIONS, FACE_SIZE, FER2013_SPLITS
+from ferkit.errors import DatasetLayoutError
+from ferkit.utils.io import atomic_path
+
 from .faceset import FaceSet, decode_faces
 from .sources import FileSource
 

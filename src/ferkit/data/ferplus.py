@@ -7,8 +7,9 @@ from pathlib import Path
 
 import numpy as np
 
-from ..config import EMOTIONS
-from ..errors import DatasetLayoutError
+from ferkit.config import EMOTIONS
+from ferkit.errors import DatasetLayoutError
+
 from .faceset import FaceSet, decode_faces
 from .fer2013 import FER2013, canonical_split
 from .sources import FileSource

@@ -6,8 +6,9 @@ from collections import Counter
 
 import numpy as np
 
-from ..config import EMOTION_SYNONYMS, EMOTIONS, IMAGE_EXTENSIONS
-from ..errors import DatasetLayoutError
+from ferkit.config import EMOTION_SYNONYMS, EMOTIONS, IMAGE_EXTENSIONS
+from ferkit.errors import DatasetLayoutError
+
 from .faceset import FaceSet, decode_faces
 from .sources import FileSource
 

@@ -8,8 +8,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..config import MASK_PHOTO_FRAMING
-from ..errors import DatasetLayoutError
+from ferkit.config import MASK_PHOTO_FRAMING
+from ferkit.errors import DatasetLayoutError
+
 from .faceset import FaceSet
 from .fer2013 import FER2013
 from .voc import load_voc, train_val_test
@@ -59,8 +60,8 @@ class AnnotatedFaces:
 
 def annotated_faces(data: str | os.PathLike) -> AnnotatedFaces:
     """Every annotated face of the VOC photos in ``data`` whose class ``MASK_ANNOTATIONS`` knows."""
-    from ..detection.base import Detection
-    from ..expression.preprocess import Framing, crop_faces
+    from ferkit.face.detection import Detection
+    from ferkit.face.preprocess import Framing, crop_faces
     framing = Framing.of(MASK_PHOTO_FRAMING)
     crops, colour, truth, sides, photo, names = [], [], [], [], [], []
     for n, item in enumerate(load_voc(data)):

@@ -13,9 +13,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..config import EMOTION_SYNONYMS, EMOTIONS
-from ..errors import DatasetLayoutError
-from ..io import decode_image
+from ferkit.config import EMOTION_SYNONYMS, EMOTIONS
+from ferkit.errors import DatasetLayoutError
+from ferkit.utils.io import decode_image
+
 from .sources import FileSource
 
 

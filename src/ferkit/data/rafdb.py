@@ -5,8 +5,9 @@ import os
 
 import numpy as np
 
-from ..config import EMOTIONS
-from ..errors import DatasetLayoutError
+from ferkit.config import EMOTIONS
+from ferkit.errors import DatasetLayoutError
+
 from .faceset import FaceSet, decode_faces
 from .sources import FileSource
 

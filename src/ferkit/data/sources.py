@@ -7,7 +7,7 @@ import zipfile
 from pathlib import Path
 from typing import Iterator
 
-from ..errors import DatasetLayoutError
+from ferkit.errors import DatasetLayoutError
 
 
 def is_archive(path: Path) -> bool:

@@ -11,8 +11,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..errors import DatasetLayoutError
-from ..io import decode_image
+from ferkit.errors import DatasetLayoutError
+from ferkit.utils.io import decode_image
+
 from .sources import FileSource
 
 

@@ -6,8 +6,9 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from ..errors import FerkitError
-from ..runtime.packaged import installed_file
+from ferkit.errors import FerkitError
+from ferkit.utils.packaged import installed_file
+
 from .base import Detection, Detector
 from .nms import nms
 from .resize import as_bgr

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..runtime.dlib_models import dlib_model_path, load_dlib, shape_predictor
+from ferkit.utils.dlib_models import dlib_model_path, load_dlib, shape_predictor
+
 from .base import Detection, Detector
 from .nms import nms
 from .resize import as_bgr

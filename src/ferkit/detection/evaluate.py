@@ -9,13 +9,14 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from ..config import DETECTION_RANKING_FLOOR
-from ..data.voc import BoxedImage, load_voc
-from ..errors import FerkitError
-from ..evaluation.reports import write_report
-from ..io import atomic_path
-from .metrics import average_precision, match_detections, precision_recall, recall_at_fppi
+from ferkit.config import DETECTION_RANKING_FLOOR
+from ferkit.data.voc import BoxedImage, load_voc
+from ferkit.errors import FerkitError
+from ferkit.utils.io import atomic_path
+from ferkit.utils.reports import write_report
+
 from .base import Detector
+from .metrics import average_precision, match_detections, precision_recall, recall_at_fppi
 from .registry import create_detector
 
 

@@ -15,9 +15,10 @@ from pathlib import Path
 
 import numpy as np
 
-from ..data.voc import held_out, load_voc
-from ..errors import FerkitError
-from ..io import atomic_path, write_json_atomic
+from ferkit.data.voc import held_out, load_voc
+from ferkit.errors import FerkitError
+from ferkit.utils.io import atomic_path, write_json_atomic
+
 from .base import Detection, Detector
 from .nms import mirror_boxes
 from .resize import as_bgr

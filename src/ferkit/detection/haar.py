@@ -4,7 +4,8 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from ..errors import FerkitError
+from ferkit.errors import FerkitError
+
 from .base import Detection, Detector
 
 

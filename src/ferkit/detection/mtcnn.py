@@ -10,8 +10,9 @@ import math
 import cv2
 import numpy as np
 
-from ..config import DETECTORS_DIR, MTCNN_THRESHOLDS
-from ..runtime.onnx import ort_session
+from ferkit.config import DETECTORS_DIR, MTCNN_THRESHOLDS
+from ferkit.utils.onnx import ort_session
+
 from .base import Detection, Detector
 from .nms import nms
 

@@ -4,8 +4,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Callable
 
-from ..config import DEFAULT_DETECTOR
-from ..errors import UnknownNameError
+from ferkit.config import DEFAULT_DETECTOR
+from ferkit.errors import UnknownNameError
+
 from .base import Detector
 
 _DETECTORS: dict[str, tuple[Callable[..., Detector], str]] = {}
@@ -54,7 +55,7 @@ def _yunet_masks(**kw: Any) -> Detector:
 @register_detector("yunet_masks_ms", "yunet_masks at two image sides, boxes fused (config YUNET_MASKS_MS_VIEWS, "
                                      "chosen on its validation photos): more small faces, ~3x the time")
 def _yunet_masks_ms(**kw: Any) -> Detector:
-    from ..config import YUNET_MASKS_MS_VIEWS as views
+    from ferkit.config import YUNET_MASKS_MS_VIEWS as views
     d = _yunet_masks(**{"input_side": views["sides"], "flip": views["flip"], "fusion": views["fusion"], **kw})
     d.name = "yunet_masks_ms"
     return d

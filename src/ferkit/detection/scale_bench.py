@@ -14,8 +14,9 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from ..config import SCALE_BANDS, SCALE_MAX_UPSAMPLE, SCALE_MIN_FACE, SCALE_SIDES
-from ..data.voc import BoxedImage
+from ferkit.config import SCALE_BANDS, SCALE_MAX_UPSAMPLE, SCALE_MIN_FACE, SCALE_SIDES
+from ferkit.data.voc import BoxedImage
+
 from .base import Detector
 from .evaluate import evaluate_detector
 

@@ -10,9 +10,10 @@ from pathlib import Path
 
 import numpy as np
 
-from ..config import DETECTORS_DIR, YUNET_CONTEXT_VIEW
-from ..errors import FerkitError
-from ..io import read_json
+from ferkit.config import DETECTORS_DIR, YUNET_CONTEXT_VIEW
+from ferkit.errors import FerkitError
+from ferkit.utils.io import read_json
+
 from .base import Detection, Detector
 from .nms import fuse_views, mirror_boxes, nms
 from .resize import as_bgr, fit_side
@@ -115,7 +116,7 @@ class YuNet(_YuNetBase):
     def __init__(self, input_side: int | None | tuple[int, ...] | str = "model", min_score: float = 0.7,
                  overlap: float = 0.5, model: str | Path | None = None, flip: bool = False, fusion: str = "nms",
                  context: dict | None = YUNET_CONTEXT_VIEW):
-        from ..runtime.onnx import ort_session
+        from ferkit.utils.onnx import ort_session
         if model is not None:
             self.name = str(model)
         model = Path(model or YUNET_ONNX)

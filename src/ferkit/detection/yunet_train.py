@@ -21,11 +21,12 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from ..config import YUNET_FINETUNE
-from ..data.voc import BoxedImage, load_voc, train_val_test
-from ..errors import FerkitError
-from ..evaluation.reports import command_line
-from ..io import atomic_path, write_json_atomic, write_text_atomic
+from ferkit.config import YUNET_FINETUNE
+from ferkit.data.voc import BoxedImage, load_voc, train_val_test
+from ferkit.errors import FerkitError
+from ferkit.utils.io import atomic_path, copy_atomic, write_json_atomic, write_text_atomic
+from ferkit.utils.reports import command_line
+
 from .nms import box_area, box_iou, mirror_boxes
 from .resize import as_bgr
 from .yunet import level_strides
@@ -191,7 +192,8 @@ def _loss(outs: tuple[torch.Tensor, ...], teacher_outs: tuple[torch.Tensor, ...]
 def _validation_ap(net: YuNetNet, val: list[BoxedImage], path: Path) -> float | None:
     """AP50 of ``net`` (exported to ``path`` and run as ferkit's detector at the input side it will ship with,
     ``YUNET_FINETUNE["input_side"]``) on the validation images; None, after the export, when there are none."""
-    from ..runtime.onnx import ort_session
+    from ferkit.utils.onnx import ort_session
+
     from .evaluate import evaluate_detector
     from .yunet import YuNet
     export_onnx(net, path)
@@ -211,12 +213,6 @@ def _ema_update(ema: YuNetNet, net: YuNetNet, decay: float) -> None:
             e.mul_(decay).add_(v.detach(), alpha=1 - decay)
         else:
             e.copy_(v)
-
-
-def _copy_atomic(src: Path, dest: Path) -> None:
-    import shutil
-    with atomic_path(dest) as tmp:
-        shutil.copyfile(src, tmp)
 
 
 def train_yunet(data: str | os.PathLike | list[BoxedImage], out: str | os.PathLike, epochs: int | None = None,
@@ -266,7 +262,7 @@ def train_yunet(data: str | os.PathLike | list[BoxedImage], out: str | os.PathLi
         start, best = 0, {"ap50": _validation_ap(net, val, out / "val.onnx"), "epoch": 0}
         history = [{"epoch": 0, "val_ap50": best["ap50"], "note": "before fine-tuning"}]
         if val:
-            _copy_atomic(out / "val.onnx", out / "yunet.onnx")
+            copy_atomic(out / "val.onnx", out / "yunet.onnx")
     steps, t0 = epochs * len(train), time.time()
     net.train()
     for epoch in range(start + 1, epochs + 1):
@@ -290,7 +286,7 @@ def train_yunet(data: str | os.PathLike | list[BoxedImage], out: str | os.PathLi
         net.train()
         if not val or ap > best["ap50"]:  # final (no validation): the last epoch is the model
             best = {"ap50": ap, "epoch": epoch}
-            _copy_atomic(out / "val.onnx", out / "yunet.onnx")  # the export just validated
+            copy_atomic(out / "val.onnx", out / "yunet.onnx")  # the export just validated
         history.append({"epoch": epoch, "loss": round(float(np.mean(losses)), 4), "val_ap50": ap,
                         "seconds": round(time.time() - t0, 1)})
         with atomic_path(out / "last.pt") as tmp:
@@ -312,18 +308,3 @@ def train_yunet(data: str | os.PathLike | list[BoxedImage], out: str | os.PathLi
                                     "full_recipe")}
     write_json_atomic(out / "summary.json", summary)
     return summary
-
-
-def ship_yunet(run: str | os.PathLike, reports: str | os.PathLike = "reports") -> dict:
-    """Copy a fine-tuning run's model and card into the package as the ``yunet_masks`` detector (with YuNet's
-    licence, as the weights derive from libfacedetection's), and its epoch log to ``reports/logs``."""
-    from .yunet import YUNET_MASKS_ONNX, YUNET_ONNX
-    run = Path(run)
-    card = json.loads((run / "card.json").read_text())
-    dest = YUNET_MASKS_ONNX.parent
-    _copy_atomic(run / "yunet.onnx", YUNET_MASKS_ONNX)
-    _copy_atomic(YUNET_ONNX.parent / "LICENSE", dest / "LICENSE")
-    card["name"], card["ship_command"] = "yunet_masks", command_line()
-    write_json_atomic(dest / "card.json", card)
-    _copy_atomic(run / "epochs.jsonl", Path(reports) / "logs" / "yunet_masks_train_epochs.jsonl")
-    return {k: card[k] for k in ("best_epoch", "validation_ap50", "epochs_done", "held_out_images")}

@@ -6,10 +6,12 @@ from typing import Sequence
 
 import numpy as np
 
-from ..config import DEFAULT_PRECISION
-from ..data import load_dataset
-from .evaluate import evaluate_faceset, load_any_classifier
-from .reports import write_report
+from ferkit.config import DEFAULT_PRECISION
+from ferkit.data import load_dataset
+from ferkit.expression.models import load_classifier
+from ferkit.utils.reports import write_report
+
+from .evaluate import evaluate_faceset
 
 
 def select_ensemble(candidates: list[str], dataset: str, data: str, json_out: str, select_split: str = "PublicTest",
@@ -18,9 +20,9 @@ def select_ensemble(candidates: list[str], dataset: str, data: str, json_out: st
     """Score every candidate on ``select_split``, pick members greedily there, evaluate the ensemble on
     ``test_split`` (the test split is read only for the chosen ensemble). With several ``tta`` view counts, members
     are picked for each and the count whose ensemble scores best on ``select_split`` is kept (fewer views on a tie)."""
-    from ..expression.ensemble import AverageEnsemble, greedy_members
+    from ferkit.expression.ensemble import AverageEnsemble, greedy_members
     sel = load_dataset(dataset, data, select_split, **kw)
-    clfs = {c: load_any_classifier(c, tuple(sel.classes), precision) for c in candidates}
+    clfs = {c: load_classifier(c, classes=tuple(sel.classes), precision=precision) for c in candidates}
     options = []
     for views in sorted({tta} if isinstance(tta, int) else set(tta)):
         probs, single = {}, {}

@@ -6,34 +6,19 @@ from pathlib import Path
 
 import numpy as np
 
-from ..config import DEFAULT_PRECISION, EMOTIONS
-from ..data import FaceSet, load_dataset
+from ferkit.config import DEFAULT_PRECISION
+from ferkit.data import FaceSet, load_dataset
+from ferkit.expression.models import load_classifier
+from ferkit.utils.reports import write_report
+
 from .metrics import classification_report
 from .plots import plot_confusion_matrix
-from .reports import write_report
-
-
-def load_any_classifier(model: str, classes: tuple[str, ...] = EMOTIONS, precision: str = DEFAULT_PRECISION):
-    """A shipped model name, an ``.onnx`` file, a training checkpoint (``.ckpt``) or a fitted classical
-    model (``.joblib``; the last two need the train extra), or several of these joined by ``+``: their
-    averaging ensemble."""
-    if "+" in model:
-        from ..expression.ensemble import AverageEnsemble
-        return AverageEnsemble([load_any_classifier(m, classes, precision) for m in model.split("+")])
-    if model.endswith(".joblib"):
-        from ..training.classical import EstimatorClassifier
-        return EstimatorClassifier(model, classes)
-    if model.endswith(".ckpt"):
-        from ..expression.export import TorchClassifier
-        return TorchClassifier(model, classes)
-    from ..expression.classifier import ExpressionClassifier
-    return ExpressionClassifier(model, precision=precision)
 
 
 def evaluate_faceset(clf, ds: FaceSet, tta: int = 0) -> tuple[dict, np.ndarray]:
     """Report on ``ds`` and the probabilities; ``tta`` > 1 averages over that many views (expression/tta.py)."""
     if tta and tta > 1:
-        from ..expression.tta import TTAClassifier
+        from ferkit.expression.tta import TTAClassifier
         clf = TTAClassifier(clf, tta)
     t = time.perf_counter()
     probs = clf.predict_proba(ds.images)
@@ -47,7 +32,7 @@ def evaluate(model: str, dataset: str, data: str, split: str = "PrivateTest", js
              tta: int = 0, precision: str = DEFAULT_PRECISION, **kw) -> dict:
     """Evaluate and write the JSON report (and ``<json stem>_confusion.png`` beside it)."""
     ds = load_dataset(dataset, data, split, **kw)
-    clf = load_any_classifier(model, precision=precision)
+    clf = load_classifier(model, precision=precision)
     if tuple(ds.classes) != tuple(clf.classes):
         raise ValueError(f"dataset classes {ds.classes} differ from model classes {clf.classes}")
     rep, _ = evaluate_faceset(clf, ds, tta)

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..data.photos import LabelledPhotos
+from ferkit.data.photos import LabelledPhotos
 
 
 @dataclass

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..io import atomic_path
+from ferkit.utils.io import atomic_path
 
 
 def plot_confusion_matrix(cm: np.ndarray, classes: list[str], path: str | Path, title: str = "") -> None:

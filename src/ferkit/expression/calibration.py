@@ -14,8 +14,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ..config import MODELS_DIR
-from ..io import read_json
+from ferkit.config import MODELS_DIR
+from ferkit.utils.io import read_json
 
 CALIBRATION_FILE = "calibration.json"
 

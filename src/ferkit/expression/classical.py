@@ -16,7 +16,7 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.svm import SVC
 
-from ..config import FACE_SIZE
+from ferkit.config import FACE_SIZE
 
 
 class PixelFeatures(BaseEstimator, TransformerMixin):
@@ -85,7 +85,7 @@ class LandmarkFeatures(BaseEstimator, TransformerMixin):
 
     @staticmethod
     def _geometry(face: np.ndarray) -> np.ndarray:
-        from ..masks.landmarks import landmarks68
+        from ferkit.face.landmarks import landmarks68
         p = landmarks68(np.ascontiguousarray(face, np.uint8), (0.0, 0.0, float(face.shape[0]))).points
         p = p - p.mean(0)
         p = p / max(float(np.linalg.norm(p[36:42].mean(0) - p[42:48].mean(0))), 1e-3)

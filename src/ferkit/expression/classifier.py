@@ -6,10 +6,11 @@ from pathlib import Path
 
 import numpy as np
 
-from ..config import CLASSIFY_BATCH, DEFAULT_MODEL, DEFAULT_PRECISION, EMOTIONS, MODELS_DIR
-from ..errors import UnknownNameError
-from ..runtime.onnx import ort_session
-from .preprocess import as_nchw
+from ferkit.config import CLASSIFY_BATCH, DEFAULT_MODEL, DEFAULT_PRECISION, EMOTIONS, MODELS_DIR
+from ferkit.errors import UnknownNameError
+from ferkit.face.preprocess import as_nchw
+from ferkit.utils.onnx import ort_session
+
 from .registry import model_card, model_file_name, shipped_models
 
 

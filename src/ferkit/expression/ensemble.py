@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..errors import FerkitError
+from ferkit.errors import FerkitError
 
 
 class AverageEnsemble:

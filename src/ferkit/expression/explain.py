@@ -14,7 +14,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from ..errors import FerkitError
+from ferkit.errors import FerkitError
 
 
 def _normalise(maps: np.ndarray, size: tuple[int, int]) -> np.ndarray:

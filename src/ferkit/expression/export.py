@@ -6,27 +6,34 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from ..config import CLASSIFY_BATCH, FACE_SIZE
-from ..errors import FerkitError
+from ferkit.config import CLASSIFY_BATCH, FACE_SIZE
+from ferkit.errors import FerkitError
+from ferkit.face.preprocess import as_nchw
+
 from .nets import WithPreprocessing
-from .preprocess import as_nchw
-from .registry import model_file_name
+from .registry import create_model, model_file_name
 
 
 def load_checkpoint(path: str | Path):
-    """The ``WithPreprocessing`` torch model (softmax output) and its class count from a training checkpoint."""
-    from ..training.module import ExpressionModule
-    if not Path(path).exists():
+    """The ``WithPreprocessing`` torch model (softmax output) and its class count from a ``ferkit train``
+    checkpoint: the net its hyper-parameters name, with the checkpoint's weights (Lightning not needed)."""
+    if not Path(path).is_file():
         raise FerkitError(f"{path}: no such checkpoint")
-    module = ExpressionModule.load_from_checkpoint(str(path), map_location="cpu")
-    model = WithPreprocessing(module.model.net, softmax=True, in_chans=module.hparams.get("in_chans", 1)).eval()
-    return model, module.hparams.num_classes
+    ckpt = torch.load(str(path), map_location="cpu", weights_only=False)
+    hp = ckpt.get("hyper_parameters") or {}
+    if "model_name" not in hp or "state_dict" not in ckpt:
+        raise FerkitError(f"{path}: not a ferkit training checkpoint (no model name or weights)")
+    in_chans = hp.get("in_chans", 1)
+    net = create_model(hp["model_name"], num_classes=hp["num_classes"], in_chans=in_chans)
+    prefix = "model.net."
+    net.load_state_dict({k[len(prefix):]: v for k, v in ckpt["state_dict"].items() if k.startswith(prefix)})
+    return WithPreprocessing(net, softmax=True, in_chans=in_chans).eval(), hp["num_classes"]
 
 
 def export_onnx(model: torch.nn.Module, out: str | Path, opset: int = 17) -> Path:
     """Export a model taking (N, C, 48, 48) raw pixels (C: the model's ``in_chans``, 1 for grey) to ONNX with a
     dynamic batch axis."""
-    from ..io import atomic_path
+    from ferkit.utils.io import atomic_path
     out = Path(out)
     with atomic_path(out) as tmp:
         torch.onnx.export(model.eval(), torch.rand(2, getattr(model, "in_chans", 1), FACE_SIZE, FACE_SIZE) * 255, str(tmp),

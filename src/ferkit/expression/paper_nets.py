@@ -9,7 +9,8 @@ import torch
 from torch import nn
 from torchvision.models import resnet18, resnet34, resnet50
 
-from ..config import FACE_SIZE
+from ferkit.config import FACE_SIZE
+
 from .nets import conv_bn
 
 

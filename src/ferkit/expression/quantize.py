@@ -7,8 +7,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import FerkitError
-from ..io import atomic_path
+from ferkit.errors import FerkitError
+from ferkit.utils.io import atomic_path
 
 
 class _FaceReader:

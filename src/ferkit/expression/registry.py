@@ -10,8 +10,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
-from ..config import DEFAULT_MODEL, DEFAULT_PRECISION, MODELS_DIR
-from ..errors import UnknownNameError
+from ferkit.config import DEFAULT_MODEL, DEFAULT_PRECISION, MODELS_DIR
+from ferkit.errors import UnknownNameError
 
 
 @dataclass(frozen=True)

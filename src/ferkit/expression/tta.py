@@ -5,12 +5,15 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from ..config import TTA_SHIFT
+from ferkit.config import TTA_SHIFT
 
 #: The views, in order (``views=N`` takes the first N; 2 = the face and its mirror): (mirror, dx, dy).
 TTA_VIEWS: tuple[tuple[bool, int, int], ...] = tuple(
     (flip, dx * TTA_SHIFT, dy * TTA_SHIFT) for dx, dy in ((0, 0), (1, 1), (-1, -1), (1, -1), (-1, 1))
     for flip in (False, True))
+
+#: The most views a classifier can average over.
+TTA_MAX_VIEWS = len(TTA_VIEWS)
 
 
 def tta_views(faces: np.ndarray, views: int) -> np.ndarray:

@@ -1,5 +1,5 @@
 """Identity: face embeddings, a gallery of enrolled people, and matching (name or ``unknown``)."""
 from .embedder import DlibEmbedder
-from .gallery import Gallery, UNKNOWN
+from .gallery import UNKNOWN, Gallery
 
 __all__ = ["DlibEmbedder", "Gallery", "UNKNOWN"]

@@ -6,8 +6,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..config import IDENTITY_MIRROR, IDENTITY_TEXTURE
-from ..runtime.dlib_models import dlib_model_path, load_dlib, shape_predictor
+from ferkit.config import IDENTITY_MIRROR, IDENTITY_TEXTURE
+from ferkit.utils.dlib_models import dlib_model_path, load_dlib, shape_predictor
+
 from .texture import N_BINS, face_texture
 
 EMBEDDING_DIM = 128

@@ -6,9 +6,10 @@ from pathlib import Path
 
 import numpy as np
 
-from ..detection import create_detector
-from ..errors import BadInputError
-from ..io import read_image
+from ferkit.detection import create_detector
+from ferkit.errors import BadInputError
+from ferkit.utils.io import read_image
+
 from .gallery import DEFAULT_THRESHOLD, Gallery
 
 

@@ -6,10 +6,11 @@ import time
 
 import numpy as np
 
-from ..config import IDENTITY_TARGET, IDENTITY_TEXTURE_WEIGHTS, IDENTITY_THRESHOLD_GRID
+from ferkit.config import IDENTITY_TARGET, IDENTITY_TEXTURE_WEIGHTS, IDENTITY_THRESHOLD_GRID
+
 from .embedder import EMBEDDING_DIM, DlibEmbedder, combine
-from .texture import N_BINS
 from .gallery import DEFAULT_THRESHOLD, UNKNOWN, Gallery
+from .texture import N_BINS
 
 _KEYS = ("threshold", "identification_accuracy", "false_accept_rate")
 

@@ -9,9 +9,11 @@ from pathlib import Path
 
 import numpy as np
 
-from ..config import IDENTITY_MIRROR, IDENTITY_TEXTURE, IDENTITY_THRESHOLD as DEFAULT_THRESHOLD
-from ..errors import BadInputError
-from ..io import atomic_path
+from ferkit.config import IDENTITY_MIRROR, IDENTITY_TEXTURE
+from ferkit.config import IDENTITY_THRESHOLD as DEFAULT_THRESHOLD
+from ferkit.errors import BadInputError
+from ferkit.utils.io import atomic_path
+
 from .embedder import EMBEDDING_DIM, DlibEmbedder, texture_dim
 
 UNKNOWN = "unknown"

@@ -11,11 +11,12 @@ from collections import Counter
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
-from ..config import FER2013_SPLITS
-from ..data import FER2013
-from ..data.faceset import face_key
-from ..io import write_image_atomic, write_json_atomic, write_text_atomic
-from .landmarks import DEFAULT_BOX, DETECTED
+from ferkit.config import FER2013_SPLITS
+from ferkit.data import FER2013
+from ferkit.data.faceset import face_key
+from ferkit.face.landmarks import DEFAULT_BOX, DETECTED
+from ferkit.utils.io import write_image_atomic, write_json_atomic, write_text_atomic
+
 from .synthesize import BOX, mask_face, rng_for
 from .templates import load_templates
 
@@ -91,7 +92,7 @@ def mask_fer2013(data: str | os.PathLike, out: str | os.PathLike, seed: int = 0,
 
 
 def _report(placements: dict[str, dict], by_split: dict[str, Counter], seed: int, data, seconds: float) -> dict:
-    from ..evaluation.reports import command_line
+    from ferkit.utils.reports import command_line
     methods = Counter(p["method"] for p in placements.values())
     return {
         "source": str(data), "seed": seed, "faces": len(placements), "seconds": round(seconds, 1),

@@ -5,12 +5,12 @@ from pathlib import Path
 
 import numpy as np
 
-from ..config import MASK_DETECTOR_DIR, MASK_PHOTO_DETECTOR_DIR, MASK_THRESHOLD
-from ..data.masked import AnnotatedFaces
-from ..detection.base import Detection
-from ..errors import FerkitError
-from ..expression.classifier import ExpressionClassifier
-from ..expression.preprocess import Framing, crop_faces
+from ferkit.config import MASK_DETECTOR_DIR, MASK_PHOTO_DETECTOR_DIR, MASK_THRESHOLD
+from ferkit.data.masked import AnnotatedFaces
+from ferkit.errors import FerkitError
+from ferkit.expression.classifier import ExpressionClassifier
+from ferkit.face.detection import Detection
+from ferkit.face.preprocess import Framing, crop_faces
 
 
 class MaskClassifier:

@@ -6,9 +6,10 @@ import os
 
 import numpy as np
 
-from ..config import MASK_DEV_PHOTOS, MASK_THRESHOLD_GRID
-from ..data.masked import AnnotatedFaces, annotated_faces
-from ..errors import FerkitError
+from ferkit.config import MASK_DEV_PHOTOS, MASK_THRESHOLD_GRID
+from ferkit.data.masked import AnnotatedFaces, annotated_faces
+from ferkit.errors import FerkitError
+
 from .detector import MaskClassifier, MaskDetector
 
 #: Face-size buckets (box side, px) for the breakdown.

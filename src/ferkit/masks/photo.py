@@ -3,9 +3,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..detection import Detector, create_detector
-from ..expression.preprocess import Framing
-from .landmarks import frame_from_box
+from ferkit.detection import Detector, create_detector
+from ferkit.face.landmarks import frame_from_box
+from ferkit.face.preprocess import Framing
+
 from .synthesize import MaskPlacement, mask_face, rng_for
 from .templates import MaskTemplate, load_templates
 

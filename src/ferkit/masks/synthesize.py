@@ -8,7 +8,8 @@ from dataclasses import dataclass, field
 import cv2
 import numpy as np
 
-from .landmarks import DETECTED, LANDMARK_SIDE, Landmarks, landmarks68
+from ferkit.face.landmarks import DETECTED, LANDMARK_SIDE, Landmarks, landmarks68
+
 from .patterns import PATTERNS, fabric
 from .templates import MaskTemplate, load_templates, mean_anchors
 

@@ -17,9 +17,9 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from ..config import ASSETS_DIR
-from ..errors import DatasetLayoutError
-from ..data.sources import FileSource
+from ferkit.config import ASSETS_DIR
+from ferkit.data.sources import FileSource
+from ferkit.errors import DatasetLayoutError
 
 MASKS_DIR = ASSETS_DIR / "masks"
 ANCHORS = ("a", "b", "c", "d", "e", "f")

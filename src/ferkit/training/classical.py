@@ -8,12 +8,12 @@ import time
 from pathlib import Path
 
 import joblib
-import numpy as np
 
-from ..data import FaceSet, load_dataset
-from ..evaluation.reports import command_line
-from ..expression.registry import create_model, model_file_name
-from ..io import atomic_path, write_json_atomic
+from ferkit.data import FaceSet, load_dataset
+from ferkit.expression.registry import create_model
+from ferkit.utils.io import atomic_path, write_json_atomic
+from ferkit.utils.reports import command_line
+
 from .hardware import CpuLoad, hardware
 from .train import TRAIN_VAL_SPLITS
 
@@ -57,16 +57,3 @@ def grid_search(model: str, train: FaceSet, val: FaceSet, grid: dict[str, list] 
         if best is None or acc > best["val_acc"]:
             best, best_est = trial, est
     return best_est, best, trials
-
-
-class EstimatorClassifier:
-    """A saved scikit-learn estimator with the ``predict_proba`` / ``classes`` interface of the classifiers."""
-
-    def __init__(self, path: str | Path, classes: tuple[str, ...]):
-        self.estimator = joblib.load(path)
-        self.name, self.classes = model_file_name(path), classes
-
-    def predict_proba(self, faces: np.ndarray) -> np.ndarray:
-        proba = np.zeros((len(faces), len(self.classes)), np.float32)
-        proba[:, self.estimator.classes_] = self.estimator.predict_proba(faces)
-        return proba

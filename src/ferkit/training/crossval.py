@@ -19,13 +19,14 @@ from pathlib import Path
 import joblib
 import numpy as np
 
-from ..config import CROSSVAL_FOLDS, CROSSVAL_TEST_FRACTION, CROSSVAL_VAL_FRACTION
-from ..data import FaceSet, load_dataset, random_split, subject_folds
-from ..evaluation.metrics import classification_report
-from ..evaluation.plots import plot_confusion_matrix
-from ..evaluation.reports import command_line, write_report
-from ..expression.registry import model_kind
-from ..io import atomic_path, write_json_atomic
+from ferkit.config import CROSSVAL_FOLDS, CROSSVAL_TEST_FRACTION, CROSSVAL_VAL_FRACTION
+from ferkit.data import FaceSet, load_dataset, random_split, subject_folds
+from ferkit.evaluation.metrics import classification_report
+from ferkit.evaluation.plots import plot_confusion_matrix
+from ferkit.expression.registry import model_kind
+from ferkit.utils.io import atomic_path, write_json_atomic
+from ferkit.utils.reports import command_line, write_report
+
 from .hardware import CpuLoad, hardware
 
 PROTOCOLS = ("holdout", "subject-kfold")
@@ -69,7 +70,8 @@ def _fit_fold(model: str, train: FaceSet, val: FaceSet, fold_dir: Path, recipe: 
         with atomic_path(fold_dir / "model.joblib") as tmp:
             joblib.dump(est, tmp)
         return est.predict_proba, {"best_params": best["params"], "val_acc": best["val_acc"]}
-    from ..expression.export import TorchClassifier
+    from ferkit.expression.export import TorchClassifier
+
     from .train import fit_faces
     last = fold_dir / "checkpoints" / "last.ckpt"
     s = fit_faces(model, train, val, fold_dir, recipe, resume=last.exists(), seed=seed)

@@ -7,8 +7,8 @@ import threading
 
 import torch
 
-from ..config import SHARED_CPU_LOAD
-from ..runtime.cpu import cpu_bf16, cpu_vector_isa
+from ferkit.config import SHARED_CPU_LOAD
+from ferkit.utils.cpu import cpu_bf16, cpu_vector_isa
 
 
 class CpuLoad:

@@ -13,8 +13,8 @@ import numpy as np
 import torch
 from torch import nn
 
-from ..errors import FerkitError
-from ..expression.registry import weights_label
+from ferkit.errors import FerkitError
+from ferkit.expression.registry import weights_label
 
 #: Largest difference of probabilities allowed between the initialised net and its ONNX source.
 INIT_TOLERANCE = 1e-3
@@ -56,8 +56,8 @@ def init_from_onnx(model: nn.Module, path: str | Path, faces: np.ndarray) -> Non
     """Load the ONNX model at ``path`` into ``model`` (a ``WithPreprocessing`` net taking raw pixels, the form
     ferkit exports), unfolding batch norms with statistics measured on ``faces`` ((N, H, W) or (N, H, W, C)
     uint8); checked against ONNX Runtime on those faces."""
-    from ..expression.preprocess import as_nchw
-    from ..runtime.onnx import ort_session
+    from ferkit.face.preprocess import as_nchw
+    from ferkit.utils.onnx import ort_session
     path = Path(path)
     src, dst = _onnx_layers(path), _torch_layers(model)
     shapes = [tuple(w.shape) for _, w, _ in src], [tuple(m.weight.shape) for m, _ in dst]
@@ -115,7 +115,7 @@ def init_weights(model: nn.Module, source: str, faces: np.ndarray) -> str:
             raise FerkitError(f"{source}: its weights do not fit the architecture")
         model.load_state_dict(own)
         return weights_label(source)
-    from ..expression.classifier import model_onnx_path
+    from ferkit.expression.classifier import model_onnx_path
     path = model_onnx_path(source, "fp32")
     if not path.is_file():
         raise FerkitError(f"{path}: no such ONNX file")

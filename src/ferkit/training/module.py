@@ -7,8 +7,9 @@ import lightning as L
 import torch
 import torch.nn.functional as F
 
-from ..expression.nets import WithPreprocessing
-from ..expression.registry import create_model
+from ferkit.expression.nets import WithPreprocessing
+from ferkit.expression.registry import create_model
+
 from .augment import augment_batch
 from .distill import kd_loss, soft_label_loss
 from .recipes import Recipe

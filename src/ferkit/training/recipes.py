@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, replace
 
-from ..errors import UnknownNameError
+from ferkit.errors import UnknownNameError
 
 
 @dataclass(frozen=True)

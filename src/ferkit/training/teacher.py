@@ -8,9 +8,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..data import load_dataset
-from ..errors import DatasetLayoutError
-from ..io import atomic_path
+from ferkit.data import load_dataset
+from ferkit.errors import DatasetLayoutError
+from ferkit.utils.io import atomic_path
 
 
 @dataclass
@@ -47,10 +47,10 @@ def teacher_outputs(model: str, dataset: str, data: str | os.PathLike, split: st
                     precision: str = "fp32", tta: int = 0) -> TeacherOutputs:
     """Run a teacher over a dataset split and keep its log-probabilities: a shipped model, an ``.onnx`` file, a
     checkpoint, or several joined by ``+`` (their averaging ensemble); ``tta`` > 1 averages that many views."""
-    from ..evaluation.evaluate import load_any_classifier
-    from ..expression.tta import TTAClassifier
+    from ferkit.expression.models import load_classifier
+    from ferkit.expression.tta import TTAClassifier
     ds = load_dataset(dataset, data, split)
-    clf = load_any_classifier(model, precision=precision)
+    clf = load_classifier(model, precision=precision)
     if tta > 1:
         clf = TTAClassifier(clf, tta)
     p = clf.predict_proba(ds.images)

@@ -12,11 +12,12 @@ import torch
 from lightning.pytorch.callbacks import Callback, EarlyStopping, ModelCheckpoint
 from torch.utils.data import DataLoader, TensorDataset, WeightedRandomSampler
 
-from ..config import INIT_CALIBRATION_FACES
-from ..data import FaceSet, load_dataset
-from ..evaluation.reports import command_line
-from ..expression.preprocess import as_nchw
-from ..io import read_json, write_json_atomic
+from ferkit.config import INIT_CALIBRATION_FACES
+from ferkit.data import FaceSet, load_dataset
+from ferkit.face.preprocess import as_nchw
+from ferkit.utils.io import read_json, write_json_atomic
+from ferkit.utils.reports import command_line
+
 from .hardware import CpuLoad, hardware
 from .module import ExpressionModule
 from .recipes import RECIPES, Recipe, get_recipe

@@ -1,0 +1,1 @@
+"""This repository's lab: the report builders, ship-into-assets steps and peer measurements (not in the wheel)."""

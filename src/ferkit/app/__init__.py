@@ -1,0 +1,1 @@
+"""The application: the Analyzer, its results, video and webcam processing, drawing, jobs, benchmarks."""

@@ -1,0 +1,1 @@
+"""Face geometry: detection records, face crops and framing, landmark templates and alignment."""

@@ -1,1 +1,0 @@
-"""Runtime: the Analyzer, video processing, drawing, ONNX sessions, benchmarks."""

@@ -1,0 +1,1 @@
+"""Infrastructure: file io, ONNX Runtime sessions, packaged files, CPU facts, dlib model files, report writing."""
