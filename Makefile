@@ -5,7 +5,7 @@ PIP := $(PY) -m pip install -q --disable-pip-version-check
 SHARED ?= ../shared/data
 DEMO_OUT ?= demo_out
 
-.PHONY: setup setup-train demo test bench clean
+.PHONY: setup setup-train demo test lint bench clean
 
 $(VENV)/.ok-inference: pyproject.toml
 	python3 -m venv $(VENV)
@@ -25,11 +25,16 @@ demo: setup
 	$(VENV)/bin/ferkit analyze src/ferkit/assets/examples/Solvay_conference_1927.jpg --out $(DEMO_OUT)
 	@echo "-> $(DEMO_OUT)/results.json, $(DEMO_OUT)/results.csv, $(DEMO_OUT)/annotated/"
 
-test: setup-train
-	FERKIT_SHARED_DATA=$(SHARED) $(PY) -m pytest -q
+test: setup-train lint                ## lint, then the unit tier (no ../shared needed), then the integration tier
+	$(PY) -m pytest -q tests/unit
+	FERKIT_SHARED_DATA=$(SHARED) $(PY) -m pytest -q tests/integration
+
+lint: setup-train                     ## ruff and the import-linter contract of the layers (pyproject.toml)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/lint-imports
 
 bench: setup
-	$(VENV)/bin/ferkit bench --json reports/speed.json
+	$(VENV)/bin/ferkit bench --json speed.json
 
 clean:
 	rm -rf $(VENV) $(DEMO_OUT) .pytest_cache

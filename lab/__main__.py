@@ -1,4 +1,5 @@
 """``python -m lab ...``: see lab/cli.py."""
+
 import sys
 
 from .cli import main

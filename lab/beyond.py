@@ -4,6 +4,7 @@ side with the papers', each read from a report that a command in the repo wrote 
 figure, the one with the best validation accuracy (FER2013 PublicTest, FER+ PublicTest) is chosen and its test
 accuracy reported: a candidate without a validation figure is listed but never chosen.
 """
+
 from __future__ import annotations
 
 import json
@@ -20,6 +21,7 @@ class Source:
     """A report competing for a figure, and where the training of the model it measured is recorded: a run folder
     under ``runs/`` (its summary.json), a shipped model's card (``"default"``: the default's), or none (an
     ensemble has no training of its own; the reproduction table carries its own)."""
+
     report: str
     run: str | None = None
     card: str | None = None
@@ -41,33 +43,60 @@ class Goal:
     target: float
     paper: str
     paper_accuracy: float
-    sources: tuple[Source, ...]   # reports (under reports/) competing for this figure; the best on validation counts
+    sources: tuple[Source, ...]  # reports (under reports/) competing for this figure; the best on validation counts
     why_short: str = ""
 
 
 GOALS: tuple[Goal, ...] = (
-    Goal("best_single_privatetest", "best single model, FER2013 PrivateTest", 0.75, "001 (RMN)", 0.7414,
-         (Source("default_privatetest.json", card="default", selection="default_publictest_tta0.json"),
-          Source("default_privatetest_tta2.json", card="default", selection="default_publictest_tta2.json"),
-          Source("default_privatetest_tta10.json", card="default", selection="default_publictest_tta10.json"),
-          *(Source(f"{n}_privatetest.json", run=n, card=n, selection=f"{n}_publictest.json")
-            for n in STUDENTS),  # the distilled students, each with its own PublicTest twin
-          Source("ferkit_cnn_s_kd_privatetest.json", run="ferkit_cnn_s_kd", selection="run"),
-          Source("ferkit_cnn_m_privatetest.json", card="ferkit_cnn_m", selection="ferkit_cnn_m_publictest_tta0.json"),
-          Source("ferkit_cnn_m_privatetest_tta10.json", card="ferkit_cnn_m",
-                 selection="ferkit_cnn_m_publictest_tta10.json"),
-          # trained on FER+ labels: its validation figure is on FER+ PublicTest, not comparable here
-          Source("ferplus_cnn_s_privatetest.json", run="ferplus_cnn_s"), Source("reproduction.json")),
-         "every model here was trained from scratch on a 2-core CPU (no GPU lent, no ImageNet weights offline); the "
-         "RMN and paper 003's backbones, the strong single models, await a GPU"),
-    Goal("best_ensemble_privatetest", "best averaging ensemble, FER2013 PrivateTest (members chosen on PublicTest)",
-         0.775, "001 (ensemble of 6)", 0.7682, (Source("ensemble_privatetest.json"),),
-         "its members can only be the few small CPU-trained models; strong, diverse members need GPU training"),
-    Goal("ferplus_test", "FER+ test, majority vote (7 classes)", 0.90, "003 (EmoXNet)", 0.8507,
-         (Source("default_ferplus_test.json", card="default", selection="default_ferplus_publictest.json"),
-          Source("ferplus_cnn_s_ferplus_test.json", run="ferplus_cnn_s", selection="run")),
-         "a small CNN trained for 28 epochs on a CPU; the paper's 85% comes from an ensemble of seven large "
-         "backbones, 100 epochs each"),
+    Goal(
+        "best_single_privatetest",
+        "best single model, FER2013 PrivateTest",
+        0.75,
+        "001 (RMN)",
+        0.7414,
+        (
+            Source("default_privatetest.json", card="default", selection="default_publictest_tta0.json"),
+            Source("default_privatetest_tta2.json", card="default", selection="default_publictest_tta2.json"),
+            Source("default_privatetest_tta10.json", card="default", selection="default_publictest_tta10.json"),
+            *(
+                Source(f"{n}_privatetest.json", run=n, card=n, selection=f"{n}_publictest.json") for n in STUDENTS
+            ),  # the distilled students, each with its own PublicTest twin
+            Source("ferkit_cnn_s_kd_privatetest.json", run="ferkit_cnn_s_kd", selection="run"),
+            Source("ferkit_cnn_m_privatetest.json", card="ferkit_cnn_m", selection="ferkit_cnn_m_publictest_tta0.json"),
+            Source(
+                "ferkit_cnn_m_privatetest_tta10.json",
+                card="ferkit_cnn_m",
+                selection="ferkit_cnn_m_publictest_tta10.json",
+            ),
+            # trained on FER+ labels: its validation figure is on FER+ PublicTest, not comparable here
+            Source("ferplus_cnn_s_privatetest.json", run="ferplus_cnn_s"),
+            Source("reproduction.json"),
+        ),
+        "every model here was trained from scratch on a 2-core CPU (no GPU lent, no ImageNet weights offline); the "
+        "RMN and paper 003's backbones, the strong single models, await a GPU",
+    ),
+    Goal(
+        "best_ensemble_privatetest",
+        "best averaging ensemble, FER2013 PrivateTest (members chosen on PublicTest)",
+        0.775,
+        "001 (ensemble of 6)",
+        0.7682,
+        (Source("ensemble_privatetest.json"),),
+        "its members can only be the few small CPU-trained models; strong, diverse members need GPU training",
+    ),
+    Goal(
+        "ferplus_test",
+        "FER+ test, majority vote (7 classes)",
+        0.90,
+        "003 (EmoXNet)",
+        0.8507,
+        (
+            Source("default_ferplus_test.json", card="default", selection="default_ferplus_publictest.json"),
+            Source("ferplus_cnn_s_ferplus_test.json", run="ferplus_cnn_s", selection="run"),
+        ),
+        "a small CNN trained for 28 epochs on a CPU; the paper's 85% comes from an ensemble of seven large "
+        "backbones, 100 epochs each",
+    ),
 )
 DEFAULT_TARGET, DEFAULT_SPEED_TARGET = 0.73, 2000.0
 
@@ -80,16 +109,35 @@ def _candidates(reports: Path, runs: Path, source: Source) -> list[dict]:
     if not data:
         return []
     if source.report == "reproduction.json":
-        return [{"accuracy": r["accuracy"], "model": r["model"], "command": r["command"], "log": r["log"],
-                 "hardware": r.get("hardware"), "train_seconds": r.get("train_seconds"), "source": source.report}
-                for r in data if r["dataset"] == "FER2013" and r["accuracy"] is not None]
+        return [
+            {
+                "accuracy": r["accuracy"],
+                "model": r["model"],
+                "command": r["command"],
+                "log": r["log"],
+                "hardware": r.get("hardware"),
+                "train_seconds": r.get("train_seconds"),
+                "source": source.report,
+            }
+            for r in data
+            if r["dataset"] == "FER2013" and r["accuracy"] is not None
+        ]
     log = reports / "logs" / f"{path.stem}.log"
     model = "+".join(data["members"]) if "members" in data else data["model"]
     if data.get("tta"):
         model += f" (TTA {data['tta']} views)"
-    return [{"accuracy": data["accuracy"], "model": model, "command": data.get("command"), "source": source.report,
-             "log": str(log) if log.exists() else None, "n": data.get("n"),
-             "selection_accuracy": _selection(reports, runs, source, data), **_training(runs, source)}]
+    return [
+        {
+            "accuracy": data["accuracy"],
+            "model": model,
+            "command": data.get("command"),
+            "source": source.report,
+            "log": str(log) if log.exists() else None,
+            "n": data.get("n"),
+            "selection_accuracy": _selection(reports, runs, source, data),
+            **_training(runs, source),
+        }
+    ]
 
 
 def _selection(reports: Path, runs: Path, source: Source, data: dict) -> float | None:
@@ -111,6 +159,7 @@ def _card(name: str) -> dict:
     """A shipped model's card, or {} where it is not shipped."""
     from ferkit.errors import FerkitError
     from ferkit.expression.registry import model_card
+
     try:
         return model_card(name)
     except FerkitError:
@@ -123,10 +172,15 @@ def _default_why_not(default: dict, rows: list[dict]) -> str:
     teachers = "the teachers that would lift it (GPU-trained RMN / backbones / ensembles) do not exist"
     kd = default.get("distilled_from")
     if not kd:
-        return f"fast enough, not accurate enough: no distilled student has beaten it on PublicTest yet, because {teachers}"
+        return (
+            "fast enough, not accurate enough: no distilled student has beaten it on PublicTest yet, "
+            f"because {teachers}"
+        )
     best = next((r for r in rows if r["key"] == "best_single_privatetest"), {}).get("accuracy")
-    return (f"fast enough, not accurate enough: it is distilled from {kd['teacher_model']}; the best single model "
-            f"measured here reaches {_pct(best)} PrivateTest, and {teachers}")
+    return (
+        f"fast enough, not accurate enough: it is distilled from {kd['teacher_model']}; the best single model "
+        f"measured here reaches {_pct(best)} PrivateTest, and {teachers}"
+    )
 
 
 def _student(reports: Path, runs: Path, default_name: str) -> dict | None:
@@ -138,30 +192,49 @@ def _student(reports: Path, runs: Path, default_name: str) -> dict | None:
     summary, info = read_json(run / "summary.json"), read_json(run / "run.json")
     if summary and info.get("teacher"):
         from ferkit.training.teacher import TeacherOutputs
+
         teacher, r = Path(info["teacher"]), info["recipe"]
-        kd = {"teacher_file": str(teacher), "loss": r.get("kd_loss", "hinton"), "alpha": r["kd_alpha"],
-              "teacher_model": TeacherOutputs.load(teacher).model if teacher.is_file() else None}
-        train = {"epochs": summary.get("epochs_done"), "train_seconds": summary.get("train_seconds"),
-                 "hardware": summary.get("hardware"), "command": info.get("command"),
-                 "run_publictest": summary.get("best_val_acc")}
+        kd = {
+            "teacher_file": str(teacher),
+            "loss": r.get("kd_loss", "hinton"),
+            "alpha": r["kd_alpha"],
+            "teacher_model": TeacherOutputs.load(teacher).model if teacher.is_file() else None,
+        }
+        train = {
+            "epochs": summary.get("epochs_done"),
+            "train_seconds": summary.get("train_seconds"),
+            "hardware": summary.get("hardware"),
+            "command": info.get("command"),
+            "run_publictest": summary.get("best_val_acc"),
+        }
     elif card.get("distillation"):
         kd = card["distillation"]
-        train = {"epochs": card.get("epochs"), "train_seconds": card.get("train_seconds"),
-                 "hardware": card.get("train_hardware"), "command": card.get("train_command"),
-                 "run_publictest": card.get("publictest_accuracy")}
+        train = {
+            "epochs": card.get("epochs"),
+            "train_seconds": card.get("train_seconds"),
+            "hardware": card.get("train_hardware"),
+            "command": card.get("train_command"),
+            "run_publictest": card.get("publictest_accuracy"),
+        }
     else:
         return None
     publictest = read_json(reports / f"{STUDENT_RUN}_publictest.json").get("accuracy")
-    int8 = read_json(reports / f"{STUDENT_RUN}_int8_publictest.json").get("accuracy", card.get("int8", {}).get(
-        "publictest_accuracy"))
+    int8 = read_json(reports / f"{STUDENT_RUN}_int8_publictest.json").get(
+        "accuracy", card.get("int8", {}).get("publictest_accuracy")
+    )
     default_card = _card(default_name)
-    return {"run": str(run), **{k: kd.get(k) for k in ("teacher_file", "teacher_model", "loss", "alpha")},
-            "epochs": train["epochs"], "publictest": publictest if publictest is not None else train["run_publictest"],
-            "default_publictest": default_card.get("publictest_accuracy"), "int8_publictest": int8,
-            "default_int8_publictest": default_card.get("int8", {}).get("publictest_accuracy"),
-            "privatetest": read_json(reports / f"{STUDENT_RUN}_privatetest.json").get("accuracy"),
-            **{k: train[k] for k in ("train_seconds", "hardware", "command")},
-            "shipped_as_default": default_name == STUDENT_RUN}
+    return {
+        "run": str(run),
+        **{k: kd.get(k) for k in ("teacher_file", "teacher_model", "loss", "alpha")},
+        "epochs": train["epochs"],
+        "publictest": publictest if publictest is not None else train["run_publictest"],
+        "default_publictest": default_card.get("publictest_accuracy"),
+        "int8_publictest": int8,
+        "default_int8_publictest": default_card.get("int8", {}).get("publictest_accuracy"),
+        "privatetest": read_json(reports / f"{STUDENT_RUN}_privatetest.json").get("accuracy"),
+        **{k: train[k] for k in ("train_seconds", "hardware", "command")},
+        "shipped_as_default": default_name == STUDENT_RUN,
+    }
 
 
 def _training(runs: Path, source: Source) -> dict:
@@ -174,41 +247,83 @@ def _training(runs: Path, source: Source) -> dict:
     return {"hardware": d.get("hardware"), "train_seconds": d.get("train_seconds")} if source.run else {}
 
 
-def beyond_report(reports: str | Path = "reports", runs: str | Path = "runs",
-                  out: str | Path = "reports/beyond.json") -> dict:
+def beyond_report(
+    reports: str | Path = "reports", runs: str | Path = "runs", out: str | Path = "reports/beyond.json"
+) -> dict:
     reports, runs, out = Path(reports), Path(runs), Path(out)
     rows = []
     for g in GOALS:
         cands = [c for s in g.sources for c in _candidates(reports, runs, s)]
-        best = max((c for c in cands if c.get("selection_accuracy") is not None),
-                   key=lambda c: c["selection_accuracy"], default=None)
-        row = {"key": g.key, "figure": g.figure, "target": g.target, "paper": g.paper,
-               "paper_accuracy": g.paper_accuracy, "accuracy": None, "reached": False,
-               "candidates": [{"selection_accuracy": c.get("selection_accuracy"),
-                               **{k: c[k] for k in ("model", "accuracy", "source")}} for c in cands]}
+        best = max(
+            (c for c in cands if c.get("selection_accuracy") is not None),
+            key=lambda c: c["selection_accuracy"],
+            default=None,
+        )
+        row = {
+            "key": g.key,
+            "figure": g.figure,
+            "target": g.target,
+            "paper": g.paper,
+            "paper_accuracy": g.paper_accuracy,
+            "accuracy": None,
+            "reached": False,
+            "candidates": [
+                {
+                    "selection_accuracy": c.get("selection_accuracy"),
+                    **{k: c[k] for k in ("model", "accuracy", "source")},
+                }
+                for c in cands
+            ],
+        }
         if best:
-            row.update(accuracy=best["accuracy"], selection_accuracy=best["selection_accuracy"], model=best["model"],
-                       command=best["command"], log=best["log"], hardware=best.get("hardware"),
-                       train_seconds=best.get("train_seconds"), reached=best["accuracy"] >= g.target)
+            row.update(
+                accuracy=best["accuracy"],
+                selection_accuracy=best["selection_accuracy"],
+                model=best["model"],
+                command=best["command"],
+                log=best["log"],
+                hardware=best.get("hardware"),
+                train_seconds=best.get("train_seconds"),
+                reached=best["accuracy"] >= g.target,
+            )
         if not row["reached"]:
-            row["why_not"] = g.why_short if best else ("not measured yet" if not cands else
-                                                       "no candidate has a validation figure to be chosen by")
+            row["why_not"] = (
+                g.why_short
+                if best
+                else ("not measured yet" if not cands else "no candidate has a validation figure to be chosen by")
+            )
         rows.append(row)
-    speed, priv, ferplus = (read_json(reports / n) for n in ("speed.json", "default_privatetest.json",
-                                                         "default_ferplus_test.json"))
-    default = {"name": speed.get("classifier", DEFAULT_MODEL), "precision": speed.get("classifier_precision"),
-               "privatetest": priv.get("accuracy"), "faces_per_s": speed.get("classifier_faces_per_s"),
-               "ferplus_test": ferplus.get("accuracy"), "target_privatetest": DEFAULT_TARGET,
-               "target_faces_per_s": DEFAULT_SPEED_TARGET, "speed_command": speed.get("command"),
-               "privatetest_command": priv.get("command"), "ferplus_command": ferplus.get("command")}
-    default["reached"] = bool(default["privatetest"] and default["faces_per_s"]
-                              and default["privatetest"] >= DEFAULT_TARGET
-                              and default["faces_per_s"] >= DEFAULT_SPEED_TARGET)
+    speed, priv, ferplus = (
+        read_json(reports / n) for n in ("speed.json", "default_privatetest.json", "default_ferplus_test.json")
+    )
+    default = {
+        "name": speed.get("classifier", DEFAULT_MODEL),
+        "precision": speed.get("classifier_precision"),
+        "privatetest": priv.get("accuracy"),
+        "faces_per_s": speed.get("classifier_faces_per_s"),
+        "ferplus_test": ferplus.get("accuracy"),
+        "target_privatetest": DEFAULT_TARGET,
+        "target_faces_per_s": DEFAULT_SPEED_TARGET,
+        "speed_command": speed.get("command"),
+        "privatetest_command": priv.get("command"),
+        "ferplus_command": ferplus.get("command"),
+    }
+    default["reached"] = bool(
+        default["privatetest"]
+        and default["faces_per_s"]
+        and default["privatetest"] >= DEFAULT_TARGET
+        and default["faces_per_s"] >= DEFAULT_SPEED_TARGET
+    )
     default["distilled_from"] = _card(default["name"]).get("distillation")
     if not default["reached"]:
         default["why_not"] = _default_why_not(default, rows)
-    result = {**{r["key"]: r["accuracy"] for r in rows}, "default_model": default,
-              "distilled_student": _student(reports, runs, default["name"]), "rows": rows, "command": command_line()}
+    result = {
+        **{r["key"]: r["accuracy"] for r in rows},
+        "default_model": default,
+        "distilled_student": _student(reports, runs, default["name"]),
+        "rows": rows,
+        "command": command_line(),
+    }
     write_json_atomic(out, result)
     write_text_atomic(out.with_suffix(".md"), _markdown(result, out.name))
     return result
@@ -226,60 +341,79 @@ def _distilled_line(d: dict) -> str:
     kd = d.get("distilled_from")
     if not kd:
         return "\nNot a distilled model."
-    return (f"\nDistilled from `{kd['teacher_model']}` (outputs stored once in `{kd['teacher_file']}`, written by "
-            f"`ferkit teach`), loss `{kd['loss']}`, hard-label weight {kd['alpha']}; `scripts/run_default_kd.sh` "
-            "recreates it.")
+    return (
+        f"\nDistilled from `{kd['teacher_model']}` (outputs stored once in `{kd['teacher_file']}`, written by "
+        f"`ferkit teach`), loss `{kd['loss']}`, hard-label weight {kd['alpha']}; `scripts/run_default_kd.sh` "
+        "recreates it."
+    )
 
 
 def _student_lines(st: dict | None) -> list[str]:
     if not st:
         return []
     by_int8 = st.get("int8_publictest") is not None and st.get("default_int8_publictest") is not None
-    verdict = ("shipped as the default" if st["shipped_as_default"] else
-               "not shipped: its int8 copy's PublicTest accuracy (the copy `analyze` runs) does not beat the default's"
-               if by_int8 else "not shipped: its PublicTest accuracy does not beat the default's")
-    return ["\n## The distilled student\n",
-            "| student | teacher | loss | PublicTest (selection): fp32 / int8 | the default's: fp32 / int8 | PrivateTest "
-            "| training | decision |",
-            "|---|---|---|---|---|---|---|---|",
-            f"| `{st['run']}` | `{st['teacher_model']}` | `{st['loss']}`, hard-label weight {st['alpha']} "
-            f"| {_pct(st['publictest'])} / {_pct(st.get('int8_publictest'))} "
-            f"| {_pct(st['default_publictest'])} / {_pct(st.get('default_int8_publictest'))} | {_pct(st['privatetest'])} "
-            f"| {st['epochs']} epochs, {st['train_seconds'] / 60:.0f} min, {st['hardware']} | {verdict} |",
-            f"\nCommand: `{st['command']}` (`scripts/run_default_kd.sh`).\n"]
+    verdict = (
+        "shipped as the default"
+        if st["shipped_as_default"]
+        else "not shipped: its int8 copy's PublicTest accuracy (the copy `analyze` runs) does not beat the default's"
+        if by_int8
+        else "not shipped: its PublicTest accuracy does not beat the default's"
+    )
+    return [
+        "\n## The distilled student\n",
+        "| student | teacher | loss | PublicTest (selection): fp32 / int8 | the default's: fp32 / int8 | PrivateTest "
+        "| training | decision |",
+        "|---|---|---|---|---|---|---|---|",
+        f"| `{st['run']}` | `{st['teacher_model']}` | `{st['loss']}`, hard-label weight {st['alpha']} "
+        f"| {_pct(st['publictest'])} / {_pct(st.get('int8_publictest'))} "
+        f"| {_pct(st['default_publictest'])} / {_pct(st.get('default_int8_publictest'))} | {_pct(st['privatetest'])} "
+        f"| {st['epochs']} epochs, {st['train_seconds'] / 60:.0f} min, {st['hardware']} | {verdict} |",
+        f"\nCommand: `{st['command']}` (`scripts/run_default_kd.sh`).\n",
+    ]
 
 
 def _markdown(r: dict, json_name: str) -> str:
-    lines = ["# Beyond the papers: ensembles, distillation, FER+ and the default model\n",
-             f"*Written by `{r['command']}` from the reports beside it; JSON twin `{json_name}`. Selection only on "
-             "PublicTest / FER+ PublicTest; the test splits are read once for each final figure.*\n",
-             "| figure | goal | paper | ferkit | reached | model | chosen by (validation) | command | log | training |",
-             "|---|---|---|---|---|---|---|---|---|---|"]
+    lines = [
+        "# Beyond the papers: ensembles, distillation, FER+ and the default model\n",
+        f"*Written by `{r['command']}` from the reports beside it; JSON twin `{json_name}`. Selection only on "
+        "PublicTest / FER+ PublicTest; the test splits are read once for each final figure.*\n",
+        "| figure | goal | paper | ferkit | reached | model | chosen by (validation) | command | log | training |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+    ]
     for row in r["rows"]:
-        train = (f"{row['train_seconds'] / 60:.0f} min, {row['hardware']}"
-                 if row.get("train_seconds") is not None else "-")
-        lines.append(f"| {row['figure']} | {_pct(row['target'])} | {_pct(row['paper_accuracy'])} ({row['paper']}) "
-                     f"| {_pct(row['accuracy'])} | {'yes' if row['reached'] else 'no'} | {row.get('model', '-')} "
-                     f"| {_pct(row.get('selection_accuracy'))} | `{row.get('command') or '-'}` | {row.get('log') or '-'} | {train} |")
+        train = (
+            f"{row['train_seconds'] / 60:.0f} min, {row['hardware']}" if row.get("train_seconds") is not None else "-"
+        )
+        lines.append(
+            f"| {row['figure']} | {_pct(row['target'])} | {_pct(row['paper_accuracy'])} ({row['paper']}) "
+            f"| {_pct(row['accuracy'])} | {'yes' if row['reached'] else 'no'} | {row.get('model', '-')} "
+            f"| {_pct(row.get('selection_accuracy'))} | `{row.get('command') or '-'}` | {row.get('log') or '-'} | "
+            f"{train} |"
+        )
     d = r["default_model"]
-    lines += ["\n## The shipped default model\n",
-              "| model | goal | PrivateTest | faces/s (`ferkit bench`, 2-core CPU) | FER+ test | reached |",
-              "|---|---|---|---|---|---|",
-              f"| `{d['name']}` ({d['precision']}) | >= {_pct(d['target_privatetest'])} at >= "
-              f"{d['target_faces_per_s']:,.0f} faces/s | {_pct(d['privatetest'])} | "
-              f"{_count(d['faces_per_s'])} | {_pct(d['ferplus_test'])} | {'yes' if d['reached'] else 'no'} |",
-              _distilled_line(d),
-              f"\nCommands: `{d['privatetest_command']}`; `{d['speed_command']}`; `{d['ferplus_command']}`.\n"]
+    lines += [
+        "\n## The shipped default model\n",
+        "| model | goal | PrivateTest | faces/s (`ferkit bench`, 2-core CPU) | FER+ test | reached |",
+        "|---|---|---|---|---|---|",
+        f"| `{d['name']}` ({d['precision']}) | >= {_pct(d['target_privatetest'])} at >= "
+        f"{d['target_faces_per_s']:,.0f} faces/s | {_pct(d['privatetest'])} | "
+        f"{_count(d['faces_per_s'])} | {_pct(d['ferplus_test'])} | {'yes' if d['reached'] else 'no'} |",
+        _distilled_line(d),
+        f"\nCommands: `{d['privatetest_command']}`; `{d['speed_command']}`; `{d['ferplus_command']}`.\n",
+    ]
     lines += _student_lines(r.get("distilled_student"))
     lines.append("\n## Not reached, and why\n")
     lines += [f"- {row['figure']}: {row['why_not']}." for row in r["rows"] if not row["reached"]]
     if not d["reached"]:
         lines.append(f"- default model: {d['why_not']}.")
     lines.append("\n## Every candidate measured\n")
-    lines.append("Validation: FER2013 PublicTest (FER+ PublicTest for the FER+ figure); '-': none recorded, so not "
-                 "chosen.\n")
+    lines.append(
+        "Validation: FER2013 PublicTest (FER+ PublicTest for the FER+ figure); '-': none recorded, so not chosen.\n"
+    )
     lines.append("| figure | model | validation | test | source |\n|---|---|---|---|---|")
     for row in r["rows"]:
-        lines += [f"| {row['key']} | {c['model']} | {_pct(c['selection_accuracy'])} | {_pct(c['accuracy'])} "
-                  f"| {c['source']} |" for c in row["candidates"]]
+        lines += [
+            f"| {row['key']} | {c['model']} | {_pct(c['selection_accuracy'])} | {_pct(c['accuracy'])} | {c['source']} |"
+            for c in row["candidates"]
+        ]
     return "\n".join(lines) + "\n"

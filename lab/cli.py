@@ -1,4 +1,5 @@
 """``python -m lab``: this repository's report builders, ship steps and speed page (run from the repository root)."""
+
 from __future__ import annotations
 
 import json
@@ -9,22 +10,33 @@ from ferkit.errors import FerkitError
 
 
 def _add_ship(sub) -> None:
-    p = sub.add_parser("ship", help="developers: export a run's best checkpoint into the package, measure it, write its card")
+    p = sub.add_parser(
+        "ship", help="developers: export a run's best checkpoint into the package, measure it, write its card"
+    )
     p.add_argument("--run", help="training run folder (from `ferkit train --out`)")
     p.add_argument("--name", help="name of the shipped model (not for --mask-detector)")
     p.add_argument("--data", help="FER2013 path for the PublicTest / PrivateTest figures (not for --detector)")
     p.add_argument("--reports", default="reports", help="where the evaluation reports and logs go")
-    p.add_argument("--detector", action="store_true",
-                   help="ship a fine-tuned YuNet run (`ferkit train-detector --model yunet`) as the yunet_masks detector")
+    p.add_argument(
+        "--detector",
+        action="store_true",
+        help="ship a fine-tuned YuNet run (`ferkit train-detector --model yunet`) as the yunet_masks detector",
+    )
     p.add_argument("--description", help="the model card's description and data line (default: FER2013 Training)")
-    p.add_argument("--mask-detector", action="store_true",
-                   help="ship a mask / no-mask run: trained on synthesized faces (--data: masked FER2013 copy, "
-                   "--images: plain copy) or on real photos (`--dataset mask_photos`: nothing more)")
+    p.add_argument(
+        "--mask-detector",
+        action="store_true",
+        help="ship a mask / no-mask run: trained on synthesized faces (--data: masked FER2013 copy, "
+        "--images: plain copy) or on real photos (`--dataset mask_photos`: nothing more)",
+    )
     p.add_argument("--images", help="--mask-detector: the plain FER2013 copy")
     p.add_argument("--photos", help="--mask-detector: annotated face-mask photos (VOC) for the real-photo figure")
-    p.add_argument("--requantize", action="store_true",
-                   help="re-quantize the shipped model --name from its fp32 ONNX file and refresh its card's int8 "
-                        "figures and speeds on this machine (--run not needed)")
+    p.add_argument(
+        "--requantize",
+        action="store_true",
+        help="re-quantize the shipped model --name from its fp32 ONNX file and refresh its card's int8 "
+        "figures and speeds on this machine (--run not needed)",
+    )
 
 
 def _run_ship(a) -> int:
@@ -32,28 +44,33 @@ def _run_ship(a) -> int:
         if not a.name or not a.data:
             raise FerkitError("ship --requantize needs --name (a shipped model) and --data (FER2013)")
         from .ship import requantize_model
+
         print(json.dumps(requantize_model(a.name, a.data, a.reports), indent=2))
         return 0
     if not a.run:
         raise FerkitError("ship needs --run (a training run folder), or --requantize")
     if a.detector:
         from .ship_detector import ship_yunet
+
         print(json.dumps(ship_yunet(a.run, a.reports), indent=2))
         return 0
     run_info = Path(a.run) / "run.json"
     if a.mask_detector and run_info.is_file() and json.loads(run_info.read_text()).get("dataset") == "mask_photos":
         from .ship_masks import ship_photo_mask_detector
+
         print(json.dumps(ship_photo_mask_detector(a.run, a.reports), indent=2))
         return 0
     if not a.data:
         raise FerkitError("ship needs --data (FER2013, or the masked copy with --mask-detector)")
     if a.mask_detector:
         from .ship_masks import ship_mask_detector
+
         print(json.dumps(ship_mask_detector(a.run, a.data, a.images, a.photos, a.reports), indent=2))
         return 0
     if not a.name:
         raise FerkitError("ship needs --name (or --mask-detector)")
     from .ship import ship_model
+
     print(json.dumps(ship_model(a.run, a.name, a.data, a.reports, a.description), indent=2))
     return 0
 
@@ -63,8 +80,13 @@ def _add_report(sub) -> None:
     p.add_argument("kind", choices=["reproduction", "detection", "masked", "beyond"])
     p.add_argument("--runs", default="runs/repro", help="reproduction: folder with one run per model")
     p.add_argument("--out", help="JSON output (default reports/<kind>.json); the Markdown twin goes beside it")
-    p.add_argument("--box-data", action="append", default=[], metavar="NAME=PATH",
-                   help="detection: a VOC box dataset (repeatable), e.g. dlib_faces=../shared/data/dlib_faces_boxes.tar")
+    p.add_argument(
+        "--box-data",
+        action="append",
+        default=[],
+        metavar="NAME=PATH",
+        help="detection: a VOC box dataset (repeatable), e.g. dlib_faces=../shared/data/dlib_faces_boxes.tar",
+    )
     p.add_argument("--detectors", help="detection: comma-separated backends (default: all registered)")
     p.add_argument("--ckplus", help="detection: CK+48 path, for the identification figures")
     p.add_argument("--video", help="detection: a video, for the track-id count")
@@ -79,30 +101,59 @@ def _add_report(sub) -> None:
 def _run_report(a) -> int:
     if a.kind == "beyond":
         from .beyond import beyond_report
+
         r = beyond_report(out=a.out or "reports/beyond.json")
-        print(json.dumps({k: r[k] for k in ("best_single_privatetest", "best_ensemble_privatetest", "ferplus_test",
-                                            "default_model")}))
+        print(
+            json.dumps(
+                {
+                    k: r[k]
+                    for k in ("best_single_privatetest", "best_ensemble_privatetest", "ferplus_test", "default_model")
+                }
+            )
+        )
         return 0
     if a.kind == "masked":
         if not a.data:
             raise FerkitError("report masked needs --data (the original FER2013)")
         from .masked_report import masked_report
+
         r = masked_report(a.data, a.masked_data, a.photos, a.demo, a.out or "reports/masked.json")
-        print(json.dumps({k: r.get(k) for k in ("teacher_full", "student_only_masked", "student_kd_masked",
-                                                "distillation_gain", "mask_detection_accuracy")}))
+        print(
+            json.dumps(
+                {
+                    k: r.get(k)
+                    for k in (
+                        "teacher_full",
+                        "student_only_masked",
+                        "student_kd_masked",
+                        "distillation_gain",
+                        "mask_detection_accuracy",
+                    )
+                }
+            )
+        )
         return 0
     if a.kind == "detection":
         from .detection_report import detection_report
+
         data = dict(kv.split("=", 1) for kv in a.box_data)
         if not data:
             raise FerkitError("report detection needs at least one --box-data NAME=PATH")
-        rep = detection_report(data, a.out or "reports/detection.json", a.detectors.split(",") if a.detectors else None,
-                               a.ckplus, a.video, a.time_budget, a.video_people)
+        rep = detection_report(
+            data,
+            a.out or "reports/detection.json",
+            a.detectors.split(",") if a.detectors else None,
+            a.ckplus,
+            a.video,
+            a.time_budget,
+            a.video_people,
+        )
         for r in rep["rows"]:
             print(r)
         print({k: rep.get(k) for k in ("default_detector", "identification_accuracy", "false_accept_rate")})
         return 0
     from .reproduction import reproduction_report
+
     for r in reproduction_report(a.runs, a.out or "reports/reproduction.json"):
         acc = f"{r['accuracy']:.4f}" if r["accuracy"] is not None else "-"
         print(f"{r['model']:12s} paper {r['paper_accuracy']:.4f}  ferkit {acc}  {r['status']}")
@@ -110,15 +161,23 @@ def _run_report(a) -> int:
 
 
 def _add_speed(sub) -> None:
-    p = sub.add_parser("speed", help="`ferkit bench` and, with --vs-fer, the fer package on the same inputs -> "
-                       "reports/speed.{json,md}")
+    p = sub.add_parser(
+        "speed", help="`ferkit bench` and, with --vs-fer, the fer package on the same inputs -> reports/speed.{json,md}"
+    )
     p.add_argument("--json", default="reports/speed.json", help="the JSON report; its Markdown twin goes beside it")
     p.add_argument("--fer2013", help="FER2013 path: PrivateTest accuracy in the same run")
-    p.add_argument("--vs-fer", metavar="PYTHON", help="interpreter of an environment with the `fer` package: "
-                   "measure it on the same inputs (needs --fer2013)")
+    p.add_argument(
+        "--vs-fer",
+        metavar="PYTHON",
+        help="interpreter of an environment with the `fer` package: measure it on the same inputs (needs --fer2013)",
+    )
     p.add_argument("--detect-every", default="1,3", help="streaming pipeline runs: detector every K-th frame (list)")
-    p.add_argument("--long-video-minutes", type=float, default=0.0,
-                   help="also time a looped 640x480 video this long and report peak memory (e.g. 10)")
+    p.add_argument(
+        "--long-video-minutes",
+        type=float,
+        default=0.0,
+        help="also time a looped 640x480 video this long and report peak memory (e.g. 10)",
+    )
 
 
 def _run_speed(a) -> int:
@@ -127,10 +186,14 @@ def _run_speed(a) -> int:
     from ferkit.utils.reports import command_line
 
     from .speed_report import speed_markdown, vs_fer
+
     if a.vs_fer and not a.fer2013:
         raise FerkitError("--vs-fer needs --fer2013 (both tools are scored on the same PrivateTest faces)")
-    rep = bench(fer2013=a.fer2013, detect_every=tuple(int(k) for k in a.detect_every.split(",")),
-                long_video_minutes=a.long_video_minutes)
+    rep = bench(
+        fer2013=a.fer2013,
+        detect_every=tuple(int(k) for k in a.detect_every.split(",")),
+        long_video_minutes=a.long_video_minutes,
+    )
     if a.vs_fer:
         rep["vs_fer"] = vs_fer(a.vs_fer, a.fer2013, rep)
     rep["command"] = command_line()

@@ -1,5 +1,6 @@
 """``ferkit report detection``: every detector backend on every box dataset (AP50, recall at 1 FP/image, ms per
 640x480 frame, PR curves), identification on CK+ subjects, and track ids on a video -> reports/detection.{md,json}."""
+
 from __future__ import annotations
 
 import json
@@ -16,9 +17,15 @@ from ferkit.utils.reports import command_line
 GOALS = {"dlib_faces": 0.95, "face_mask": 0.90, "ms_per_frame": 15.0}
 
 
-def detection_report(datasets: dict[str, str], out: str | Path, detectors: list[str] | None = None,
-                     ckplus: str | None = None, video: str | None = None, time_budget_s: float = 240.0,
-                     video_people: int | None = None) -> dict:
+def detection_report(
+    datasets: dict[str, str],
+    out: str | Path,
+    detectors: list[str] | None = None,
+    ckplus: str | None = None,
+    video: str | None = None,
+    time_budget_s: float = 240.0,
+    video_people: int | None = None,
+) -> dict:
     """``datasets``: name -> VOC folder/archive. Slow backends stop after ``time_budget_s`` per dataset (the row
     says how many images it covered). A backend that cannot run here because its trained weights are not on this
     machine (runs are not kept in git) keeps its row of the previous report, flagged ``carried_over``."""
@@ -36,8 +43,11 @@ def detection_report(datasets: dict[str, str], out: str | Path, detectors: list[
                 rep = evaluate_detector(name, items, time_budget_s=time_budget_s, curve_out=curve)
             except FerkitError as e:
                 prev = previous.get((name, ds_name))
-                rows.append({**prev, "carried_over": True, "why_not_rerun": str(e)} if prev
-                            else {"detector": name, "dataset": ds_name, "error": str(e)})
+                rows.append(
+                    {**prev, "carried_over": True, "why_not_rerun": str(e)}
+                    if prev
+                    else {"detector": name, "dataset": ds_name, "error": str(e)}
+                )
                 continue
             rows.append(_row(name, ds_name, rep))
             curves[(ds_name, name)] = curve[0]
@@ -47,18 +57,31 @@ def detection_report(datasets: dict[str, str], out: str | Path, detectors: list[
             # the best backend not trained on this set, on the test images of those trained on it: like with like
             best = max(untrained, key=lambda r: r["ap50"])["detector"]
             test = held_out([i.name for i in items])
-            rows.append(_row(best, f"{ds_name}_test_third", evaluate_detector(
-                best, [i for i in items if i.name in test], time_budget_s=time_budget_s)))
+            rows.append(
+                _row(
+                    best,
+                    f"{ds_name}_test_third",
+                    evaluate_detector(best, [i for i in items if i.name in test], time_budget_s=time_budget_s),
+                )
+            )
     figures = _plot_curves(curves, out) if curves else []
-    report: dict = {"rows": rows, "default_detector": default, "goals": GOALS,
-                    "default_rows": [r for r in rows if r["detector"] == default]}
+    report: dict = {
+        "rows": rows,
+        "default_detector": default,
+        "goals": GOALS,
+        "default_rows": [r for r in rows if r["detector"] == default],
+    }
     if ckplus:
         from ferkit.data.ckplus import CKPlus
         from ferkit.identity.evaluate import identification_report
+
         ds = CKPlus(ckplus)
         ident = identification_report(ds.images, ds.subjects)
-        report.update(identification_accuracy=ident["identification_accuracy"],
-                      false_accept_rate=ident["false_accept_rate"], identification=ident)
+        report.update(
+            identification_accuracy=ident["identification_accuracy"],
+            false_accept_rate=ident["false_accept_rate"],
+            identification=ident,
+        )
     if video:
         report["tracking"] = {**_track_count(video), "people_counted_by_eye": video_people}
     report["command"] = command_line()
@@ -68,9 +91,27 @@ def detection_report(datasets: dict[str, str], out: str | Path, detectors: list[
 
 
 def _row(detector: str, dataset: str, rep: dict) -> dict:
-    return {"detector": detector, "dataset": dataset, **{k: rep[k] for k in (
-        "ap50", "recall_at_1fppi", "max_recall", "ranking_floor", "operating_threshold", "precision_at_operating",
-        "recall_at_operating", "ms_per_frame", "n_images", "subset", "n_boxes", "excluded_training_images")}}
+    return {
+        "detector": detector,
+        "dataset": dataset,
+        **{
+            k: rep[k]
+            for k in (
+                "ap50",
+                "recall_at_1fppi",
+                "max_recall",
+                "ranking_floor",
+                "operating_threshold",
+                "precision_at_operating",
+                "recall_at_operating",
+                "ms_per_frame",
+                "n_images",
+                "subset",
+                "n_boxes",
+                "excluded_training_images",
+            )
+        },
+    }
 
 
 def _track_count(video: str) -> dict:
@@ -78,19 +119,28 @@ def _track_count(video: str) -> dict:
 
     from ferkit.app.analyzer import Analyzer
     from ferkit.app.video import analyze_video
+
     app = Analyzer()
     with tempfile.TemporaryDirectory() as tmp:
         analyze_video(app, video, Path(tmp), progress=False, write_video=False)
         s = json.loads(next(Path(tmp).glob("*_summary.json")).read_text())
-    return {"video": Path(video).name, "frames": s["frames"], "detector": app.detector.name, "track_ids": s["people"],
-            "transient_tracks": len(s["transient_tracks"]), "min_track_frames": s["min_track_frames"],
-            "tracks": [{k: t[k] for k in ("track", "frames", "start_s", "end_s")} for t in s["tracks"]]}
+    return {
+        "video": Path(video).name,
+        "frames": s["frames"],
+        "detector": app.detector.name,
+        "track_ids": s["people"],
+        "transient_tracks": len(s["transient_tracks"]),
+        "min_track_frames": s["min_track_frames"],
+        "tracks": [{k: t[k] for k in ("track", "frames", "start_s", "end_s")} for t in s["tracks"]],
+    }
 
 
 def _plot_curves(curves: dict, out: Path) -> list[str]:
     import matplotlib
+
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+
     files = []
     for ds_name in sorted({d for d, _ in curves}):
         fig, ax = plt.subplots(figsize=(5.5, 4.2))
@@ -119,19 +169,22 @@ def _operating(row: dict) -> str:
     if row.get("precision_at_operating") is None:
         return "-"
     t = row.get("operating_threshold")
-    return f"{'built-in' if t is None else _num(t)}: {row['precision_at_operating']:.3f} / {row['recall_at_operating']:.3f}"
+    threshold = "built-in" if t is None else _num(t)
+    return f"{threshold}: {row['precision_at_operating']:.3f} / {row['recall_at_operating']:.3f}"
 
 
 def _markdown(r: dict, json_name: str, figures: list[str]) -> str:
-    lines = ["# Face detection, identity and tracking\n",
-             f"*Written by `{r['command']}`; the JSON twin is `{json_name}`. CPU: 2 cores; ms per 640x480 frame is "
-             f"the median of up to 10 runs on the dataset's first image resized to 640x480.*\n",
-             "AP50 ranks every detection a backend scores down to its ranking floor (config "
-             "`DETECTION_RANKING_FLOOR`), as VOC and COCO evaluations do; precision and recall are also given at the "
-             "backend's operating threshold, the one `analyze` uses.\n",
-             "| detector | dataset | AP50 | recall at 1 FP/image | max recall | scores ranked from | operating threshold:"
-             " precision / recall | ms / 640x480 frame | images | boxes |",
-             "|---|---|---|---|---|---|---|---|---|---|"]
+    lines = [
+        "# Face detection, identity and tracking\n",
+        f"*Written by `{r['command']}`; the JSON twin is `{json_name}`. CPU: 2 cores; ms per 640x480 frame is "
+        f"the median of up to 10 runs on the dataset's first image resized to 640x480.*\n",
+        "AP50 ranks every detection a backend scores down to its ranking floor (config "
+        "`DETECTION_RANKING_FLOOR`), as VOC and COCO evaluations do; precision and recall are also given at the "
+        "backend's operating threshold, the one `analyze` uses.\n",
+        "| detector | dataset | AP50 | recall at 1 FP/image | max recall | scores ranked from | operating threshold:"
+        " precision / recall | ms / 640x480 frame | images | boxes |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+    ]
     for row in r["rows"]:
         if "error" in row:
             lines.append(f"| {row['detector']} | {row['dataset']} | not run: {row['error']} | | | | | | | |")
@@ -139,27 +192,40 @@ def _markdown(r: dict, json_name: str, figures: list[str]) -> str:
         n = f"{row['n_images']} (first images only: time budget)" if row["subset"] else str(row["n_images"])
         if row["excluded_training_images"]:
             n += f" held out ({row['excluded_training_images']} training images left out)"
-        lines.append(f"| {row['detector']}{' (default)' if row['detector'] == r['default_detector'] else ''} | "
-                     f"{row['dataset']} | {row['ap50']:.3f}{' (*)' if row.get('carried_over') else ''} | {row['recall_at_1fppi']:.3f} | {row['max_recall']:.3f} | "
-                     f"{_num(row.get('ranking_floor'))} | {_operating(row)} | {row['ms_per_frame']:.1f} | {n} | {row['n_boxes']} |")
+        lines.append(
+            f"| {row['detector']}{' (default)' if row['detector'] == r['default_detector'] else ''} | "
+            f"{row['dataset']} | {row['ap50']:.3f}{' (*)' if row.get('carried_over') else ''} | "
+            f"{row['recall_at_1fppi']:.3f} | {row['max_recall']:.3f} | "
+            f"{_num(row.get('ranking_floor'))} | {_operating(row)} | {row['ms_per_frame']:.1f} | {n} | "
+            f"{row['n_boxes']} |"
+        )
     carried = [row for row in r["rows"] if row.get("carried_over")]
     if carried:
-        lines.append(f"\n(*) Carried over from the previous report (no curve in the plots): "
-                     f"{carried[0]['why_not_rerun']}. Runs are not kept in git; make_reports.sh names the command.")
+        lines.append(
+            f"\n(*) Carried over from the previous report (no curve in the plots): "
+            f"{carried[0]['why_not_rerun']}. Runs are not kept in git; make_reports.sh names the command."
+        )
     thirds = sorted({row["dataset"] for row in r["rows"] if row["dataset"].endswith("_test_third")})
     for name in thirds:
-        lines.append(f"\n`{name}`: the images of `{name[:-len('_test_third')]}` held out from the detectors trained on "
-                     "it (every third by name; `ferkit train-detector`), scored by the best backend not trained on it "
-                     "too, so that trained and pretrained detectors compare on the same images.")
+        lines.append(
+            f"\n`{name}`: the images of `{name[: -len('_test_third')]}` held out from the detectors trained on "
+            "it (every third by name; `ferkit train-detector`), scored by the best backend not trained on it "
+            "too, so that trained and pretrained detectors compare on the same images."
+        )
     g = r["goals"]
-    lines.append(f"\nGoals for the default detector ({r['default_detector']}): AP50 >= {g['dlib_faces']} on dlib_faces, "
-                 f">= {g['face_mask']} on face_mask, <= {g['ms_per_frame']} ms per frame.")
+    lines.append(
+        f"\nGoals for the default detector ({r['default_detector']}): AP50 >= {g['dlib_faces']} on dlib_faces, "
+        f">= {g['face_mask']} on face_mask, <= {g['ms_per_frame']} ms per frame."
+    )
     for row in r["default_rows"]:
         if "ap50" in row:
             goal = g.get(row["dataset"])
-            ok = [f"AP50 {row['ap50']:.3f}" + (f" ({'meets' if row['ap50'] >= goal else 'misses'} {goal})" if goal else ""),
-                  f"{row['ms_per_frame']:.1f} ms ({'meets' if row['ms_per_frame'] <= g['ms_per_frame'] else 'misses'} "
-                  f"{g['ms_per_frame']})"]
+            ok = [
+                f"AP50 {row['ap50']:.3f}"
+                + (f" ({'meets' if row['ap50'] >= goal else 'misses'} {goal})" if goal else ""),
+                f"{row['ms_per_frame']:.1f} ms ({'meets' if row['ms_per_frame'] <= g['ms_per_frame'] else 'misses'} "
+                f"{g['ms_per_frame']})",
+            ]
             lines.append(f"- {row['dataset']}: " + ", ".join(ok))
     lines.append("")
     for fig in figures:
@@ -168,53 +234,80 @@ def _markdown(r: dict, json_name: str, figures: list[str]) -> str:
         lines += _identification_markdown(r["identification"])
     if "tracking" in r:
         t = r["tracking"]
-        lines += ["## Tracking\n", f"{t['video']}, {t['frames']} frames, detector {t['detector']}: **{t['track_ids']} track "
-                  f"ids** (tracks seen in >= {t['min_track_frames']} frames; {t['transient_tracks']} transient tracks "
-                  "left out)" + (f"; people with a visible face, counted by eye: **{t['people_counted_by_eye']}**"
-                  if t.get("people_counted_by_eye") is not None else "") + ".\n",
-                  "| track | frames | start s | end s |", "|---|---|---|---|"]
+        lines += [
+            "## Tracking\n",
+            f"{t['video']}, {t['frames']} frames, detector {t['detector']}: **{t['track_ids']} track "
+            f"ids** (tracks seen in >= {t['min_track_frames']} frames; {t['transient_tracks']} transient tracks "
+            "left out)"
+            + (
+                f"; people with a visible face, counted by eye: **{t['people_counted_by_eye']}**"
+                if t.get("people_counted_by_eye") is not None
+                else ""
+            )
+            + ".\n",
+            "| track | frames | start s | end s |",
+            "|---|---|---|---|",
+        ]
         lines += [f"| {x['track']} | {x['frames']} | {x['start_s']} | {x['end_s']} |" for x in t["tracks"]]
     return "\n".join(lines) + "\n"
 
 
 def _identification_markdown(i: dict) -> list[str]:
-    lines = ["## Identification on CK+ subjects\n",
-             f"Embedder {i['embedder']} ({i['dim']} values), {i['n_subjects']} subjects, {i['n_images']} images (48x48 "
-             f"grey crops, upscaled for dlib). Closed set: one image per subject enrolled, {i['n_probes']} probes. Open "
-             f"set: every other subject enrolled ({i['open_set_enrolled_subjects']}), {i['open_set_unknown_probes']} "
-             f"probes of the others must be rejected. Threshold {i['threshold']} (config `IDENTITY_THRESHOLD`), "
-             f"k={i['k']}.\n",
-             "| threshold | identification accuracy (closed set) | false-accept rate (open set) |", "|---|---|---|"]
-    lines += [f"| {op['threshold']} | {op['identification_accuracy']:.4f} | {op['false_accept_rate']:.4f} |"
-              for op in i["operating_points"]]
-    lines.append(f"\nAt the chosen threshold {i['threshold']}: identification accuracy "
-                 f"**{i['identification_accuracy']:.4f}**, false-accept rate **{i['false_accept_rate']:.4f}**; "
-                 f"{i['ms_per_face']:.0f} ms per face.\n")
+    lines = [
+        "## Identification on CK+ subjects\n",
+        f"Embedder {i['embedder']} ({i['dim']} values), {i['n_subjects']} subjects, {i['n_images']} images (48x48 "
+        f"grey crops, upscaled for dlib). Closed set: one image per subject enrolled, {i['n_probes']} probes. Open "
+        f"set: every other subject enrolled ({i['open_set_enrolled_subjects']}), {i['open_set_unknown_probes']} "
+        f"probes of the others must be rejected. Threshold {i['threshold']} (config `IDENTITY_THRESHOLD`), "
+        f"k={i['k']}.\n",
+        "| threshold | identification accuracy (closed set) | false-accept rate (open set) |",
+        "|---|---|---|",
+    ]
+    lines += [
+        f"| {op['threshold']} | {op['identification_accuracy']:.4f} | {op['false_accept_rate']:.4f} |"
+        for op in i["operating_points"]
+    ]
+    lines.append(
+        f"\nAt the chosen threshold {i['threshold']}: identification accuracy "
+        f"**{i['identification_accuracy']:.4f}**, false-accept rate **{i['false_accept_rate']:.4f}**; "
+        f"{i['ms_per_face']:.0f} ms per face.\n"
+    )
     h = i["heldout"]
-    lines += [f"Chosen without the test subjects: the subjects split in two halves (every other one); on each half "
-              f"the smallest threshold (0.01 grid) reaching {h['target']:.0%} identification is applied to the other "
-              "half, which is scored with the same protocols within itself (smaller galleries than above). With "
-              "`texture weight chosen too`, each half also picks the texture weight (of "
-              f"{', '.join(map(str, i.get('heldout_weight', {}).get('weights', [])))}) whose threshold there falsely "
-              "accepts fewest.\n",
-              "| embedding | half scored | weight | threshold chosen on the other half | subjects | identification "
-              "accuracy | false-accept rate (enrolled / unknown probes) |", "|---|---|---|---|---|---|---|"]
+    lines += [
+        f"Chosen without the test subjects: the subjects split in two halves (every other one); on each half "
+        f"the smallest threshold (0.01 grid) reaching {h['target']:.0%} identification is applied to the other "
+        "half, which is scored with the same protocols within itself (smaller galleries than above). With "
+        "`texture weight chosen too`, each half also picks the texture weight (of "
+        f"{', '.join(map(str, i.get('heldout_weight', {}).get('weights', [])))}) whose threshold there falsely "
+        "accepts fewest.\n",
+        "| embedding | half scored | weight | threshold chosen on the other half | subjects | identification "
+        "accuracy | false-accept rate (enrolled / unknown probes) |",
+        "|---|---|---|---|---|---|---|",
+    ]
     rows = [(i["embedder"], h)]
     if "heldout_weight" in i:
         rows.append(("texture weight chosen too", i["heldout_weight"]))
     rows += [(v["embedder"], v["heldout"]) for v in i.get("variants", [])]
     for name, hh in rows:
-        lines += [f"| {name} | {n} | {f.get('weight', '')} | {f['threshold']} | {f['n_subjects']} | "
-                  f"{f['identification_accuracy']:.4f} | {f['false_accept_rate']:.4f} "
-                  f"({f['open_set_enrolled_subjects']} / {f['open_set_unknown_probes']}) |"
-                  for n, f in enumerate(hh["folds"], 1)]
-        lines.append(f"| {name} | **mean** | | | | **{hh['identification_accuracy']:.4f}** | "
-                     f"**{hh['false_accept_rate']:.4f}** |")
+        lines += [
+            f"| {name} | {n} | {f.get('weight', '')} | {f['threshold']} | {f['n_subjects']} | "
+            f"{f['identification_accuracy']:.4f} | {f['false_accept_rate']:.4f} "
+            f"({f['open_set_enrolled_subjects']} / {f['open_set_unknown_probes']}) |"
+            for n, f in enumerate(hh["folds"], 1)
+        ]
+        lines.append(
+            f"| {name} | **mean** | | | | **{hh['identification_accuracy']:.4f}** | **{hh['false_accept_rate']:.4f}** |"
+        )
     if i.get("variants"):
-        lines += ["\nOn all subjects, each embedding at the smallest threshold reaching the target:\n",
-                  "| embedding | threshold | identification accuracy | false-accept rate |", "|---|---|---|---|"]
-        lines += [f"| {v['embedder']} | {v['all_subjects']['threshold']} | "
-                  f"{v['all_subjects']['identification_accuracy']:.4f} | {v['all_subjects']['false_accept_rate']:.4f} |"
-                  for v in i["variants"]]
+        lines += [
+            "\nOn all subjects, each embedding at the smallest threshold reaching the target:\n",
+            "| embedding | threshold | identification accuracy | false-accept rate |",
+            "|---|---|---|---|",
+        ]
+        lines += [
+            f"| {v['embedder']} | {v['all_subjects']['threshold']} | "
+            f"{v['all_subjects']['identification_accuracy']:.4f} | {v['all_subjects']['false_accept_rate']:.4f} |"
+            for v in i["variants"]
+        ]
         lines.append("")
     return lines

@@ -1,8 +1,10 @@
 """Measure the ``fer`` package (justinshenk/fer: Haar + mini-Xception) on given inputs, for ``ferkit bench --vs-fer``.
 
 Runs *inside fer's own environment* (``python peer_fer.py ...`` with that environment's interpreter), so it imports
-nothing from ferkit but its timer's file. Prints one JSON object: classifier faces/s (fastest of fer's classifier paths, batched),
+nothing from ferkit but its timer's file. Prints one JSON object: classifier faces/s (fastest of fer's classifier
+paths, batched),
 accuracy on the given faces, end-to-end frames/s on a video, faces found on a photo."""
+
 from __future__ import annotations
 
 import argparse
@@ -35,6 +37,7 @@ def main() -> None:
     import cv2
     import numpy as np
     from fer.fer import FER
+
     data = np.load(a.faces)
     faces, labels = data["faces"], data["labels"]
     # fer's own preprocessing: grey face resized to 64x64, scaled to -1..1
@@ -43,7 +46,7 @@ def main() -> None:
     rates = {}
     for tflite in (True, False):
         det = FER(use_tflite=tflite)
-        probs = np.concatenate([np.asarray(det._classify_emotions(x[i:i + 256])) for i in range(0, len(x), 256)])
+        probs = np.concatenate([np.asarray(det._classify_emotions(x[i : i + 256])) for i in range(0, len(x), 256)])
         key = "tflite" if tflite else "keras"
         out[f"accuracy_{key}"] = round(float((probs.argmax(1) == labels).mean()), 5)
         batch = x[:256]

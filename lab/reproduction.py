@@ -5,6 +5,7 @@ Rows come from ``runs/repro/<run>/`` (written by ``scripts/run_reproduction.sh``
 A model without a run is listed as not run. Parameters and multiply-accumulates per face come from the registry's
 architecture (torch models) or the fitted estimator (classical models: what they store and compare).
 """
+
 from __future__ import annotations
 
 import json
@@ -35,7 +36,9 @@ class PaperFigure:
     @property
     def run(self) -> str:
         """Folder of the run under the runs directory."""
-        return f"{self.model}_{self.dataset.lower().replace('+', 'plus')}_{self.protocol}" if self.protocol else self.model
+        return (
+            f"{self.model}_{self.dataset.lower().replace('+', 'plus')}_{self.protocol}" if self.protocol else self.model
+        )
 
 
 _CK_PAPER = "CK+, random 80/20 split"
@@ -43,7 +46,7 @@ _FROM_SCRATCH = "trained from scratch: the paper starts from ImageNet weights, w
 _CK_SHORTFALL = {
     "holdout": "",
     "subject-kfold": "a different, harder protocol: the paper's random split puts frames of the same subject and "
-                     "sequence on both sides; here no test subject is seen in training",
+    "sequence on both sides; here no test subject is seen in training",
 }
 _BEST_OF_TEN = "the paper reports the best of its ten attempts (0.94 to 0.99); ferkit reports the mean of its attempts"
 #: The papers' figures (their own datasets and splits, as stated in each paper).
@@ -52,37 +55,91 @@ PAPER_FIGURES: tuple[PaperFigure, ...] = (
     PaperFigure("knn_hist", "002", "FER2013, paper's test split", 0.247, "colour histogram, k=3, L1"),
     PaperFigure("mlp_1024", "002", "FER2013, paper's test split", 0.228, "ReLU, 50 epochs"),
     PaperFigure("simple_cnn", "002", "FER2013, paper's test split", 0.5479, "Adam 1e-3"),
-    PaperFigure("resnet18_fc", "002", "FER2013, paper's test split", 0.6277, "paper: ImageNet-pretrained ResNet50 trunk",
-                shortfall=_FROM_SCRATCH),
-    PaperFigure("resnet50_fc", "002", "FER2013, paper's test split", 0.6277, "paper: ImageNet-pretrained trunk",
-                shortfall=_FROM_SCRATCH),
+    PaperFigure(
+        "resnet18_fc",
+        "002",
+        "FER2013, paper's test split",
+        0.6277,
+        "paper: ImageNet-pretrained ResNet50 trunk",
+        shortfall=_FROM_SCRATCH,
+    ),
+    PaperFigure(
+        "resnet50_fc",
+        "002",
+        "FER2013, paper's test split",
+        0.6277,
+        "paper: ImageNet-pretrained trunk",
+        shortfall=_FROM_SCRATCH,
+    ),
     PaperFigure("dcnn6", "000", "FER2013", 0.69, "teacher of the masked-face distillation"),
-    PaperFigure("thesis_cnn", "004", "FER2013, random 80/20 split", 0.8778,
-                "far above any published FER2013 figure; likely a leaking split",
-                shortfall="a random split of FER2013 likely puts near-identical copies of test faces in training "
-                          "(see the note below the table); on the official PrivateTest no published model comes "
-                          "near 87%"),
+    PaperFigure(
+        "thesis_cnn",
+        "004",
+        "FER2013, random 80/20 split",
+        0.8778,
+        "far above any published FER2013 figure; likely a leaking split",
+        shortfall="a random split of FER2013 likely puts near-identical copies of test faces in training "
+        "(see the note below the table); on the official PrivateTest no published model comes "
+        "near 87%",
+    ),
     PaperFigure("svm_hog", "004", "FER2013, random split", 0.38, "features not stated"),
     PaperFigure("svm_pixels", "004", "FER2013, random split", 0.38, "features not stated"),
     PaperFigure("svm_landmarks", "004", "FER2013, random split", 0.38, "features not stated"),
-    PaperFigure("rmn", "001", "FER2013 PrivateTest", 0.7414, "224x224 RGB, ImageNet-pretrained ResNet34",
-                shortfall=_FROM_SCRATCH),
-    *(PaperFigure(m, "003", "FER+ test, majority vote", acc, "Nesterov SGD 0.01, batch 128, 100 epochs",
-                  dataset="FER+", split="test (majority vote)", shortfall=_FROM_SCRATCH)
-      for m, acc in (("vgg16", 0.7968), ("densenet121", 0.8232), ("efficientnet_b0", 0.7878), ("resnet34", 0.8116),
-                     ("seresnet34", 0.8031), ("resnext50_32x4d", 0.8184), ("seresnext50_32x4d", 0.8277))),
-    *(PaperFigure(m, "004", _CK_PAPER, acc, note, dataset="CK+48", split=split, protocol=protocol,
-                  shortfall="; ".join(t for t in (_CK_SHORTFALL[protocol], m == "thesis_cnn_ck" and _BEST_OF_TEN) if t))
-      for m, acc, note in (("svm_hog", 0.97, "SVM, features not stated"),
-                           ("svm_landmarks", 0.97, "SVM, features not stated"),
-                           ("thesis_cnn_ck", 0.99, "best of ten attempts (0.94 to 0.99); Adam 0.01, batch 32, 25 epochs"))
-      for protocol, split in (("holdout", "random 80/20 hold-out"), ("subject-kfold", "subject-independent 10-fold"))),
+    PaperFigure(
+        "rmn",
+        "001",
+        "FER2013 PrivateTest",
+        0.7414,
+        "224x224 RGB, ImageNet-pretrained ResNet34",
+        shortfall=_FROM_SCRATCH,
+    ),
+    *(
+        PaperFigure(
+            m,
+            "003",
+            "FER+ test, majority vote",
+            acc,
+            "Nesterov SGD 0.01, batch 128, 100 epochs",
+            dataset="FER+",
+            split="test (majority vote)",
+            shortfall=_FROM_SCRATCH,
+        )
+        for m, acc in (
+            ("vgg16", 0.7968),
+            ("densenet121", 0.8232),
+            ("efficientnet_b0", 0.7878),
+            ("resnet34", 0.8116),
+            ("seresnet34", 0.8031),
+            ("resnext50_32x4d", 0.8184),
+            ("seresnext50_32x4d", 0.8277),
+        )
+    ),
+    *(
+        PaperFigure(
+            m,
+            "004",
+            _CK_PAPER,
+            acc,
+            note,
+            dataset="CK+48",
+            split=split,
+            protocol=protocol,
+            shortfall="; ".join(t for t in (_CK_SHORTFALL[protocol], m == "thesis_cnn_ck" and _BEST_OF_TEN) if t),
+        )
+        for m, acc, note in (
+            ("svm_hog", 0.97, "SVM, features not stated"),
+            ("svm_landmarks", 0.97, "SVM, features not stated"),
+            ("thesis_cnn_ck", 0.99, "best of ten attempts (0.94 to 0.99); Adam 0.01, batch 32, 25 epochs"),
+        )
+        for protocol, split in (("holdout", "random 80/20 hold-out"), ("subject-kfold", "subject-independent 10-fold"))
+    ),
 )
 
 
 def _size(fig: PaperFigure, run: Path) -> tuple[int | None, int | None]:
     """(parameters, multiply-accumulates per 48x48 face) of the row's model."""
     from ferkit.expression.registry import create_model, model_kind
+
     if model_kind(fig.model) == "classical":
         est = next((p for p in (run / "model.joblib", run / "fold_00" / "model.joblib") if p.exists()), None)
         if est is None:
@@ -90,9 +147,11 @@ def _size(fig: PaperFigure, run: Path) -> tuple[int | None, int | None]:
         import joblib
 
         from ferkit.expression.classical import stored_size
+
         return stored_size(joblib.load(est))
     from ferkit.errors import UnknownNameError
     from ferkit.expression.flops import count_macs
+
     try:
         net = create_model(fig.model, num_classes=7)
     except UnknownNameError:  # paper 003's backbones need timm (train extra)
@@ -102,33 +161,55 @@ def _size(fig: PaperFigure, run: Path) -> tuple[int | None, int | None]:
 
 def _row(fig: PaperFigure, runs: Path) -> dict:
     run = runs / fig.run
-    row = {**asdict(fig), "run": fig.run, "accuracy": None, "full_recipe": False, "command": None,
-           "status": AWAITS_GPU if fig.paper == "003" or fig.model in ("rmn", "resnet50_fc") else "not run",
-           "log": f"reports/logs/repro_{fig.run}.log"}
+    row = {
+        **asdict(fig),
+        "run": fig.run,
+        "accuracy": None,
+        "full_recipe": False,
+        "command": None,
+        "status": AWAITS_GPU if fig.paper == "003" or fig.model in ("rmn", "resnet50_fc") else "not run",
+        "log": f"reports/logs/repro_{fig.run}.log",
+    }
     row["params"], row["macs_per_face"] = _size(fig, run)
     if fig.protocol:
         cv = run / "crossval.json"
         if cv.exists():
             c = json.loads(cv.read_text())
             partial = [n for n in c["fold_notes"] if n.get("stopped_by") == "time limit or interruption"]
-            row.update(accuracy=c["accuracy_mean"], accuracy_std=c["accuracy_std"], macro_f1=c["macro_f1"], n=c["n"],
-                       full_recipe=not partial, folds=c["folds"], train_seconds=c["train_seconds"],
-                       hardware=c["hardware"], command=c["command"], recipe=c.get("recipe"),
-                       accuracy_max=c.get("accuracy_max"),
-                       status=("full recipe" if not partial else f"partial: {len(partial)} folds cut short")
-                       + f", {_count(c['folds'], fig.protocol)}")
+            row.update(
+                accuracy=c["accuracy_mean"],
+                accuracy_std=c["accuracy_std"],
+                macro_f1=c["macro_f1"],
+                n=c["n"],
+                full_recipe=not partial,
+                folds=c["folds"],
+                train_seconds=c["train_seconds"],
+                hardware=c["hardware"],
+                command=c["command"],
+                recipe=c.get("recipe"),
+                accuracy_max=c.get("accuracy_max"),
+                status=("full recipe" if not partial else f"partial: {len(partial)} folds cut short")
+                + f", {_count(c['folds'], fig.protocol)}",
+            )
         else:  # an unfinished cross-validation: the folds done so far, reported as partial
             from ferkit.training.crossval import fold_summary
+
             done = [json.loads(f.read_text()) for f in sorted(run.glob("fold_*/result.json"))]
             if not done:
                 return row
             first = run / "fold_00" / "run.json"
             info = read_json(first)
             f = fold_summary(done)
-            row.update(accuracy=f["accuracy_mean"], accuracy_std=f["accuracy_std"], folds=f["folds"],
-                       accuracy_max=f["accuracy_max"], train_seconds=f["train_seconds"],
-                       hardware=info.get("hardware"), command=info.get("command"),
-                       status=f"partial: {_count(f['folds'], fig.protocol)} done, run unfinished")
+            row.update(
+                accuracy=f["accuracy_mean"],
+                accuracy_std=f["accuracy_std"],
+                folds=f["folds"],
+                accuracy_max=f["accuracy_max"],
+                train_seconds=f["train_seconds"],
+                hardware=info.get("hardware"),
+                command=info.get("command"),
+                status=f"partial: {_count(f['folds'], fig.protocol)} done, run unfinished",
+            )
     else:
         ev, summary = run / "privatetest.json", run / "summary.json"
         if not (ev.exists() and summary.exists()):
@@ -138,13 +219,24 @@ def _row(fig: PaperFigure, runs: Path) -> dict:
         recipe = s.get("recipe") or {}
         epochs = s.get("epochs_done")
         full = s.get("full_recipe", epochs is None or epochs >= recipe.get("epochs", 0))
-        row.update(accuracy=e["accuracy"], macro_f1=e.get("macro_f1"), n=e["n"], full_recipe=bool(full),
-                   status=("full recipe" + (" (early stopping)" if s.get("stopped_by") == "early_stopping" else "")
-                           if full else _partial(s, recipe))
-                   + (f", fitted on {s['n_train']:,} training faces" if "n_train" in s else ""),
-                   train_seconds=s.get("train_seconds"), hardware=s.get("hardware"),
-                   command=info.get("command") or s.get("command"), recipe=recipe.get("name"),
-                   best_params=s.get("best_params"), majority_class_accuracy=_majority(e))
+        row.update(
+            accuracy=e["accuracy"],
+            macro_f1=e.get("macro_f1"),
+            n=e["n"],
+            full_recipe=bool(full),
+            status=(
+                "full recipe" + (" (early stopping)" if s.get("stopped_by") == "early_stopping" else "")
+                if full
+                else _partial(s, recipe)
+            )
+            + (f", fitted on {s['n_train']:,} training faces" if "n_train" in s else ""),
+            train_seconds=s.get("train_seconds"),
+            hardware=s.get("hardware"),
+            command=info.get("command") or s.get("command"),
+            recipe=recipe.get("name"),
+            best_params=s.get("best_params"),
+            majority_class_accuracy=_majority(e),
+        )
     return _with_gap(row, fig)
 
 
@@ -197,18 +289,28 @@ def _heavy_note(rows: list[dict]) -> str:
     """The note on the heavy rows (ResNet50, the RMN, paper 003's backbones): not run, or run on a short schedule."""
     notes = []
     if any(r["status"].startswith("short schedule") for r in rows):
-        notes.append("Rows on a 'short schedule' ran their paper's recipe (optimizer, rate, batch, augmentation) cut "
-                     "to the epochs and training faces stated, on the 2-core CPU: no GPU was lent to this project's "
-                     "sessions, and a CPU run of these recipes in full takes days. Their figures show that the "
-                     "implementations train and are measured end to end; they say nothing about the papers' claims.")
-        floors = {f"{r['dataset']} {r['split']}": r["majority_class_accuracy"] for r in rows
-                  if r["status"].startswith("short schedule") and r.get("majority_class_accuracy")}
+        notes.append(
+            "Rows on a 'short schedule' ran their paper's recipe (optimizer, rate, batch, augmentation) cut "
+            "to the epochs and training faces stated, on the 2-core CPU: no GPU was lent to this project's "
+            "sessions, and a CPU run of these recipes in full takes days. Their figures show that the "
+            "implementations train and are measured end to end; they say nothing about the papers' claims."
+        )
+        floors = {
+            f"{r['dataset']} {r['split']}": r["majority_class_accuracy"]
+            for r in rows
+            if r["status"].startswith("short schedule") and r.get("majority_class_accuracy")
+        }
         if floors:
-            notes.append("For scale, answering every face with the most common class scores "
-                         + " and ".join(f"{v:.2%} on {k}" for k, v in floors.items()) + ".")
+            notes.append(
+                "For scale, answering every face with the most common class scores "
+                + " and ".join(f"{v:.2%} on {k}" for k, v in floors.items())
+                + "."
+            )
     if any(r["status"] == AWAITS_GPU for r in rows):
-        notes.append("Rows marked 'awaits a GPU' were not trained: no GPU was lent to this project's sessions so far, "
-                     "and a CPU run of their recipes takes days.")
+        notes.append(
+            "Rows marked 'awaits a GPU' were not trained: no GPU was lent to this project's sessions so far, "
+            "and a CPU run of their recipes takes days."
+        )
     return " ".join(notes)
 
 
@@ -218,30 +320,40 @@ def reproduction_report(runs: str | Path = "runs/repro", out: str | Path = "repo
     previous = {r["run"]: r for r in read_json(out, [])}
     rows = [_carry_over(f, _row(f, Path(runs)), previous) for f in PAPER_FIGURES]
     write_json_atomic(out, rows)
-    lines = ["# Reproduction table: the papers' expression models, each on its paper's dataset\n",
-             f"*Written by `{command_line()}` from the runs in `{runs}`; JSON twin `{out.name}`. Each run: "
-             "`scripts/run_reproduction.sh`. FER2013: train on Training, select on PublicTest, evaluate PrivateTest. "
-             "CK+48: `ferkit crossval`, selection on a validation part held out of each training part.*\n",
-             "| model | paper | paper figure (its dataset) | ferkit (dataset, split) | gap (points) | parameters | "
-             "MACs per face | schedule | training | command | log |",
-             "|---|---|---|---|---|---|---|---|---|---|---|"]
+    lines = [
+        "# Reproduction table: the papers' expression models, each on its paper's dataset\n",
+        f"*Written by `{command_line()}` from the runs in `{runs}`; JSON twin `{out.name}`. Each run: "
+        "`scripts/run_reproduction.sh`. FER2013: train on Training, select on PublicTest, evaluate PrivateTest. "
+        "CK+48: `ferkit crossval`, selection on a validation part held out of each training part.*\n",
+        "| model | paper | paper figure (its dataset) | ferkit (dataset, split) | gap (points) | parameters | "
+        "MACs per face | schedule | training | command | log |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
     for r in rows:
-        acc = "-" if r["accuracy"] is None else f"{r['accuracy']:.2%}" + (
-            f" ± {r['accuracy_std']:.2%}" if r.get("folds", 1) > 1 else "") + (
-            f" (best {r['accuracy_max']:.2%})" if r.get("folds", 1) > 1 and r["protocol"] == "holdout" else "")
+        acc = (
+            "-"
+            if r["accuracy"] is None
+            else f"{r['accuracy']:.2%}"
+            + (f" ± {r['accuracy_std']:.2%}" if r.get("folds", 1) > 1 else "")
+            + (f" (best {r['accuracy_max']:.2%})" if r.get("folds", 1) > 1 and r["protocol"] == "holdout" else "")
+        )
         gap = f"{r['gap_points']:+.1f}" if r.get("gap_points") is not None else "-"
         if r.get("gap_explanation"):
             gap += f": {r['gap_explanation']}"
         train = f"{r['train_seconds'] / 60:.0f} min, {r['hardware']}" if r.get("train_seconds") is not None else "-"
         cmd = f"`{r['command']}`" if r["command"] else "-"
-        lines.append(f"| `{r['model']}` | {r['paper']} | {r['paper_accuracy']:.2%} ({r['paper_dataset']}; {r['note']}) "
-                     f"| {acc} ({r['dataset']}, {r['split']}) | {gap} | {_millions(r['params'])} "
-                     f"| {_millions(r['macs_per_face'])} | {r['status']}{' (*)' if r.get('carried_over') else ''} "
-                     f"| {train} | {cmd} "
-                     f"| {r['log'] if r['command'] else '-'} |")
+        lines.append(
+            f"| `{r['model']}` | {r['paper']} | {r['paper_accuracy']:.2%} ({r['paper_dataset']}; {r['note']}) "
+            f"| {acc} ({r['dataset']}, {r['split']}) | {gap} | {_millions(r['params'])} "
+            f"| {_millions(r['macs_per_face'])} | {r['status']}{' (*)' if r.get('carried_over') else ''} "
+            f"| {train} | {cmd} "
+            f"| {r['log'] if r['command'] else '-'} |"
+        )
     if any(r.get("carried_over") for r in rows):
-        lines.append(f"\n(*) Carried over from the previous `{out.name}`: the run is not in `{runs}` on the machine "
-                     "that wrote this table (runs are not kept in git); its command and log are those of the run.")
+        lines.append(
+            f"\n(*) Carried over from the previous `{out.name}`: the run is not in `{runs}` on the machine "
+            "that wrote this table (runs are not kept in git); its command and log are those of the run."
+        )
     lines.append(
         "\nThe papers' splits differ from the official PrivateTest where stated; no ImageNet weights exist offline, so "
         "every ferkit row is trained from scratch. FER2013 holds near-identical copies of faces across its splits "
@@ -250,6 +362,7 @@ def reproduction_report(runs: str | Path = "runs/repro", out: str | Path = "repo
         "the same subject and sequence on both sides; the subject-independent 10-fold rows (mean ± spread over the "
         "folds) are the honest figures. Parameters and MACs are for one 48x48 grey face; a classical model's are "
         "what it stores and compares (a KNN its training faces, an SVM its support vectors), feature extraction "
-        "not counted. " + _heavy_note(rows) + "\n")
+        "not counted. " + _heavy_note(rows) + "\n"
+    )
     write_text_atomic(out.with_suffix(".md"), "\n".join(lines) + "\n")
     return rows

@@ -1,4 +1,5 @@
 """Ship a fine-tuned YuNet run into the package as the ``yunet_masks`` detector."""
+
 from __future__ import annotations
 
 import json

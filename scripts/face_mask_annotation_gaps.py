@@ -8,6 +8,7 @@ figure of the detectors: reports/detection.md scores them on the annotation as i
 reports/face_mask_gaps.{json,md} and the review sheet reports/face_mask_gaps_review.jpg.
     python scripts/face_mask_annotation_gaps.py --data ../shared/data/face_mask_detection_subset300.tar
 """
+
 from __future__ import annotations
 
 import argparse
@@ -45,8 +46,14 @@ def _misses_by_size(name: str, items: list[BoxedImage]) -> list[dict]:
     rows = []
     for lo, hi in zip(SIZE_BINS, SIZE_BINS[1:]):
         m = (sides >= lo) & (sides < hi)
-        rows.append({"detector": name, "face_side_px": f"{lo}-{hi}" if hi < 10_000 else f"{lo}-",
-                     "faces": int(m.sum()), "never_found": int((~found[m]).sum())})
+        rows.append(
+            {
+                "detector": name,
+                "face_side_px": f"{lo}-{hi}" if hi < 10_000 else f"{lo}-",
+                "faces": int(m.sum()),
+                "never_found": int((~found[m]).sum()),
+            }
+        )
     return rows
 
 
@@ -62,14 +69,19 @@ def _sheet(candidates: list[dict], items: dict[str, BoxedImage], path: Path, til
         f = tile / max(X2 - X1, Y2 - Y1)
         t = np.zeros((tile + 18, tile, 3), np.uint8)
         crop = cv2.resize(im[Y1:Y2, X1:X2], None, fx=f, fy=f, interpolation=cv2.INTER_CUBIC)[:tile, :tile]
-        t[12:12 + crop.shape[0], :crop.shape[1]] = crop
-        cv2.rectangle(t, (int((x1 - X1) * f), int((y1 - Y1) * f) + 12), (int((x2 - X1) * f), int((y2 - Y1) * f) + 12),
-                      (0, 0, 255), 1)
+        t[12 : 12 + crop.shape[0], : crop.shape[1]] = crop
+        cv2.rectangle(
+            t,
+            (int((x1 - X1) * f), int((y1 - Y1) * f) + 12),
+            (int((x2 - X1) * f), int((y2 - Y1) * f) + 12),
+            (0, 0, 255),
+            1,
+        )
         cv2.putText(t, f"#{k} {c['score']:.2f}", (2, 10), cv2.FONT_HERSHEY_SIMPLEX, 0.35, (0, 255, 255), 1)
         t[-5:] = (0, 200, 0) if c["face"] else (90, 90, 90)
         tiles.append(t)
     tiles += [np.zeros_like(tiles[0])] * (-len(tiles) % per_row)
-    write_image_atomic(path, np.vstack([np.hstack(tiles[i:i + per_row]) for i in range(0, len(tiles), per_row)]))
+    write_image_atomic(path, np.vstack([np.hstack(tiles[i : i + per_row]) for i in range(0, len(tiles), per_row)]))
 
 
 def main() -> None:
@@ -91,31 +103,60 @@ def main() -> None:
     rows, misses = [], []
     for name in DETECTORS:
         plain, aside = evaluate_detector(name, items), evaluate_detector(name, reviewed)
-        rows.append({"detector": name, "ap50_as_annotated": plain["ap50"], "ap50_unannotated_faces_set_aside":
-                     aside["ap50"], "max_recall": plain["max_recall"], "n_images": plain["n_images"],
-                     "n_boxes": plain["n_boxes"], "faces_set_aside": aside["n_ignored_boxes"]})
+        rows.append(
+            {
+                "detector": name,
+                "ap50_as_annotated": plain["ap50"],
+                "ap50_unannotated_faces_set_aside": aside["ap50"],
+                "max_recall": plain["max_recall"],
+                "n_images": plain["n_images"],
+                "n_boxes": plain["n_boxes"],
+                "faces_set_aside": aside["n_ignored_boxes"],
+            }
+        )
         misses += _misses_by_size(name, items)
         print(json.dumps(rows[-1]), flush=True)
     out = Path(a.out)
     sheet = out.with_name(out.stem + "_review.jpg")
     _sheet(candidates, {i.name: i for i in items}, sheet)
-    data = {"data": a.data, "held_out_images": len(items), "annotated_boxes": int(sum(len(i.boxes) for i in items)),
-            "review": str(a.review), "candidates": len(candidates),
-            "judged_unannotated_faces": int(sum(c["face"] for c in candidates)), "rows": rows, "misses": misses,
-            "review_sheet": sheet.name}
-    table = ("\n| detector | AP50 as annotated | AP50, unannotated faces set aside | max recall (a ceiling on AP50) "
-             "|\n|---|---|---|---|\n")
-    table += "".join(f"| {r['detector']} | {r['ap50_as_annotated']:.4f} | {r['ap50_unannotated_faces_set_aside']:.4f}"
-                     f" | {r['max_recall']:.4f} |\n" for r in rows)
+    data = {
+        "data": a.data,
+        "held_out_images": len(items),
+        "annotated_boxes": int(sum(len(i.boxes) for i in items)),
+        "review": str(a.review),
+        "candidates": len(candidates),
+        "judged_unannotated_faces": int(sum(c["face"] for c in candidates)),
+        "rows": rows,
+        "misses": misses,
+        "review_sheet": sheet.name,
+    }
+    table = (
+        "\n| detector | AP50 as annotated | AP50, unannotated faces set aside | max recall (a ceiling on AP50) "
+        "|\n|---|---|---|---|\n"
+    )
+    table += "".join(
+        f"| {r['detector']} | {r['ap50_as_annotated']:.4f} | {r['ap50_unannotated_faces_set_aside']:.4f}"
+        f" | {r['max_recall']:.4f} |\n"
+        for r in rows
+    )
     table += "\n| detector | face side (px, in the photo) | annotated faces | never found |\n|---|---|---|---|\n"
     table += "".join(f"| {m['detector']} | {m['face_side_px']} | {m['faces']} | {m['never_found']} |\n" for m in misses)
-    write_report(out, data, "Face-mask photos: AP50 lost to the annotation and to small faces", table + (
-        f"\n{review['about']}\n\nSet aside as VOC sets aside difficult boxes: a detection on one of those faces "
-        "counts neither as true nor as false. AP50 can never exceed the max recall (the share of annotated faces "
-        "found at any score), whatever the precision. 'Never found': no detection down to the ranking floor "
-        "overlaps the face by IoU 0.5. This diagnoses the data; reports/detection.md scores the detectors on the "
-        f"annotation as it is.\n\n![review sheet]({sheet.name})\n\nIn the sheet: every candidate in context, its box "
-        "in red; a green bar under those judged faces, grey under the others.\n"), tabled=("rows", "misses"))
+    write_report(
+        out,
+        data,
+        "Face-mask photos: AP50 lost to the annotation and to small faces",
+        table
+        + (
+            f"\n{review['about']}\n\nSet aside as VOC sets aside difficult boxes: a detection on one of those faces "
+            "counts neither as true nor as false. AP50 can never exceed the max recall (the share of annotated faces "
+            "found at any score), whatever the precision. 'Never found': no detection down to the ranking floor "
+            "overlaps the face by IoU 0.5. This diagnoses the data; reports/detection.md scores the detectors on the "
+            f"annotation as it is.\n\n![review sheet]({sheet.name})\n\n"
+            "In the sheet: every candidate in context, its box "
+            "in red; a green bar under those judged faces, grey under the others.\n"
+        ),
+        tabled=("rows", "misses"),
+    )
 
 
 if __name__ == "__main__":

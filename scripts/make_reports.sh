@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Regenerate reports/ for the shipped default model, each figure by a command, each log kept in reports/logs/.
 # The training runs it ships are recreated by the train commands in their model cards:
-#   ferkit train --model ferkit_cnn_m --dataset fer2013 --data DATA --recipe ferkit --epochs 60 --precision bf16-mixed \
+#   ferkit train --model ferkit_cnn_m --dataset fer2013 --data DATA --recipe ferkit --epochs 60 --train-precision bf16-mixed \
 #     --out runs/ferkit_cnn_m --threads 2     (shipped, not the default: worse on the pipeline's crops)
 #   ferkit train --model ferkit_cnn_s --dataset fer2013 --data DATA --recipe ferkit --out runs/ferkit_cnn_s --threads 2
 #   scripts/run_default_kd.sh DATA   (the default, ferkit_cnn_m2_kd: ferkit_cnn_m2 distilled from ferkit_cnn_m +
@@ -24,22 +24,22 @@ done
 #   ferkit train-detector --data "$SHARED/face_mask_detection_subset300.tar" --out runs/faster_rcnn --epochs 30 --max-minutes 20
 # the shipped yunet_masks detector comes from (40 epochs, 30 min on 2 cores: reports/logs/yunet_masks_train_epochs.jsonl):
 #   ferkit train-detector --model yunet --data "$SHARED/face_mask_detection_subset300.tar" --out runs/yunet_masks --threads 2
-#   ferkit ship --detector --run runs/yunet_masks)
+#   python -m lab ship --detector --run runs/yunet_masks)
 # The views of yunet_masks_ms, chosen on the shipped detector's validation photos (its card lists them):
 python scripts/select_yunet_views.py --data "$SHARED/face_mask_detection_subset300.tar" \
   --model src/ferkit/assets/detectors/yunet_masks/yunet.onnx 2>&1 | tee reports/logs/select_yunet_views.log
-ferkit report detection --box-data "dlib_faces=$SHARED/dlib_faces_boxes.tar" \
+python -m lab report detection --box-data "dlib_faces=$SHARED/dlib_faces_boxes.tar" \
   --box-data "face_mask=$SHARED/face_mask_detection_subset300.tar" --ckplus "$SHARED/ckplus48.tar" \
   --video src/ferkit/assets/examples/tears_of_steel_clip_640x360_10s.mp4 --video-people 3 2>&1 | tee reports/logs/report_detection.log
 # Where the face-mask AP50 is lost (faces the annotation leaves out, judged by eye in scripts/data/; small faces):
 python scripts/face_mask_annotation_gaps.py --data "$SHARED/face_mask_detection_subset300.tar" 2>&1 | tee reports/logs/face_mask_gaps.log
 ferkit analyze src/ferkit/assets/examples/Solvay_conference_1927.jpg --out demo_out 2>&1 | tee reports/logs/solvay_analyze.log
-ferkit ship --run runs/ferkit_cnn_m2_kd --name ferkit_cnn_m2_kd --data "$DATA" 2>&1 | grep -v Warning | tee reports/logs/ship_ferkit_cnn_m2_kd.log
-ferkit ship --run runs/ferkit_cnn_m_kd --name ferkit_cnn_m_kd --data "$DATA" 2>&1 | grep -v Warning | tee reports/logs/ship_ferkit_cnn_m_kd.log
-ferkit ship --run runs/ferkit_cnn_m --name ferkit_cnn_m --data "$DATA" 2>&1 | grep -v Warning | tee reports/logs/ship_ferkit_cnn_m.log
-ferkit ship --run runs/ferkit_cnn_s --name ferkit_cnn_s --data "$DATA" 2>&1 | grep -v Warning | tee reports/logs/ship_ferkit_cnn_s.log
+python -m lab ship --run runs/ferkit_cnn_m2_kd --name ferkit_cnn_m2_kd --data "$DATA" 2>&1 | grep -v Warning | tee reports/logs/ship_ferkit_cnn_m2_kd.log
+python -m lab ship --run runs/ferkit_cnn_m_kd --name ferkit_cnn_m_kd --data "$DATA" 2>&1 | grep -v Warning | tee reports/logs/ship_ferkit_cnn_m_kd.log
+python -m lab ship --run runs/ferkit_cnn_m --name ferkit_cnn_m --data "$DATA" 2>&1 | grep -v Warning | tee reports/logs/ship_ferkit_cnn_m.log
+python -m lab ship --run runs/ferkit_cnn_s --name ferkit_cnn_s --data "$DATA" 2>&1 | grep -v Warning | tee reports/logs/ship_ferkit_cnn_s.log
 # The named fast model (stride-2 stem; not the default, README says why); its run: the train command in its card.
-ferkit ship --run runs/ferkit_cnn_s2 --name ferkit_cnn_s2 --data "$DATA" 2>&1 | grep -v Warning | tee reports/logs/ship_ferkit_cnn_s2.log
+python -m lab ship --run runs/ferkit_cnn_s2 --name ferkit_cnn_s2 --data "$DATA" 2>&1 | grep -v Warning | tee reports/logs/ship_ferkit_cnn_s2.log
 ferkit evaluate --dataset fer2013 --data "$DATA" --split privatetest --json reports/default_privatetest.json 2>&1 | tee reports/logs/default_privatetest.log
 # Real photos: the crop zoom and the default model's crowd calibration (FER+ PublicTest votes; zoom and prior weight
 # chosen on muxspace_dev, a validation set), then the scale benchmark and the full pipeline on muxspace_dev.
@@ -56,7 +56,7 @@ python scripts/real_photos.py --photos "$SHARED/muxspace_dev.tar" --box-data "$S
 # + tensorflow-cpu, opencv-python-headless<5, pandas, matplotlib, Pillow, setuptools<81; skipped when unset)
 # (the export shows `ferkit export --int8` on the default; the bench times the int8 copy shipped in the package)
 ferkit export --model default --int8 --calib-data "$DATA" --out runs/int8/default_int8.onnx 2>&1 | tee reports/logs/export_int8.log
-ferkit bench --json reports/speed.json --fer2013 "$DATA" --detect-every 1,2,3,4 --long-video-minutes 10 \
+python -m lab speed --json reports/speed.json --fer2013 "$DATA" --detect-every 1,2,3,4 --long-video-minutes 10 \
   ${FER_PYTHON:+--vs-fer "$FER_PYTHON"} 2>&1 | tee reports/logs/bench.log
 for photo in Solvay_conference_1927.jpg classroom_in_tanzania.jpg; do
   ferkit explain "src/ferkit/assets/examples/$photo" --out reports/gradcam --no-per-face 2>&1 | tee -a reports/logs/explain.log
@@ -66,22 +66,22 @@ done
 # the best masked-PublicTest accuracy (summary.json's best_val_acc) and the mask detector, then report.
 MASKED_BEST=$(python -c 'import json, sys; print(max(sys.argv[1:], key=lambda r: json.load(open(r + "/summary.json"))["best_val_acc"]))' \
   $(for r in runs/masked_student runs/masked_kd runs/masked_{student,kd,kd_ensemble}_init; do [ -e $r/summary.json ] && echo $r; done))
-ferkit ship --run "$MASKED_BEST" --name ferkit_cnn_s_masked --data runs/masked_fer2013 \
+python -m lab ship --run "$MASKED_BEST" --name ferkit_cnn_s_masked --data runs/masked_fer2013 \
   --description "masked FER2013 Training (ferkit mask, seed 0), 15 epochs ($MASKED_BEST); the best of the masked students on masked PublicTest; reported on masked PrivateTest" \
   2>&1 | grep -v Warning | tee reports/logs/ship_ferkit_cnn_s_masked.log
-ferkit ship --mask-detector --run runs/mask_det_fabrics --data runs/masked_fer2013_fabrics --images "$DATA" \
+python -m lab ship --mask-detector --run runs/mask_det_fabrics --data runs/masked_fer2013_fabrics --images "$DATA" \
   --photos "$SHARED/face_mask_detection_subset300.tar" 2>&1 | grep -v Warning | tee reports/logs/ship_mask_detector.log
 # The colour mask detector: mask_net on the colour crops of the real photos' training part (1 min on 2 cores; the
 # held-out third as for yunet_masks), shipped after the grey one: its mean with it is chosen on the validation photos.
 [ -e runs/mask_det_photos/summary.json ] || ferkit train --model mask_net --dataset mask_photos \
   --data "$SHARED/face_mask_detection_subset300.tar" --recipe maskdet_photos --out runs/mask_det_photos --threads 2 \
   2>&1 | grep -v Warning > reports/logs/mask_detector_photos_train.log
-ferkit ship --mask-detector --run runs/mask_det_photos 2>&1 | grep -v Warning | tee reports/logs/ship_mask_detector_photos.log
+python -m lab ship --mask-detector --run runs/mask_det_photos 2>&1 | grep -v Warning | tee reports/logs/ship_mask_detector_photos.log
 # Mask detection on plain faces outside the face-mask set: the classroom photo (children in white headscarves)
 ferkit analyze src/ferkit/assets/examples/classroom_in_tanzania.jpg --masked auto --out demo_out/masked_auto --no-annotate \
   2>&1 | tee reports/logs/classroom_masked_auto.log
 DEMO=$(mktemp -d) && tar xf "$SHARED/demo_media.tar" -C "$DEMO"
-ferkit report masked --data "$DATA" --masked-data runs/masked_fer2013 --photos "$SHARED/face_mask_detection_subset300.tar" \
+python -m lab report masked --data "$DATA" --masked-data runs/masked_fer2013 --photos "$SHARED/face_mask_detection_subset300.tar" \
   --demo "$DEMO"/demo_media/{model_face,woman_portrait,two_people,city_portrait}.jpg 2>&1 | tee reports/logs/report_masked.log
 rm -rf "$DEMO"
 # Test-time augmentation of the default model: views on PublicTest (1, 2, 10) and on PrivateTest (2, 10); the
@@ -111,6 +111,6 @@ for c in runs/ferkit_cnn_s_kd/checkpoints/best.ckpt runs/ferplus_cnn_s/checkpoin
          runs/repro/svm_hog/model.joblib runs/repro/mlp_1024/model.joblib; do
   [ -e "$c" ] && CANDIDATES=$CANDIDATES,$c
 done
-ferkit ensemble --candidates "$CANDIDATES" --data "$DATA" --tta 0,10 --json reports/ensemble_privatetest.json 2>&1 \
+ferkit ensemble --candidates "$CANDIDATES" --data "$DATA" --tta-choices 0,10 --json reports/ensemble_privatetest.json 2>&1 \
   | grep -v Warn | tee reports/logs/ensemble_privatetest.log
-ferkit report beyond 2>&1 | tee reports/logs/report_beyond.log
+python -m lab report beyond 2>&1 | tee reports/logs/report_beyond.log

@@ -3,6 +3,7 @@ measured on FER2013 PublicTest (used to place a mask where no plausible landmark
 
     python scripts/pack_mask_templates.py ../shared/data/masktheface_masks.tar ../shared/data/fer2013_images.zip
 """
+
 from __future__ import annotations
 
 import argparse

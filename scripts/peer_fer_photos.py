@@ -3,6 +3,7 @@ the largest face of each. Runs inside fer's own environment (imports nothing fro
 scripts/real_photos.py --vs-fer PYTHON. Prints one JSON object: fer's version and one label (or null) per image.
     FER_PYTHON scripts/peer_fer_photos.py --images DIR --names names.json
 """
+
 from __future__ import annotations
 
 import argparse
@@ -17,6 +18,7 @@ def main() -> None:
     a = ap.parse_args()
     import cv2
     from fer.fer import FER
+
     det = FER()
     labels = []
     for name in json.loads(Path(a.names).read_text()):
@@ -26,8 +28,11 @@ def main() -> None:
             continue
         face = max(faces, key=lambda f: f["box"][2] * f["box"][3])
         labels.append(max(face["emotions"], key=face["emotions"].get))
-    print(json.dumps({"tool": "fer", "version": __import__("importlib.metadata").metadata.version("fer"),
-                      "labels": labels}))
+    print(
+        json.dumps(
+            {"tool": "fer", "version": __import__("importlib.metadata").metadata.version("fer"), "labels": labels}
+        )
+    )
 
 
 if __name__ == "__main__":

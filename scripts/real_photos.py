@@ -6,6 +6,7 @@ default model's FER2013 PrivateTest. Writes reports/real_photos.{md,json}.
         --fer2013 ../shared/data/fer2013_images.zip
 Face-mask photos: only their held-out third (the images no fine-tuned detector was trained or selected on).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -36,8 +37,16 @@ from ferkit.utils.reports import write_report
 #: dlib_hog is left out by default: at ~1 s per 1280 px frame its ~3,000 frames would take about an hour here.
 DETECTORS = ("yunet_masks", "yunet_masks_ms", "yunet", "mtcnn", "haar", "mediapipe")
 #: (detector, calibrate, tta) for the photos table: the default, its parts switched off, other detectors.
-PIPELINES = ((DEFAULT_DETECTOR, True, 0), (DEFAULT_DETECTOR, False, 0), (DEFAULT_DETECTOR, True, 2),
-             ("mtcnn", True, 0), ("mtcnn", False, 0), ("yunet", True, 0), ("none", True, 0), ("none", False, 0))
+PIPELINES = (
+    (DEFAULT_DETECTOR, True, 0),
+    (DEFAULT_DETECTOR, False, 0),
+    (DEFAULT_DETECTOR, True, 2),
+    ("mtcnn", True, 0),
+    ("mtcnn", False, 0),
+    ("yunet", True, 0),
+    ("none", True, 0),
+    ("none", False, 0),
+)
 SOLVAY = Path(__file__).resolve().parents[1] / "src/ferkit/assets/examples/Solvay_conference_1927.jpg"
 
 
@@ -56,8 +65,12 @@ def main() -> None:
     ap.add_argument("--box-data", action="append", default=[])
     ap.add_argument("--fer2013")
     ap.add_argument("--detectors", default=",".join(DETECTORS))
-    ap.add_argument("--vs-fer", metavar="PYTHON", help="the interpreter of an environment with the fer package: fer "
-                    "on the same photos, the same rule (scripts/peer_fer_photos.py)")
+    ap.add_argument(
+        "--vs-fer",
+        metavar="PYTHON",
+        help="the interpreter of an environment with the fer package: fer "
+        "on the same photos, the same rule (scripts/peer_fer_photos.py)",
+    )
     ap.add_argument("--json", default="reports/real_photos.json")
     a = ap.parse_args()
     rep: dict = {"default_detector": DEFAULT_DETECTOR, "default_model": DEFAULT_MODEL}
@@ -91,13 +104,21 @@ def main() -> None:
         rows["fer (its Haar cascade and model)"] = _fer_scores(a.vs_fer, photos).summary()
     rep["photos"] = {"data": Path(a.photos).name, "n": len(photos), "pipelines": rows}
     solvay = Analyzer()(frame)
-    rep["solvay"] = {"faces": len(solvay.faces), "labels": dict(Counter(f.emotion for f in solvay.faces).most_common()),
-                     "uncertain": sum(bool(f.uncertain) for f in solvay.faces)}
+    rep["solvay"] = {
+        "faces": len(solvay.faces),
+        "labels": dict(Counter(f.emotion for f in solvay.faces).most_common()),
+        "uncertain": sum(bool(f.uncertain) for f in solvay.faces),
+    }
     if a.fer2013:
         fs = FER2013(a.fer2013, "PrivateTest")
         rep["default_fer2013_privatetest"] = round(float((clf.predict(fs.images) == fs.labels).mean()), 4)
-    write_report(a.json, rep, "Real photos: detection at every scale, labels on real photos", _markdown(rep),
-                 tabled=("scale", "photos", "solvay", "scale_frames", "ms_per_640x480_frame", "recall_plot"))
+    write_report(
+        a.json,
+        rep,
+        "Real photos: detection at every scale, labels on real photos",
+        _markdown(rep),
+        tabled=("scale", "photos", "solvay", "scale_frames", "ms_per_640x480_frame", "recall_plot"),
+    )
 
 
 def _fer_scores(python: str, photos: LabelledPhotos) -> PhotoScores:
@@ -107,8 +128,18 @@ def _fer_scores(python: str, photos: LabelledPhotos) -> PhotoScores:
         for n, img in zip(names, photos.images):
             cv2.imwrite(str(Path(tmp) / n), img)
         (Path(tmp) / "names.json").write_text(json.dumps(names))
-        p = subprocess.run([python, str(Path(__file__).with_name("peer_fer_photos.py")), "--images", tmp,
-                            "--names", str(Path(tmp) / "names.json")], capture_output=True, text=True)
+        p = subprocess.run(
+            [
+                python,
+                str(Path(__file__).with_name("peer_fer_photos.py")),
+                "--images",
+                tmp,
+                "--names",
+                str(Path(tmp) / "names.json"),
+            ],
+            capture_output=True,
+            text=True,
+        )
     lines = [ln for ln in p.stdout.splitlines() if ln.startswith("{")]
     if p.returncode != 0 or not lines:
         raise SystemExit(f"the fer run failed: {p.stderr.strip()[-300:]}")
@@ -121,15 +152,18 @@ def _fer_scores(python: str, photos: LabelledPhotos) -> PhotoScores:
 def _plot_recall(scale: dict, path: Path) -> str:
     """Recall per band, one line per detector; the file's name."""
     import matplotlib
+
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     from ferkit.utils.io import atomic_path
+
     fig, ax = plt.subplots(figsize=(6, 4))
     for name, rows in scale.items():
         pts = [(r["band"], r["recall"]) for r in rows if r.get("frames")]
-        ax.plot([b for b, _ in pts], [v for _, v in pts], "o-", ms=3, label=name,
-                lw=2 if name == DEFAULT_DETECTOR else 1)
+        ax.plot(
+            [b for b, _ in pts], [v for _, v in pts], "o-", ms=3, label=name, lw=2 if name == DEFAULT_DETECTOR else 1
+        )
     ax.set_xscale("log")
     ax.set_xlabel("face side / frame side")
     ax.set_ylabel("recall at the detector's threshold")
@@ -145,10 +179,12 @@ def _plot_recall(scale: dict, path: Path) -> str:
 
 def _markdown(rep: dict) -> str:
     shares = list(rep["scale_frames"])
-    md = ["\n## Scale benchmark: recall at the detector's threshold / AP50, per face share of the frame side\n",
-          "Frames per band (colour and grey): " + ", ".join(f"{s}: {n}" for s, n in rep["scale_frames"].items()) + "\n",
-          "| detector | ms / 640x480 | " + " | ".join(f"{float(s):.0%}" for s in shares) + " |",
-          "|---|---|" + "---|" * len(shares)]
+    md = [
+        "\n## Scale benchmark: recall at the detector's threshold / AP50, per face share of the frame side\n",
+        "Frames per band (colour and grey): " + ", ".join(f"{s}: {n}" for s, n in rep["scale_frames"].items()) + "\n",
+        "| detector | ms / 640x480 | " + " | ".join(f"{float(s):.0%}" for s in shares) + " |",
+        "|---|---|" + "---|" * len(shares),
+    ]
     for name, rows in rep["scale"].items():
         cells = [f"{r['recall']:.3f} / {r['ap50']:.3f}" if r.get("frames") else "-" for r in rows]
         md.append(f"| {name} | {rep['ms_per_640x480_frame'][name]} | " + " | ".join(cells) + " |")
@@ -156,19 +192,28 @@ def _markdown(rep: dict) -> str:
     md += [f"\nms per 640x480 frame, same run: {k} {rep['ms_per_640x480_frame'][k]}." for k in plain]
     md.append(f"\n![recall per band]({rep['recall_plot']})\n")
     p = rep["photos"]
-    md += [f"\n## Full pipeline on {p['data']} ({p['n']} photos): the largest face against the crowd label\n",
-           "| detector, model output | faces found | right (of all photos) | " +
-           " | ".join(next(iter(p["pipelines"].values()))["recall_per_class"]) + " |",
-           "|---|---|---|" + "---|" * len(next(iter(p["pipelines"].values()))["recall_per_class"])]
+    md += [
+        f"\n## Full pipeline on {p['data']} ({p['n']} photos): the largest face against the crowd label\n",
+        "| detector, model output | faces found | right (of all photos) | "
+        + " | ".join(next(iter(p["pipelines"].values()))["recall_per_class"])
+        + " |",
+        "|---|---|---|" + "---|" * len(next(iter(p["pipelines"].values()))["recall_per_class"]),
+    ]
     for k, r in p["pipelines"].items():
-        md.append(f"| {k} | {r['found']} | {r['accuracy']:.1%} | " +
-                  " | ".join(f"{v:.0%}" for v in r["recall_per_class"].values()) + " |")
+        md.append(
+            f"| {k} | {r['found']} | {r['accuracy']:.1%} | "
+            + " | ".join(f"{v:.0%}" for v in r["recall_per_class"].values())
+            + " |"
+        )
     d = p["pipelines"][next(iter(p["pipelines"]))]
     md += ["\nWhat each class is mistaken for (the default pipeline):\n", "| label | mistaken for |", "|---|---|"]
     md += [f"| {c} | " + ", ".join(f"{k} {v}" for k, v in m.items()) + " |" for c, m in d["mistaken_for"].items()]
     s = rep["solvay"]
-    md.append(f"\n## Solvay 1927 (bundled demo photo)\n\n{s['faces']} faces: " +
-              ", ".join(f"{k} {v}" for k, v in s["labels"].items()) + f"; {s['uncertain']} flagged uncertain.\n")
+    md.append(
+        f"\n## Solvay 1927 (bundled demo photo)\n\n{s['faces']} faces: "
+        + ", ".join(f"{k} {v}" for k, v in s["labels"].items())
+        + f"; {s['uncertain']} flagged uncertain.\n"
+    )
     return "\n".join(md) + "\n"
 
 

@@ -2,16 +2,16 @@
 # The distilled default model (issue 4): a teacher (a model or an averaging ensemble `a+b+c`, averaged over 10 TTA
 # views) writes its outputs on the Training faces once; a student learns from them with EmoXNetLite's loss (paper
 # 003: cross-entropy on the teacher's label-smoothed probabilities), mixed half and half with the hard labels.
-# Selection on PublicTest only: a student replaces the default (`ferkit ship --run OUT --name NAME`,
+# Selection on PublicTest only: a student replaces the default (`python -m lab ship --run OUT --name NAME`,
 # config.DEFAULT_MODEL) only where its PublicTest accuracy, fp32 and int8, beats the default's card; its PrivateTest figure is
 # measured once for reports/beyond.md. Resumable: rerun after a kill.
-# Usage: [TEACHER_MODEL=a+b] [STUDENT=model] [NAME=run name] [TRAIN_ARGS="--precision bf16-mixed ..."] \
+# Usage: [TEACHER_MODEL=a+b] [STUDENT=model] [NAME=run name] [TRAIN_ARGS="--train-precision bf16-mixed ..."] \
 #        [TEACH_PRECISION=fp32|int8] \
 #        scripts/run_default_kd.sh [FER2013 path]   (ferkit with the train extra on PATH)
 # The defaults are the third run: ferkit_cnn_m2 (stride-2 stem) taught by the best PublicTest ensemble
 # ferkit_cnn_m + ferkit_cnn_m_kd + ferkit_cnn_s2 over 10 views, 70 epochs in bf16 mixed precision
 # (reports/ferkit_cnn_m2_kd_*). The second run (reports/ferkit_cnn_m_kd_*): TEACHER_MODEL=ferkit_cnn_m+ferkit_cnn_s
-# STUDENT=ferkit_cnn_m NAME=ferkit_cnn_m_kd TRAIN_ARGS="--precision bf16-mixed --epochs 60". The first run, ferkit_cnn_s
+# STUDENT=ferkit_cnn_m NAME=ferkit_cnn_m_kd TRAIN_ARGS="--train-precision bf16-mixed --epochs 60". The first run, ferkit_cnn_s
 # taught by its own 10-view outputs (reports/ferkit_cnn_s_kd_*): TEACHER_MODEL=ferkit_cnn_s STUDENT=ferkit_cnn_s
 # NAME=ferkit_cnn_s_kd TRAIN_ARGS=. The fourth (reports/ferkit_cnn_m2_kd4_*; not shipped: its int8 copy lost on
 # PublicTest): TEACHER_MODEL=ferkit_cnn_m+ferkit_cnn_m_kd+ferkit_cnn_s2+ferkit_cnn_m2_kd NAME=ferkit_cnn_m2_kd4
@@ -21,7 +21,7 @@ DATA=${1:-../shared/data/fer2013_images.zip}
 TEACHER_MODEL=${TEACHER_MODEL:-ferkit_cnn_m+ferkit_cnn_m_kd+ferkit_cnn_s2}
 STUDENT=${STUDENT:-ferkit_cnn_m2}
 NAME=${NAME:-ferkit_cnn_m2_kd}
-TRAIN_ARGS=${TRAIN_ARGS-"--precision bf16-mixed --epochs 70"}
+TRAIN_ARGS=${TRAIN_ARGS-"--train-precision bf16-mixed --epochs 70"}
 TEACH_PRECISION=${TEACH_PRECISION:-fp32}  # int8: the members' shipped int8 copies (3.4x fp32's faces/s in reports/speed.md)
 TAG=$([ "$TEACHER_MODEL" = ferkit_cnn_s ] && echo default || echo "${TEACHER_MODEL//+/_}")$([ "$TEACH_PRECISION" = int8 ] && echo _int8)
 TAG=${TAG//\//_}  # a teacher given as a checkpoint path names its file without the slashes
@@ -34,7 +34,7 @@ ferkit train --model "$STUDENT" --dataset fer2013 --data "$DATA" --recipe ferkit
   --teacher "$TEACHER" --kd-loss soft_labels --kd-alpha 0.5 $TRAIN_ARGS \
   $([ -e "$out/checkpoints/last.ckpt" ] && echo --resume) >> "reports/logs/${NAME}_train.log" 2>&1
 cp "$out/epochs.jsonl" "reports/logs/${NAME}_train_epochs.jsonl"  # its PublicTest figure per epoch (selection)
-for split in publictest privatetest; do  # the selection figure, then the test figure (`ferkit ship` remeasures both)
+for split in publictest privatetest; do  # the selection figure, then the test figure (`python -m lab ship` remeasures both)
   ferkit evaluate --model "$out/checkpoints/best.ckpt" --data "$DATA" --split $split \
     --json "reports/${NAME}_$split.json" 2>&1 | grep -v Warn | tee "reports/logs/${NAME}_$split.log"
 done

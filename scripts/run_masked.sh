@@ -3,7 +3,7 @@
 # kill): masked FER2013 -> stored teacher outputs -> mask detector -> student without / with distillation, from
 # random weights (paper 000) and from the teacher's.
 # Usage: scripts/run_masked.sh [FER2013 path] [epochs of each student]   (ferkit with the train + dlib extras on PATH)
-# Then: `ferkit ship` of the distilled student and mask detector, `ferkit report masked` (scripts/make_reports.sh).
+# Then: `python -m lab ship` of the distilled student and mask detector, `python -m lab report masked` (scripts/make_reports.sh).
 set -euo pipefail
 DATA=${1:-../shared/data/fer2013_images.zip}
 EPOCHS=${2:-15}

@@ -5,7 +5,7 @@
 # A run is a model name (FER2013) or <model>_ckplus48_<protocol> (CK+48, `ferkit crossval`; protocol holdout or
 # subject-kfold), e.g. thesis_cnn_ck_ckplus48_subject-kfold.
 # Each row: `ferkit train ... --out runs/repro/<model>` then `ferkit evaluate` of its selected model on PrivateTest
-# into runs/repro/<model>/privatetest.json; `ferkit report reproduction` turns the runs into reports/reproduction.*.
+# into runs/repro/<model>/privatetest.json; `python -m lab report reproduction` turns the runs into reports/reproduction.*.
 set -uo pipefail
 DATA=${1:-../shared/data/fer2013_images.zip}
 CKPLUS=${CKPLUS:-../shared/data/ckplus48.tar}

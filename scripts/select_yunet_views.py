@@ -7,6 +7,7 @@ reports/yunet_views.{json,md}.
     python scripts/select_yunet_views.py --data ../shared/data/face_mask_detection_subset300.tar \
         --model runs/yunet_masks/yunet.onnx
 """
+
 from __future__ import annotations
 
 import argparse
@@ -33,26 +34,48 @@ def main() -> None:
         raise SystemExit(f"{a.model}: its card names no validation photos of {a.data}")
     rows = []
     for views in YUNET_VIEW_CANDIDATES:
-        det = YuNet(model=a.model, input_side=views["sides"], flip=views["flip"],
-                    fusion=views["fusion"])
+        det = YuNet(model=a.model, input_side=views["sides"], flip=views["flip"], fusion=views["fusion"])
         det.trained_on = set()  # scored on its validation photos, which the card lists among those to leave out
         rep = evaluate_detector(det, val)
-        rows.append({"sides": list(views["sides"]), "flip": views["flip"], "fusion": views["fusion"],
-                     "val_ap50": rep["ap50"],
-                     "max_recall": rep["max_recall"], "ms_per_frame": round(frame_latency_ms(det, val[0].image), 2)})
+        rows.append(
+            {
+                "sides": list(views["sides"]),
+                "flip": views["flip"],
+                "fusion": views["fusion"],
+                "val_ap50": rep["ap50"],
+                "max_recall": rep["max_recall"],
+                "ms_per_frame": round(frame_latency_ms(det, val[0].image), 2),
+            }
+        )
         print(json.dumps(rows[-1]), flush=True)
     fast = [r for r in rows if r["ms_per_frame"] <= GOALS["ms_per_frame"]]
     chosen = max(fast, key=lambda r: r["val_ap50"]) if fast else None
-    data = {"model": a.model, "validation_images": len(val), "validation_boxes": int(sum(len(i.boxes) for i in val)),
-            "speed_goal_ms": GOALS["ms_per_frame"], "rows": rows, "chosen": chosen}
-    table = "\n| sides | mirror | fusion | validation AP50 | max recall | ms / 640x480 frame |\n|---|---|---|---|---|---|\n"
-    table += "".join(f"| {', '.join(map(str, r['sides']))} | {'yes' if r['flip'] else 'no'} | {r['fusion']} | "
-                     f"{r['val_ap50']:.4f} | {r['max_recall']:.4f} | {r['ms_per_frame']:.1f} |\n" for r in rows)
-    write_report(a.out, data, "YuNet views chosen on the validation photos", table +
-                 "\nChosen: the best validation AP50 among the views within the speed goal. Fusion: nms keeps each "
-                 "face's best box over the views, wbf fuses them (detection/nms.py fuse_views). The test third is "
-                 "not read here; reports/detection.md scores the chosen views on it (`yunet_masks_ms`).\n",
-                 tabled=("rows",))
+    data = {
+        "model": a.model,
+        "validation_images": len(val),
+        "validation_boxes": int(sum(len(i.boxes) for i in val)),
+        "speed_goal_ms": GOALS["ms_per_frame"],
+        "rows": rows,
+        "chosen": chosen,
+    }
+    table = (
+        "\n| sides | mirror | fusion | validation AP50 | max recall | ms / 640x480 frame |\n|---|---|---|---|---|---|\n"
+    )
+    table += "".join(
+        f"| {', '.join(map(str, r['sides']))} | {'yes' if r['flip'] else 'no'} | {r['fusion']} | "
+        f"{r['val_ap50']:.4f} | {r['max_recall']:.4f} | {r['ms_per_frame']:.1f} |\n"
+        for r in rows
+    )
+    write_report(
+        a.out,
+        data,
+        "YuNet views chosen on the validation photos",
+        table + "\nChosen: the best validation AP50 among the views within the speed goal. Fusion: nms keeps each "
+        "face's best box over the views, wbf fuses them (detection/nms.py fuse_views). The test third is "
+        "not read here; reports/detection.md scores the chosen views on it (`yunet_masks_ms`).\n",
+        tabled=("rows",),
+    )
+
 
 if __name__ == "__main__":
     main()

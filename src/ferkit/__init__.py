@@ -1,4 +1,5 @@
 """ferkit: facial expression recognition toolkit."""
+
 from __future__ import annotations
 
 import os
@@ -17,15 +18,28 @@ def __getattr__(name: str):
     # Lazy imports keep `import ferkit` fast and light.
     if name in ("Analyzer", "AnalysisResult", "Face"):
         from ferkit.app import analyzer
+
         return getattr(analyzer, name)
     if name in ("create_model", "list_models"):
         from .expression import registry
+
         return getattr(registry, name)
     if name in ("create_detector", "list_detectors"):
         from .detection import registry as dreg
+
         return getattr(dreg, name)
     raise AttributeError(name)
 
 
-__all__ = ["EMOTIONS", "FerkitError", "Analyzer", "AnalysisResult", "Face", "create_model", "list_models",
-           "create_detector", "list_detectors", "__version__"]
+__all__ = [
+    "EMOTIONS",
+    "FerkitError",
+    "Analyzer",
+    "AnalysisResult",
+    "Face",
+    "create_model",
+    "list_models",
+    "create_detector",
+    "list_detectors",
+    "__version__",
+]

@@ -1,5 +1,6 @@
 """Project-wide constants and defaults, in one place: each with a one-line meaning; why each default is what it is,
 with its measurements, is in docs/defaults.md."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -9,13 +10,30 @@ EMOTIONS: tuple[str, ...] = ("angry", "disgust", "fear", "happy", "sad", "surpri
 
 #: Folder names and synonyms mapped to the canonical class names above.
 EMOTION_SYNONYMS: dict[str, str] = {
-    "angry": "angry", "anger": "angry", "an": "angry",
-    "disgust": "disgust", "disgusted": "disgust", "di": "disgust",
-    "fear": "fear", "fearful": "fear", "afraid": "fear", "scared": "fear", "fe": "fear",
-    "happy": "happy", "happiness": "happy", "joy": "happy", "ha": "happy",
-    "sad": "sad", "sadness": "sad", "sa": "sad",
-    "surprise": "surprise", "surprised": "surprise", "su": "surprise",
-    "neutral": "neutral", "neutrality": "neutral", "ne": "neutral",
+    "angry": "angry",
+    "anger": "angry",
+    "an": "angry",
+    "disgust": "disgust",
+    "disgusted": "disgust",
+    "di": "disgust",
+    "fear": "fear",
+    "fearful": "fear",
+    "afraid": "fear",
+    "scared": "fear",
+    "fe": "fear",
+    "happy": "happy",
+    "happiness": "happy",
+    "joy": "happy",
+    "ha": "happy",
+    "sad": "sad",
+    "sadness": "sad",
+    "sa": "sad",
+    "surprise": "surprise",
+    "surprised": "surprise",
+    "su": "surprise",
+    "neutral": "neutral",
+    "neutrality": "neutral",
+    "ne": "neutral",
 }
 
 #: Official FER2013 split names (Usage column / file-name prefixes).
@@ -24,8 +42,14 @@ FER2013_SPLITS: tuple[str, ...] = ("Training", "PublicTest", "PrivateTest")
 #: Side of the square grey face crop that expression models take.
 FACE_SIZE = 48
 #: Face-crop side relative to each detector's square box, matching FER2013's framing (docs/defaults.md).
-CROP_SCALE = {"mtcnn": 0.962, "haar": 1.038, "yunet": 0.962, "yunet_lib": 0.962, "yunet_masks": 1.169,
-              "yunet_masks_ms": 1.169}
+CROP_SCALE = {
+    "mtcnn": 0.962,
+    "haar": 1.038,
+    "yunet": 0.962,
+    "yunet_lib": 0.962,
+    "yunet_masks": 1.169,
+    "yunet_masks_ms": 1.169,
+}
 #: Crop-centre shift along the face's upright axis, in crop sides (negative: up), per detector.
 CROP_SHIFT = {"yunet_masks": -0.12, "yunet_masks_ms": -0.12}
 #: FER2013's median positions (48 px frame) of the 5 landmarks: eyes (image-left first), nose, mouth corners.
@@ -67,16 +91,47 @@ DEFAULT_PRECISION = "int8"
 #: The default face detector (docs/detectors.md).
 DEFAULT_DETECTOR = "yunet_masks"
 #: ``ferkit train-detector --model yunet``: the YuNet fine-tuning recipe (detection/yunet_train.py).
-YUNET_FINETUNE = {"epochs": 40, "lr": 1e-4, "weight_decay": 1e-4, "sides": (480, 560, 640, 720, 800),
-                  "input_side": 640, "validation_every": 5, "centre_radius": 2.5, "box_weight": 5.0,
-                  "landmark_weight": 0.1, "ema": 0.0, "ema_warmup": 500, "stride4": False,
-                  "augment": {"paste": 0.0, "paste_count": 4, "paste_size": (8, 40), "crop": 0.0,
-                              "crop_scale": (0.5, 1.0), "jitter": 0.0, "jitter_amount": 0.3}}
+YUNET_FINETUNE = {
+    "epochs": 40,
+    "lr": 1e-4,
+    "weight_decay": 1e-4,
+    "sides": (480, 560, 640, 720, 800),
+    "input_side": 640,
+    "validation_every": 5,
+    "centre_radius": 2.5,
+    "box_weight": 5.0,
+    "landmark_weight": 0.1,
+    "ema": 0.0,
+    "ema_warmup": 500,
+    "stride4": False,
+    "augment": {
+        "paste": 0.0,
+        "paste_count": 4,
+        "paste_size": (8, 40),
+        "crop": 0.0,
+        "crop_scale": (0.5, 1.0),
+        "jitter": 0.0,
+        "jitter_amount": 0.3,
+    },
+}
 #: Views of the fine-tuned YuNet scored by scripts/select_yunet_views.py: sides, mirror, box fusion.
-YUNET_VIEW_CANDIDATES = tuple({"sides": sides, "flip": flip, "fusion": fusion} for sides, flip, fusion in (
-    ((640,), False, "nms"), ((800,), False, "nms"), ((960,), False, "nms"), ((640,), True, "wbf"),
-    ((640, 800), False, "nms"), ((640, 896), False, "nms"), ((640, 928), False, "nms"), ((640, 960), False, "nms"),
-    ((640, 800), False, "wbf"), ((640, 896), False, "wbf"), ((640, 928), False, "wbf"), ((640, 960), False, "wbf")))
+YUNET_VIEW_CANDIDATES = tuple(
+    {"sides": sides, "flip": flip, "fusion": fusion}
+    for sides, flip, fusion in (
+        ((640,), False, "nms"),
+        ((800,), False, "nms"),
+        ((960,), False, "nms"),
+        ((640,), True, "wbf"),
+        ((640, 800), False, "nms"),
+        ((640, 896), False, "nms"),
+        ((640, 928), False, "nms"),
+        ((640, 960), False, "nms"),
+        ((640, 800), False, "wbf"),
+        ((640, 896), False, "wbf"),
+        ((640, 928), False, "wbf"),
+        ((640, 960), False, "wbf"),
+    )
+)
 #: The views of the ``yunet_masks_ms`` detector.
 YUNET_MASKS_MS_VIEWS = {"sides": (640, 896), "flip": False, "fusion": "wbf"}
 #: YuNet's zoomed-out view: canvas ``pad`` x the image's longer side, resized to ``side``; boxes >= ``min_face``.
@@ -125,8 +180,14 @@ INIT_CALIBRATION_FACES = 1024
 
 #: BGR colour per emotion for annotations and plots.
 EMOTION_COLORS: dict[str, tuple[int, int, int]] = {
-    "angry": (40, 40, 220), "disgust": (40, 140, 40), "fear": (160, 60, 160), "happy": (40, 200, 240),
-    "sad": (200, 120, 40), "surprise": (30, 140, 255), "neutral": (170, 170, 170), "contempt": (90, 90, 140),
+    "angry": (40, 40, 220),
+    "disgust": (40, 140, 40),
+    "fear": (160, 60, 160),
+    "happy": (40, 200, 240),
+    "sad": (200, 120, 40),
+    "surprise": (30, 140, 255),
+    "neutral": (170, 170, 170),
+    "contempt": (90, 90, 140),
 }
 #: Faces at least this wide (px) get a probability bar chart beside their box in annotations.
 BARS_MIN_FACE = 60

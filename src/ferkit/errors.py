@@ -1,4 +1,5 @@
 """Exceptions with messages meant for the user: one line naming the file and the problem."""
+
 from __future__ import annotations
 
 

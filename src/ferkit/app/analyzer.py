@@ -1,4 +1,5 @@
 """``Analyzer``: detection -> expression classification, on images, arrays and batches of frames."""
+
 from __future__ import annotations
 
 import os
@@ -30,10 +31,18 @@ class Analyzer:
     and flags each face whose top probability is under its threshold as ``uncertain``.
     """
 
-    def __init__(self, detector: str | Detector = "default", model: str | Classifier = "default",
-                 threads: int = 0, gallery: str | os.PathLike | Gallery | None = None, precision: str = DEFAULT_PRECISION,
-                 masked: str = "off", masked_model: str | Classifier = MASKED_MODEL, tta: int = 0,
-                 calibrate: bool = True):
+    def __init__(
+        self,
+        detector: str | Detector = "default",
+        model: str | Classifier = "default",
+        threads: int = 0,
+        gallery: str | os.PathLike | Gallery | None = None,
+        precision: str = DEFAULT_PRECISION,
+        masked: str = "off",
+        masked_model: str | Classifier = MASKED_MODEL,
+        tta: int = 0,
+        calibrate: bool = True,
+    ):
         self.detector = create_detector(detector) if isinstance(detector, str) else detector
         self.model = load_classifier(model, precision=precision, threads=threads) if isinstance(model, str) else model
         path = getattr(self.model, "path", None)
@@ -45,24 +54,31 @@ class Analyzer:
         if masked not in MASKED_MODES:
             raise UnknownNameError(f"unknown masked mode {masked!r}; use one of {', '.join(MASKED_MODES)}")
         self.masked = masked
-        self.masked_model = None if masked == "off" else (
-            load_classifier(masked_model, precision=precision, threads=threads) if isinstance(masked_model, str)
-            else masked_model)
+        self.masked_model = (
+            None
+            if masked == "off"
+            else (
+                load_classifier(masked_model, precision=precision, threads=threads)
+                if isinstance(masked_model, str)
+                else masked_model
+            )
+        )
         if tta and tta > 1:
             from ferkit.expression.tta import TTAClassifier
+
             self.model = TTAClassifier(self.model, tta)
             self.masked_model = self.masked_model and TTAClassifier(self.masked_model, tta)
         self.mask_detector = None
         if masked == "auto":
             from ferkit.masks.detector import MaskDetector
+
             self.mask_detector = MaskDetector(threads=threads)
 
     @classmethod
     def from_settings(cls, settings) -> "Analyzer":
         """The analyzer an ``AnalyzeSettings`` describes (validated first)."""
         s = settings.validate()
-        return cls(s.detector, s.model, s.threads, s.gallery, s.precision, s.masked, s.masked_model, s.tta,
-                   s.calibrate)
+        return cls(s.detector, s.model, s.threads, s.gallery, s.precision, s.masked, s.masked_model, s.tta, s.calibrate)
 
     def classify(self, crops: np.ndarray, routed: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray | None]:
         """Probabilities of each crop and whether it went to the masked model (``routed``: the mask detector's
@@ -88,8 +104,13 @@ class Analyzer:
             return self.analyze_frames([as_image(source)], ["array"])[0]
         return self.analyze_frames([read_image(source)], [str(source)])[0]
 
-    def analyze_frames(self, images: list[np.ndarray], sources: list[str], frames: list[int | None] | None = None,
-                       detections: list[list[Detection] | None] | None = None) -> list[AnalysisResult]:
+    def analyze_frames(
+        self,
+        images: list[np.ndarray],
+        sources: list[str],
+        frames: list[int | None] | None = None,
+        detections: list[list[Detection] | None] | None = None,
+    ) -> list[AnalysisResult]:
         """Analyse several images at once: faces of all images are classified in one batch. ``detections``: faces
         already found per image (``None``: detect), e.g. carried over from an earlier video frame."""
         detections = detections or [None] * len(images)
@@ -121,9 +142,14 @@ class Analyzer:
 
     def _face(self, index: int, det: Detection, p: np.ndarray) -> Face:
         classes = self.model.classes
-        face = Face([float(v) for v in det.box], det.score, classes[int(np.argmax(p))],
-                    {c: float(v) for c, v in zip(classes, p)},
-                    det.landmarks.tolist() if det.landmarks is not None else None, index)
+        face = Face(
+            [float(v) for v in det.box],
+            det.score,
+            classes[int(np.argmax(p))],
+            {c: float(v) for c, v in zip(classes, p)},
+            det.landmarks.tolist() if det.landmarks is not None else None,
+            index,
+        )
         if self.calibration is not None:
             face.uncertain = bool(p.max() < self.calibration.uncertain_below)
         return face

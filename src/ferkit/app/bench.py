@@ -1,4 +1,5 @@
 """``ferkit bench``: classifier faces/s (batched), detector ms/frame, end-to-end video frames/s, on this machine."""
+
 from __future__ import annotations
 
 import json
@@ -44,9 +45,15 @@ def classifier_rates(clf, pool: np.ndarray, min_seconds: float, rounds: int = TI
 
 
 def machine_info(threads: int = 0) -> dict:
-    return {"cpu": platform.processor() or platform.machine(), "cpu_isa": cpu_vector_isa(), "cores": os.cpu_count(),
-            "threads": threads or os.cpu_count(), "python": platform.python_version(),
-            "onnxruntime": __import__("onnxruntime").__version__, "opencv": cv2.__version__}
+    return {
+        "cpu": platform.processor() or platform.machine(),
+        "cpu_isa": cpu_vector_isa(),
+        "cores": os.cpu_count(),
+        "threads": threads or os.cpu_count(),
+        "python": platform.python_version(),
+        "onnxruntime": __import__("onnxruntime").__version__,
+        "opencv": cv2.__version__,
+    }
 
 
 def _accuracy(clf, test) -> float:
@@ -79,9 +86,13 @@ def _video_stages(app: Analyzer, video: str) -> dict:
         faces_seen += sum(len(d) for d in dets)
     total = time.perf_counter() - t_all
     cap.release()
-    return {"video": os.path.basename(video), "video_frames": frames, "video_faces": faces_seen,
-            "video_fps": round(frames / total, 2),
-            "stage_ms_per_frame": {k: round(v / max(frames, 1) * 1000, 2) for k, v in t.items()}}
+    return {
+        "video": os.path.basename(video),
+        "video_frames": frames,
+        "video_faces": faces_seen,
+        "video_fps": round(frames / total, 2),
+        "stage_ms_per_frame": {k: round(v / max(frames, 1) * 1000, 2) for k, v in t.items()},
+    }
 
 
 def make_640x480_video(path: str | os.PathLike, minutes: float | None, source: str | None = None) -> int:
@@ -110,27 +121,42 @@ def pipeline_run(video: str, detect_every: int = 1, model: str = "default") -> d
     import resource
 
     from ferkit.app.video import analyze_video
+
     app = Analyzer("default", model)
     with tempfile.TemporaryDirectory() as tmp:
         analyze_video(app, video, Path(tmp), max_frames=32, progress=False, write_video=False, summary=False)  # warm-up
         t = time.perf_counter()
-        res = analyze_video(app, video, Path(tmp), progress=False, write_video=False, detect_every=detect_every,
-                            summary=False)
+        res = analyze_video(
+            app, video, Path(tmp), progress=False, write_video=False, detect_every=detect_every, summary=False
+        )
         seconds = time.perf_counter() - t
-    return {"frames": len(res), "detect_every": detect_every, "fps": round(len(res) / seconds, 2),
-            "peak_memory_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)}
+    return {
+        "frames": len(res),
+        "detect_every": detect_every,
+        "fps": round(len(res) / seconds, 2),
+        "peak_memory_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+    }
 
 
 def _pipeline_in_subprocess(video: str, detect_every: int) -> dict:
-    p = subprocess.run([sys.executable, "-m", "ferkit.app.bench", video, str(detect_every)],
-                       capture_output=True, text=True, check=True)
+    p = subprocess.run(
+        [sys.executable, "-m", "ferkit.app.bench", video, str(detect_every)], capture_output=True, text=True, check=True
+    )
     return json.loads(p.stdout.strip().splitlines()[-1])
 
 
-def bench(detector: str = "default", model: str = "default", threads: int = 0, min_seconds: float = 3.0,
-          video: str | None = None, int8_model: str | None = None, fer2013: str | None = None,
-          detect_every: tuple[int, ...] = (1, 3),
-          long_video_minutes: float = 0.0, rounds: int = TIMING_ROUNDS) -> dict:
+def bench(
+    detector: str = "default",
+    model: str = "default",
+    threads: int = 0,
+    min_seconds: float = 3.0,
+    video: str | None = None,
+    int8_model: str | None = None,
+    fer2013: str | None = None,
+    detect_every: tuple[int, ...] = (1, 3),
+    long_video_minutes: float = 0.0,
+    rounds: int = TIMING_ROUNDS,
+) -> dict:
     """Speed of the pipeline on this machine. ``int8_model``: an int8 ``.onnx`` to time (and score) beside the fp32
     model; ``fer2013``: a FER2013 copy to score PrivateTest in the same run. The streaming pipeline
     runs in a fresh process on a 640x480 copy of the video for each ``detect_every``; ``long_video_minutes`` > 0
@@ -142,10 +168,17 @@ def bench(detector: str = "default", model: str = "default", threads: int = 0, m
     frame = cv2.resize(read_image(EXAMPLE_PHOTO), (640, 480))
     det_ms = 1000 / _rate(lambda: app.detector.detect(frame), 1, min_seconds, rounds)
     video = video or str(EXAMPLE_VIDEO)
-    rep = {"classifier": app.model.name, "classifier_precision": app.model.precision, "detector": app.detector.name,
-           "classifier_faces_per_s": rows["256"], "classifier_faces_per_s_by_batch": rows,
-           "timing": {"min_seconds": min_seconds, "rounds": rounds},
-           "detector_ms_per_640x480": round(det_ms, 2), **_video_stages(app, video), "photo_faces": len(pool) // 2}
+    rep = {
+        "classifier": app.model.name,
+        "classifier_precision": app.model.precision,
+        "detector": app.detector.name,
+        "classifier_faces_per_s": rows["256"],
+        "classifier_faces_per_s_by_batch": rows,
+        "timing": {"min_seconds": min_seconds, "rounds": rounds},
+        "detector_ms_per_640x480": round(det_ms, 2),
+        **_video_stages(app, video),
+        "photo_faces": len(pool) // 2,
+    }
     rep["pipeline_clip"] = [_pipeline_in_subprocess(video, k) for k in detect_every]
     with tempfile.TemporaryDirectory() as tmp:
         v640 = Path(tmp) / "clip_640x480.mp4"
@@ -159,6 +192,7 @@ def bench(detector: str = "default", model: str = "default", threads: int = 0, m
     test = None
     if fer2013:
         from ferkit.data import FER2013
+
         test = FER2013(fer2013, "PrivateTest")
         rep["privatetest_accuracy"] = _accuracy(app.model, test)
     variants = {}
@@ -173,14 +207,19 @@ def bench(detector: str = "default", model: str = "default", threads: int = 0, m
         rep["precisions"] = {}
         for prec, clf in variants.items():  # the default copy is not timed or scored twice
             own = clf is app.model
-            row = {"file": clf.path.name,
-                   "classifier_faces_per_s_by_batch": rows if own else classifier_rates(clf, pool, min_seconds, rounds)}
+            row = {
+                "file": clf.path.name,
+                "classifier_faces_per_s_by_batch": rows if own else classifier_rates(clf, pool, min_seconds, rounds),
+            }
             if test is not None:
                 row["privatetest_accuracy"] = rep["privatetest_accuracy"] if own else _accuracy(clf, test)
             rep["precisions"][prec] = row
         if test is not None and "fp32" in variants:
             rep["int8_accuracy_drop_points"] = round(
-                (rep["precisions"]["fp32"]["privatetest_accuracy"] - rep["precisions"]["int8"]["privatetest_accuracy"]) * 100, 2)
+                (rep["precisions"]["fp32"]["privatetest_accuracy"] - rep["precisions"]["int8"]["privatetest_accuracy"])
+                * 100,
+                2,
+            )
     rep["machine"] = machine_info(threads)
     return rep
 

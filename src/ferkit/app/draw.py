@@ -1,4 +1,5 @@
 """Annotated images: boxes, the predicted emotion and its probability, a bar per class for larger faces."""
+
 from __future__ import annotations
 
 import cv2
@@ -59,8 +60,16 @@ def _bars(img: np.ndarray, face, x1: int, y1: int, x2: int, y2: int) -> None:
         p = face.probabilities[name]
         cv2.rectangle(img, (x, yy), (x + width, yy + row - 2), (40, 40, 40), -1)
         cv2.rectangle(img, (x, yy), (x + int(width * p), yy + row - 2), EMOTION_COLORS.get(name, (255, 255, 255)), -1)
-        cv2.putText(img, f"{name} {p:.0%}", (x + 3, yy + row - 2 - max(2, row // 4)), cv2.FONT_HERSHEY_SIMPLEX, fs,
-                    (255, 255, 255), 1, cv2.LINE_AA)
+        cv2.putText(
+            img,
+            f"{name} {p:.0%}",
+            (x + 3, yy + row - 2 - max(2, row // 4)),
+            cv2.FONT_HERSHEY_SIMPLEX,
+            fs,
+            (255, 255, 255),
+            1,
+            cv2.LINE_AA,
+        )
 
 
 def _dashed_rectangle(img: np.ndarray, p1: tuple[int, int], p2: tuple[int, int], color, thick: int) -> None:
@@ -70,5 +79,10 @@ def _dashed_rectangle(img: np.ndarray, p1: tuple[int, int], p2: tuple[int, int],
         n = max(1, int(np.hypot(b[0] - a[0], b[1] - a[1]) // dash))
         for i in range(0, n, 2):
             s, e = i / n, min(i + 1, n) / n
-            cv2.line(img, (int(a[0] + (b[0] - a[0]) * s), int(a[1] + (b[1] - a[1]) * s)),
-                     (int(a[0] + (b[0] - a[0]) * e), int(a[1] + (b[1] - a[1]) * e)), color, thick)
+            cv2.line(
+                img,
+                (int(a[0] + (b[0] - a[0]) * s), int(a[1] + (b[1] - a[1]) * s)),
+                (int(a[0] + (b[0] - a[0]) * e), int(a[1] + (b[1] - a[1]) * e)),
+                color,
+                thick,
+            )

@@ -1,4 +1,5 @@
 """``ferkit explain``: Grad-CAM heat maps of the predicted class for every face of an image."""
+
 from __future__ import annotations
 
 import os
@@ -21,6 +22,7 @@ def cam_function(model: str = "default"):
     """A callable faces -> (maps, probabilities) for a shipped name, an ``.onnx`` file or a training ``.ckpt``."""
     if model.endswith(".ckpt"):
         from ferkit.expression.export import load_checkpoint
+
         net, _ = load_checkpoint(model)
         net.softmax = False  # Grad-CAM differentiates the class score (logit), not its probability
         return lambda faces: grad_cam_torch(net, faces)
@@ -44,14 +46,19 @@ def grid(tiles: list[np.ndarray], per_row: int = 8) -> np.ndarray:
     """Tiles in rows of ``per_row`` (the last row padded with black)."""
     rows = []
     for i in range(0, len(tiles), per_row):
-        row = tiles[i:i + per_row]
+        row = tiles[i : i + per_row]
         row += [np.zeros_like(tiles[0])] * (min(per_row, len(tiles)) - len(row))
         rows.append(np.hstack(row))
     return np.vstack(rows)
 
 
-def explain_image(source: str | os.PathLike, out_dir: str | os.PathLike, model: str = "default",
-                  detector: str = "default", per_face: bool = True) -> list[dict]:
+def explain_image(
+    source: str | os.PathLike,
+    out_dir: str | os.PathLike,
+    model: str = "default",
+    detector: str = "default",
+    per_face: bool = True,
+) -> list[dict]:
     """Write ``<stem>_gradcam.png`` (every face's heat map, in rows of 8), ``<stem>_gradcam.json`` and, with
     ``per_face``, ``<stem>_face<i>_gradcam.png``; returns the records (box, emotion, probability, heat-map centre of
     mass in 0..1 of the face crop)."""
@@ -63,8 +70,9 @@ def explain_image(source: str | os.PathLike, out_dir: str | os.PathLike, model: 
     records, tiles = [], []
     if len(crops):
         from ferkit.config import EMOTIONS
+
         maps, probs = cam_function(model)(crops)
-        ys, xs = np.mgrid[0:maps.shape[1], 0:maps.shape[2]]
+        ys, xs = np.mgrid[0 : maps.shape[1], 0 : maps.shape[2]]
         for i, (f, m, p) in enumerate(zip(faces, maps, probs)):
             c = int(p.argmax())
             tile = overlay(crops[i], m, f"{EMOTIONS[c]} {p[c]:.0%}")
@@ -72,12 +80,22 @@ def explain_image(source: str | os.PathLike, out_dir: str | os.PathLike, model: 
                 write_image_atomic(out / f"{stem}_face{i}_gradcam.png", tile)
             tiles.append(tile)
             w = m.sum() or 1.0
-            records.append({"face": i, "box": [round(float(v), 1) for v in f.box], "emotion": EMOTIONS[c],
-                            "probability": round(float(p[c]), 4),
-                            "heat_centre": [round(float((xs * m).sum() / w / m.shape[1]), 3),
-                                            round(float((ys * m).sum() / w / m.shape[0]), 3)]})
+            records.append(
+                {
+                    "face": i,
+                    "box": [round(float(v), 1) for v in f.box],
+                    "emotion": EMOTIONS[c],
+                    "probability": round(float(p[c]), 4),
+                    "heat_centre": [
+                        round(float((xs * m).sum() / w / m.shape[1]), 3),
+                        round(float((ys * m).sum() / w / m.shape[0]), 3),
+                    ],
+                }
+            )
         g = grid(tiles)
-        write_image_atomic(out / f"{stem}_gradcam.png", cv2.resize(g, (g.shape[1] * 2 // 3, g.shape[0] * 2 // 3),
-                                                                     interpolation=cv2.INTER_AREA))
+        write_image_atomic(
+            out / f"{stem}_gradcam.png",
+            cv2.resize(g, (g.shape[1] * 2 // 3, g.shape[0] * 2 // 3), interpolation=cv2.INTER_AREA),
+        )
     write_json_atomic(out / f"{stem}_gradcam.json", records)
     return records

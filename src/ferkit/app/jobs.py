@@ -1,4 +1,5 @@
 """``ferkit analyze``: images, folders, videos and webcams (several at once) -> results.json/.csv + annotations."""
+
 from __future__ import annotations
 
 import os
@@ -92,8 +93,13 @@ def image_files(source: str, exclude: Path | None = None) -> list[Path]:
     if kind != "folder":
         raise BadInputError(f"{source}: a {kind}, not an image or a folder of images")
     root = Path(source)
-    files = sorted(f for f in root.rglob("*") if f.is_file() and f.suffix.lower() in IMAGE_EXTENSIONS
-                   and not (exclude is not None and is_output(f, exclude, root)))
+    files = sorted(
+        f
+        for f in root.rglob("*")
+        if f.is_file()
+        and f.suffix.lower() in IMAGE_EXTENSIONS
+        and not (exclude is not None and is_output(f, exclude, root))
+    )
     if not files:
         raise BadInputError(f"{source}: no image files ({', '.join(IMAGE_EXTENSIONS)}) in this folder")
     return files
@@ -138,9 +144,14 @@ def _image_jobs(sources: list[Source], out: Path) -> list[tuple[Path, Path]]:
     return [(f, Path(n)) for (f, _), n in zip(jobs, names)]
 
 
-def analyze_sources(sources: list[str], out: str | Path, analyzer: Analyzer,
-                    settings: AnalyzeSettings = AnalyzeSettings(), progress: bool = True,
-                    on_frame=None) -> AnalyzeReport:
+def analyze_sources(
+    sources: list[str],
+    out: str | Path,
+    analyzer: Analyzer,
+    settings: AnalyzeSettings = AnalyzeSettings(),
+    progress: bool = True,
+    on_frame=None,
+) -> AnalyzeReport:
     """Analyse ``sources`` (images, folders, videos, or one webcam) with ``settings``' video and output options and
     write every face record into ``out``/results.{json,csv}. Files inside ``out`` are never inputs; a rerun writes
     the same files again (overwriting exactly its own). A bad file among several inputs is reported in ``errors``
@@ -157,8 +168,9 @@ def analyze_sources(sources: list[str], out: str | Path, analyzer: Analyzer,
             out.rmdir()  # a failed job leaves no empty folder behind
 
 
-def _analyze(found: list[Source], out: Path, analyzer: Analyzer, settings: AnalyzeSettings, progress: bool,
-             on_frame) -> AnalyzeReport:
+def _analyze(
+    found: list[Source], out: Path, analyzer: Analyzer, settings: AnalyzeSettings, progress: bool, on_frame
+) -> AnalyzeReport:
     from tqdm import tqdm
 
     rep = AnalyzeReport()
@@ -170,9 +182,20 @@ def _analyze(found: list[Source], out: Path, analyzer: Analyzer, settings: Analy
         stems = unique([Path(s.name).name if s.kind == "video" else f"webcam{s.name}" for s in videos])
     for s, stem in zip(videos, stems):
         try:
-            for r in analyze_video(analyzer, int(s.name) if s.kind == "webcam" else s.name, out, settings.max_frames,
-                                   settings.every, progress, settings.annotate, settings.detect_every,
-                                   settings.smooth, on_frame, prefetch_frames=settings.prefetch, stem=stem):
+            for r in analyze_video(
+                analyzer,
+                int(s.name) if s.kind == "webcam" else s.name,
+                out,
+                settings.max_frames,
+                settings.every,
+                progress,
+                settings.annotate,
+                settings.detect_every,
+                settings.smooth,
+                on_frame,
+                prefetch_frames=settings.prefetch,
+                stem=stem,
+            ):
                 rep.records += r.records()
         except BadInputError as e:
             if len(found) == 1:
@@ -197,8 +220,9 @@ def _analyze(found: list[Source], out: Path, analyzer: Analyzer, settings: Analy
     return rep
 
 
-def _analyze_images(analyzer: Analyzer, batch: list[tuple[Path, Path, np.ndarray]], out: Path, annotate: bool,
-                    rep: AnalyzeReport) -> None:
+def _analyze_images(
+    analyzer: Analyzer, batch: list[tuple[Path, Path, np.ndarray]], out: Path, annotate: bool, rep: AnalyzeReport
+) -> None:
     """Analyse images together (their faces classified in one batch); save annotated copies under out/annotated."""
     paths, rels, images = zip(*batch)
     for rel, res in zip(rels, analyzer.analyze_frames(list(images), [str(p) for p in paths])):
@@ -207,4 +231,3 @@ def _analyze_images(analyzer: Analyzer, batch: list[tuple[Path, Path, np.ndarray
             dest = out / "annotated" / rel
             res.save(dest)
             rep.outputs.append(str(dest))
-

@@ -1,4 +1,6 @@
-"""Result objects: ``Face`` records and ``AnalysisResult`` with ``.plot()``, ``.save()``, ``.to_json()``, ``.to_pandas()``."""
+"""Result objects: ``Face`` records and ``AnalysisResult`` with ``.plot()``, ``.save()``, ``.to_json()``,
+``.to_pandas()``."""
+
 from __future__ import annotations
 
 import csv
@@ -28,14 +30,19 @@ class Face:
     identity: str | None = None
     identity_distance: float | None = None
     smoothed: dict[str, float] | None = None
-    masked: bool | None = None              # ``analyze --masked on|auto``: sent to the masked-face model
-    mask_probability: float | None = None   # ``--masked auto``: the mask detector's P(mask)
-    model: str | None = None                # the expression model that classified the face (with --masked)
-    uncertain: bool | None = None           # top calibrated probability under the calibration's threshold
+    masked: bool | None = None  # ``analyze --masked on|auto``: sent to the masked-face model
+    mask_probability: float | None = None  # ``--masked auto``: the mask detector's P(mask)
+    model: str | None = None  # the expression model that classified the face (with --masked)
+    uncertain: bool | None = None  # top calibrated probability under the calibration's threshold
 
     def to_dict(self) -> dict[str, Any]:
-        d = {"face": self.index, "box": [round(v, 1) for v in self.box], "score": round(self.score, 4),
-             "emotion": self.emotion, "probabilities": {k: round(v, 5) for k, v in self.probabilities.items()}}
+        d = {
+            "face": self.index,
+            "box": [round(v, 1) for v in self.box],
+            "score": round(self.score, 4),
+            "emotion": self.emotion,
+            "probabilities": {k: round(v, 5) for k, v in self.probabilities.items()},
+        }
         if self.uncertain is not None:
             d["uncertain"] = self.uncertain
         if self.track_id is not None:
@@ -79,11 +86,13 @@ class AnalysisResult:
 
     def to_pandas(self):
         import pandas as pd
+
         return pd.DataFrame(flat_rows(self.records()))
 
     def plot(self) -> np.ndarray:
         """The image annotated with boxes, labels and probability bars (BGR)."""
         from ferkit.app.draw import annotate
+
         if self.image is None:
             raise ValueError("this result holds no image to plot")
         return annotate(self.image, self.faces, note="no face found" if not self.faces and self.frame is None else "")
@@ -108,8 +117,12 @@ def flat_rows(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
 CSV_COLUMNS = ("source", "frame", "face", "score", "emotion", "x1", "y1", "x2", "y2")
 
 
-def write_records(records: list[dict[str, Any]], json_path: str | os.PathLike, csv_path: str | os.PathLike,
-                  classes: tuple[str, ...] = EMOTIONS) -> None:
+def write_records(
+    records: list[dict[str, Any]],
+    json_path: str | os.PathLike,
+    csv_path: str | os.PathLike,
+    classes: tuple[str, ...] = EMOTIONS,
+) -> None:
     """Write face records as JSON (a list) and CSV, each atomically; the CSV always has the box and a ``p_<class>``
     column per class (empty for a record without a face)."""
     write_text_atomic(json_path, json.dumps(records, indent=2) + "\n")

@@ -1,5 +1,6 @@
 """Live view of annotated frames as an MJPEG stream over HTTP (works with headless OpenCV: open
 ``http://127.0.0.1:PORT/`` in a browser, or read ``/frame.jpg`` for the latest frame)."""
+
 from __future__ import annotations
 
 import threading
@@ -47,8 +48,15 @@ class FrameServer:
                         if not jpeg:
                             continue
                         seen = jpeg
-                        self.wfile.write(b"--" + BOUNDARY + b"\r\nContent-Type: image/jpeg\r\nContent-Length: "
-                                         + str(len(jpeg)).encode() + b"\r\n\r\n" + jpeg + b"\r\n")
+                        self.wfile.write(
+                            b"--"
+                            + BOUNDARY
+                            + b"\r\nContent-Type: image/jpeg\r\nContent-Length: "
+                            + str(len(jpeg)).encode()
+                            + b"\r\n\r\n"
+                            + jpeg
+                            + b"\r\n"
+                        )
                 except (BrokenPipeError, ConnectionResetError):
                     pass
                 finally:

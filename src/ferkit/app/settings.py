@@ -3,6 +3,7 @@
 The CLI builds it from its arguments; the Python API (``Analyzer.from_settings``, ``analyze_sources``) takes it too.
 ``validate()`` raises ``BadOptionError`` with one line naming the option and what it allows.
 """
+
 from __future__ import annotations
 
 import math
@@ -19,7 +20,8 @@ class AnalyzeSettings:
     """Options of an analysis (CLI spelling in brackets).
 
     detector [--detector]: a detector name or a fine-tuned YuNet's .onnx / run folder; model [--model]: a model spec
-    (expression/models.py: a shipped name, .onnx, .ckpt, .joblib, or a+b); precision [--precision]: int8 or fp32 copy of a shipped model; masked [--masked]:
+    (expression/models.py: a shipped name, .onnx, .ckpt, .joblib, or a+b); precision [--precision]: int8 or fp32
+    copy of a shipped model; masked [--masked]:
     off | on | auto, masked_model [--masked-model]; tta [--tta]: views per face (0/1 off, 2..10); calibrate
     [--no-calibration]: the model's crowd calibration; threads [--threads] (0: all cores); gallery [--gallery];
     every [--every]: analyse every N-th video frame; detect_every [--detect-every]; max_frames [--max-frames];
@@ -86,11 +88,13 @@ def _choice(option: str, value, allowed: tuple[str, ...]) -> None:
 
 def _check_detector(name: str) -> None:
     from ferkit.detection.registry import detector_names
+
     path = Path(name)
     if name == "default" or name in detector_names():
         return
     if (path.suffix == ".onnx" and path.is_file()) or (path / "yunet.onnx").is_file():
         return
-    raise BadOptionError(f"--detector: unknown detector {name!r}; known: {', '.join(detector_names())}, or a "
-                         "fine-tuned YuNet's .onnx file or run folder")
-
+    raise BadOptionError(
+        f"--detector: unknown detector {name!r}; known: {', '.join(detector_names())}, or a "
+        "fine-tuned YuNet's .onnx file or run folder"
+    )

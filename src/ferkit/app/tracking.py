@@ -1,4 +1,5 @@
 """IoU tracker: faces keep a track id across video frames."""
+
 from __future__ import annotations
 
 import numpy as np

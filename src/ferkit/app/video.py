@@ -1,4 +1,5 @@
 """Video and webcam analysis: frames batched, faces tracked, annotated video, per-track summary and plot."""
+
 from __future__ import annotations
 
 from collections import defaultdict
@@ -32,8 +33,9 @@ def open_video(source: str | int) -> tuple[cv2.VideoCapture, float, int]:
     return cap, fps if fps > 0 else 25.0, n
 
 
-def read_batches(cap: cv2.VideoCapture, batch: int, max_frames: int | None = None,
-                 every: int = 1) -> Iterator[list[tuple[int, np.ndarray]]]:
+def read_batches(
+    cap: cv2.VideoCapture, batch: int, max_frames: int | None = None, every: int = 1
+) -> Iterator[list[tuple[int, np.ndarray]]]:
     """Yield lists of (frame index, BGR frame); every ``every``-th frame, at most ``max_frames`` frames read."""
     out, idx = [], 0
     while max_frames is None or idx < max_frames:
@@ -55,6 +57,7 @@ def prefetch(items: Iterator, depth: int = 2) -> Iterator:
     OpenCV and ONNX Runtime release the GIL). Exceptions are re-raised in the consumer."""
     import queue
     import threading
+
     q: queue.Queue = queue.Queue(maxsize=depth)
     done, stop = object(), threading.Event()
 
@@ -124,10 +127,21 @@ class _LazyWriter:
             self.writer.release()
 
 
-def analyze_video(analyzer: Analyzer, source: str | int, out_dir: Path, max_frames: int | None = None,
-                  every: int = 1, progress: bool = True, write_video: bool = True, detect_every: int = 1,
-                  smooth: float = 0.0, on_frame=None, summary: bool = True,
-                  prefetch_frames: int = FRAME_PREFETCH, stem: str | None = None) -> list[AnalysisResult]:
+def analyze_video(
+    analyzer: Analyzer,
+    source: str | int,
+    out_dir: Path,
+    max_frames: int | None = None,
+    every: int = 1,
+    progress: bool = True,
+    write_video: bool = True,
+    detect_every: int = 1,
+    smooth: float = 0.0,
+    on_frame=None,
+    summary: bool = True,
+    prefetch_frames: int = FRAME_PREFETCH,
+    stem: str | None = None,
+) -> list[AnalysisResult]:
     """Analyse a video file or webcam; write ``<stem>_annotated.mp4``, ``<stem>_summary.json`` and
     ``<stem>_emotions.png`` into ``out_dir`` (``stem``: the video's file stem unless given). Returns per-frame
     results (without images, to bound memory).
@@ -136,13 +150,15 @@ def analyze_video(analyzer: Analyzer, source: str | int, out_dir: Path, max_fram
     Faces are classified in batches of FRAME_BATCH frames; with ``prefetch_frames`` > 0 frames are decoded that far
     ahead in a background thread (overlapping decoding with inference).
     ``detect_every`` k > 1 runs the detector on every k-th analysed frame only and carries its boxes to the frames
-    in between; ``smooth`` a in [0, 1) adds each track's exponentially smoothed probabilities to its records; ``on_frame(annotated_bgr)`` is
+    in between; ``smooth`` a in [0, 1) adds each track's exponentially smoothed
+    probabilities to its records; ``on_frame(annotated_bgr)`` is
     called with every annotated frame (live view, e.g. ``FrameServer.publish``); ``summary=False`` skips the summary
     JSON and the plot."""
     from tqdm import tqdm
 
-    AnalyzeSettings(every=every, detect_every=detect_every, max_frames=max_frames, smooth=smooth,
-                    prefetch=prefetch_frames).validate()  # the CLI's rules for the same options
+    AnalyzeSettings(
+        every=every, detect_every=detect_every, max_frames=max_frames, smooth=smooth, prefetch=prefetch_frames
+    ).validate()  # the CLI's rules for the same options
     cap, fps, n = open_video(source)
     stem = stem or (Path(str(source)).stem if isinstance(source, str) else f"webcam{source}")
     tracker = IoUTracker()
@@ -156,8 +172,9 @@ def analyze_video(analyzer: Analyzer, source: str | int, out_dir: Path, max_fram
         tmp = stack.enter_context(atomic_path(video_path)) if write_video else None
         writer = _LazyWriter(tmp, fps / every)
         stack.callback(writer.release)  # runs before the atomic rename
-        bar = stack.enter_context(tqdm(total=n if n > 0 else None, unit="frame", desc=stem,
-                                       disable=None if progress else True))
+        bar = stack.enter_context(
+            tqdm(total=n if n > 0 else None, unit="frame", desc=stem, disable=None if progress else True)
+        )
         batches = read_batches(cap, FRAME_BATCH, max_frames, every)
         if prefetch_frames > 0:
             batches = prefetch(batches, max(1, prefetch_frames // FRAME_BATCH))
@@ -189,13 +206,24 @@ def analyze_video(analyzer: Analyzer, source: str | int, out_dir: Path, max_fram
         return results
     summary = track_summary(results, fps)
     people = [t for t in summary if not t["transient"]]
-    write_json_atomic(out_dir / f"{stem}{VIDEO_OUTPUTS['summary']}", {
-        "source": str(source), "fps": fps, "frames": len(results), "every": every, "detect_every": detect_every,
-        "smooth": smooth, "people": len(people),
-        "tracks": people, "transient_tracks": [t["track"] for t in summary if t["transient"]],
-        "min_track_frames": TRACK_MIN_FRAMES})
-    plot_emotions_over_time(results, fps, out_dir / f"{stem}{VIDEO_OUTPUTS['plot']}", analyzer.model.classes,
-                            (results[-1].frame + 1) / fps)
+    write_json_atomic(
+        out_dir / f"{stem}{VIDEO_OUTPUTS['summary']}",
+        {
+            "source": str(source),
+            "fps": fps,
+            "frames": len(results),
+            "every": every,
+            "detect_every": detect_every,
+            "smooth": smooth,
+            "people": len(people),
+            "tracks": people,
+            "transient_tracks": [t["track"] for t in summary if t["transient"]],
+            "min_track_frames": TRACK_MIN_FRAMES,
+        },
+    )
+    plot_emotions_over_time(
+        results, fps, out_dir / f"{stem}{VIDEO_OUTPUTS['plot']}", analyzer.model.classes, (results[-1].frame + 1) / fps
+    )
     return results
 
 
@@ -213,17 +241,28 @@ def track_summary(results: list[AnalysisResult], fps: float) -> list[dict]:
         share = {e: round(emotions.count(e) / len(emotions), 4) for e in names}
         mean = {e: round(float(np.mean([f.probabilities[e] for _, f in items])), 4) for e in names}
         ids = [f.identity for _, f in items if f.identity is not None]
-        rows.append({"track": tid, "frames": len(items), "transient": len(items) < TRACK_MIN_FRAMES,
-                     "start_s": round(items[0][0] / fps, 2), "end_s": round(items[-1][0] / fps, 2),
-                     "identity": max(set(ids), key=ids.count) if ids else None,
-                     "dominant_emotion": max(share, key=share.get), "share": share, "mean_probabilities": mean})
+        rows.append(
+            {
+                "track": tid,
+                "frames": len(items),
+                "transient": len(items) < TRACK_MIN_FRAMES,
+                "start_s": round(items[0][0] / fps, 2),
+                "end_s": round(items[-1][0] / fps, 2),
+                "identity": max(set(ids), key=ids.count) if ids else None,
+                "dominant_emotion": max(share, key=share.get),
+                "share": share,
+                "mean_probabilities": mean,
+            }
+        )
     return rows
 
 
-def plot_emotions_over_time(results: list[AnalysisResult], fps: float, path: Path, classes: tuple[str, ...],
-                            duration: float) -> None:
+def plot_emotions_over_time(
+    results: list[AnalysisResult], fps: float, path: Path, classes: tuple[str, ...], duration: float
+) -> None:
     """PNG: for each track (the 6 longest), the probability of each emotion against time, on one time axis."""
     import matplotlib
+
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
@@ -232,8 +271,7 @@ def plot_emotions_over_time(results: list[AnalysisResult], fps: float, path: Pat
         for f in r.faces:
             by_track[f.track_id].append((r.frame / fps, [f.probabilities[c] for c in classes]))
     tracks = sorted(by_track, key=lambda t: -len(by_track[t]))[:6]
-    fig, axes = plt.subplots(max(1, len(tracks)), 1, figsize=(9, 2.2 * max(1, len(tracks))), squeeze=False,
-                             sharex=True)
+    fig, axes = plt.subplots(max(1, len(tracks)), 1, figsize=(9, 2.2 * max(1, len(tracks))), squeeze=False, sharex=True)
     for ax, tid in zip(axes[:, 0], tracks):
         t = [x for x, _ in by_track[tid]]
         p = np.array([y for _, y in by_track[tid]])

@@ -1,4 +1,5 @@
 """``ferkit VERB ...``: analyze, train, evaluate, export, bench, models, detectors."""
+
 from __future__ import annotations
 
 import argparse
@@ -9,7 +10,6 @@ from pathlib import Path
 from ferkit.config import (
     DEFAULT_DETECTOR,
     DEFAULT_MODEL,
-    DEFAULT_PRECISION,
     FRAME_PREFETCH,
     MASKED_MODEL,
     MAX_IMAGE_PIXELS,
@@ -21,15 +21,20 @@ from .crossval import add_crossval, run_crossval
 from .distill import add_teach, run_teach
 from .ensemble import add_ensemble, run_ensemble
 from .masked import add_mask, run_mask
+from .options import MODEL_HELP, add_model_options, check_model_options
 
 
 def _add_train(sub) -> None:
     p = sub.add_parser("train", help="train an expression model (needs the train extra)")
     p.add_argument("--model", required=True, help="registered architecture (see `ferkit models`)")
     p.add_argument("--dataset", default="fer2013", help="fer2013 | ferplus | mask | mask_photos")
-    p.add_argument("--data", required=True, help="dataset path (Kaggle folder/zip or fer2013.csv for fer2013; "
-                                                 "the masked copy for mask; annotated face-mask photos (VOC) for "
-                                                 "mask_photos)")
+    p.add_argument(
+        "--data",
+        required=True,
+        help="dataset path (Kaggle folder/zip or fer2013.csv for fer2013; "
+        "the masked copy for mask; annotated face-mask photos (VOC) for "
+        "mask_photos)",
+    )
     p.add_argument("--images", help="ferplus: FER2013 images; mask: the plain FER2013 copy")
     p.add_argument("--recipe", default="ferkit", help="named recipe (ferkit.training.recipes)")
     p.add_argument("--out", required=True, help="run folder: checkpoints, epochs.jsonl, summary.json")
@@ -40,97 +45,183 @@ def _add_train(sub) -> None:
     p.add_argument("--accelerator", default="auto", help="Lightning accelerator: auto | cpu | gpu")
     p.add_argument("--devices", default="auto", help="Lightning devices (e.g. 4 for 4 GPUs with DDP)")
     p.add_argument("--num-nodes", type=int, default=1)
-    p.add_argument("--precision", default="32-true", help="e.g. 16-mixed or bf16-mixed on GPUs")
+    p.add_argument(
+        "--train-precision", default="32-true", help="Lightning's compute precision: 32-true, bf16-mixed, 16-mixed"
+    )
     p.add_argument("--max-time", help="stop after DD:HH:MM:SS (resume later with --resume)")
     p.add_argument("--threads", type=int, help="torch CPU threads")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--limit-batches", type=int, help="train / validate on this many batches per epoch (smoke runs)")
     p.add_argument("--teacher", help="stored teacher outputs (`ferkit teach`): distil the student from them")
-    p.add_argument("--init", help="start from these weights: a shipped model of the same architecture, its .onnx "
-                                  "file, or a training .ckpt (fine-tuning; the default starts from random weights)")
-    p.add_argument("--kd-loss", choices=("hinton", "soft_labels"),
-                   help="distillation loss: hinton (paper 000, the recipe default) or soft_labels (paper 003's "
-                        "EmoXNetLite: cross-entropy on the teacher's label-smoothed probabilities)")
+    p.add_argument(
+        "--init",
+        help="start from these weights: a shipped model of the same architecture, its .onnx "
+        "file, or a training .ckpt (fine-tuning; the default starts from random weights)",
+    )
+    p.add_argument(
+        "--kd-loss",
+        choices=("hinton", "soft_labels"),
+        help="distillation loss: hinton (paper 000, the recipe default) or soft_labels (paper 003's "
+        "EmoXNetLite: cross-entropy on the teacher's label-smoothed probabilities)",
+    )
     p.add_argument("--kd-alpha", type=float, help="distillation: weight of the hard-label loss (recipe default 0.1)")
     p.add_argument("--kd-temperature", type=float, help="distillation: temperature (recipe default 10)")
     p.add_argument("--grid", help='classical models: JSON grid searched on the validation split, e.g. {"k": [1, 3, 5]}')
-    p.add_argument("--max-train", type=int, help="a random subset of the training split of this size (torch models: a "
-                                                 "short schedule, recorded as such in summary.json)")
+    p.add_argument(
+        "--max-train",
+        type=int,
+        help="a random subset of the training split of this size (torch models: a "
+        "short schedule, recorded as such in summary.json)",
+    )
 
 
 def _run_train(a) -> int:
     from ferkit.expression.registry import model_kind
+
     if model_kind(a.model) == "classical":
         from ferkit.training.classical import train_classical
-        s = train_classical(a.model, a.dataset, a.data, a.out, json.loads(a.grid) if a.grid else None, a.max_train,
-                            a.seed)
+
+        s = train_classical(
+            a.model, a.dataset, a.data, a.out, json.loads(a.grid) if a.grid else None, a.max_train, a.seed
+        )
         print(json.dumps({k: s[k] for k in ("model", "best_params", "best_val_acc", "train_seconds", "estimator")}))
         return 0
     from ferkit.training.train import train
-    s = train(a.model, a.dataset, a.data, a.out, a.recipe, resume=a.resume, accelerator=a.accelerator,
-              devices=a.devices, num_nodes=a.num_nodes, precision=a.precision, max_time=a.max_time,
-              threads=a.threads, seed=a.seed, limit_batches=a.limit_batches, teacher=a.teacher, images=a.images,
-              max_train=a.max_train, init=a.init, epochs=a.epochs, batch_size=a.batch_size, lr=a.lr,
-              kd_loss=a.kd_loss, kd_alpha=a.kd_alpha, kd_temperature=a.kd_temperature)
+
+    s = train(
+        a.model,
+        a.dataset,
+        a.data,
+        a.out,
+        a.recipe,
+        resume=a.resume,
+        accelerator=a.accelerator,
+        devices=a.devices,
+        num_nodes=a.num_nodes,
+        precision=a.train_precision,
+        max_time=a.max_time,
+        threads=a.threads,
+        seed=a.seed,
+        limit_batches=a.limit_batches,
+        teacher=a.teacher,
+        images=a.images,
+        max_train=a.max_train,
+        init=a.init,
+        epochs=a.epochs,
+        batch_size=a.batch_size,
+        lr=a.lr,
+        kd_loss=a.kd_loss,
+        kd_alpha=a.kd_alpha,
+        kd_temperature=a.kd_temperature,
+    )
     print(json.dumps({k: v for k, v in s.items() if k != "recipe"}, indent=2))
     return 0
 
 
 def _add_analyze(sub) -> None:
     p = sub.add_parser("analyze", help="detect faces and classify expressions in images, folders, videos or a webcam")
-    p.add_argument("sources", nargs="+", metavar="SOURCE",
-                   help="image files, folders of images, video files, or one webcam index (0, 1...)")
+    p.add_argument(
+        "sources",
+        nargs="+",
+        metavar="SOURCE",
+        help="image files, folders of images, video files, or one webcam index (0, 1...)",
+    )
     p.add_argument("--out", required=True, help="output folder (results.json, results.csv, annotated files)")
-    p.add_argument("--detector", default="default", help=f"face detector (default: {DEFAULT_DETECTOR}; `none`: the "
-                   "whole image is one face; see `ferkit detectors`)")
-    p.add_argument("--model", default="default", help=f"expression model (default: {DEFAULT_MODEL}; see `ferkit models`)")
+    p.add_argument(
+        "--detector",
+        default="default",
+        help=f"face detector (default: {DEFAULT_DETECTOR}; `none`: the "
+        "whole image is one face; see `ferkit detectors`)",
+    )
+    add_model_options(p, model_help=f"expression model (default: {DEFAULT_MODEL}): {MODEL_HELP}")
     p.add_argument("--max-frames", type=int, help="stop videos / webcams after this many frames (>= 1)")
     p.add_argument("--every", type=int, default=1, help="analyse every N-th video frame (>= 1)")
-    p.add_argument("--detect-every", type=int, default=1,
-                   help="videos: run the detector on every K-th analysed frame, carry its boxes in between (>= 1)")
-    p.add_argument("--prefetch", type=int, default=FRAME_PREFETCH, metavar="N",
-                   help="videos: decode up to N frames ahead in a background thread (0: inline)")
-    p.add_argument("--serve", type=int, metavar="PORT",
-                   help="videos / webcams: stream annotated frames live at http://127.0.0.1:PORT/ (MJPEG)")
-    p.add_argument("--smooth", type=float, default=0.0,
-                   help="videos: add per-track smoothed probabilities (moving-average weight of the past, [0, 1))")
+    p.add_argument(
+        "--detect-every",
+        type=int,
+        default=1,
+        help="videos: run the detector on every K-th analysed frame, carry its boxes in between (>= 1)",
+    )
+    p.add_argument(
+        "--prefetch",
+        type=int,
+        default=FRAME_PREFETCH,
+        metavar="N",
+        help="videos: decode up to N frames ahead in a background thread (0: inline)",
+    )
+    p.add_argument(
+        "--serve",
+        type=int,
+        metavar="PORT",
+        help="videos / webcams: stream annotated frames live at http://127.0.0.1:PORT/ (MJPEG)",
+    )
+    p.add_argument(
+        "--smooth",
+        type=float,
+        default=0.0,
+        help="videos: add per-track smoothed probabilities (moving-average weight of the past, [0, 1))",
+    )
     p.add_argument("--no-annotate", action="store_true", help="write results only, no annotated images / video")
     p.add_argument("--threads", type=int, default=0, help="CPU threads for inference (0 = all cores)")
     p.add_argument("--gallery", help="gallery file from `ferkit enroll`: label each face with a name or 'unknown'")
-    p.add_argument("--precision", default=DEFAULT_PRECISION, help="shipped models: their int8 or fp32 ONNX copy")
-    p.add_argument("--masked", default="off",
-                   help="masked faces: off, on (all faces to the masked-face model) or auto (the mask detector decides)")
+    p.add_argument(
+        "--masked",
+        default="off",
+        help="masked faces: off, on (all faces to the masked-face model) or auto (the mask detector decides)",
+    )
     p.add_argument("--masked-model", default=MASKED_MODEL, help="expression model for masked faces")
-    p.add_argument("--no-calibration", action="store_true",
-                   help="the model's raw FER2013 probabilities, without its crowd calibration (see docs)")
-    p.add_argument("--tta", type=int, default=0, metavar="N",
-                   help="test-time augmentation: average each face over N views (2: + mirror; up to 10)")
-    p.add_argument("--max-pixels", type=int, default=MAX_IMAGE_PIXELS,
-                   help="refuse images larger than this many pixels (read from the header, before decoding)")
+    p.add_argument(
+        "--no-calibration",
+        action="store_true",
+        help="the model's raw FER2013 probabilities, without its crowd calibration (see docs)",
+    )
+    p.add_argument(
+        "--max-pixels",
+        type=int,
+        default=MAX_IMAGE_PIXELS,
+        help="refuse images larger than this many pixels (read from the header, before decoding)",
+    )
 
 
 def analyze_settings(a):
     """The ``AnalyzeSettings`` of ``ferkit analyze``'s arguments, validated."""
     from ferkit.app.settings import AnalyzeSettings
+
     return AnalyzeSettings(
-        detector=a.detector, model=a.model, precision=a.precision, masked=a.masked, masked_model=a.masked_model,
-        tta=a.tta, calibrate=not a.no_calibration, threads=a.threads, gallery=a.gallery, every=a.every,
-        detect_every=a.detect_every, max_frames=a.max_frames, smooth=a.smooth, prefetch=a.prefetch,
-        annotate=not a.no_annotate, max_pixels=a.max_pixels).validate()
+        detector=a.detector,
+        model=a.model,
+        precision=a.precision,
+        masked=a.masked,
+        masked_model=a.masked_model,
+        tta=a.tta,
+        calibrate=not a.no_calibration,
+        threads=a.threads,
+        gallery=a.gallery,
+        every=a.every,
+        detect_every=a.detect_every,
+        max_frames=a.max_frames,
+        smooth=a.smooth,
+        prefetch=a.prefetch,
+        annotate=not a.no_annotate,
+        max_pixels=a.max_pixels,
+    ).validate()
 
 
 def _run_analyze(a) -> int:
     from ferkit.app.jobs import analyze_sources, check_out, check_sources
+
     settings = analyze_settings(a)  # every option, the sources and --out checked before any model loads
     check_sources(a.sources)
     check_out(a.out)
     if a.serve is not None and not 0 <= a.serve <= 65535:
         raise BadOptionError(f"--serve: a port number 0..65535, not {a.serve}")
     from ferkit.app.analyzer import Analyzer
+
     analyzer = Analyzer.from_settings(settings)
     server = None
     if a.serve is not None:
         from ferkit.app.serve import FrameServer
+
         server = FrameServer(a.serve)
         print(f"live view: http://127.0.0.1:{server.port}/", flush=True)
     try:
@@ -140,9 +231,10 @@ def _run_analyze(a) -> int:
             server.close()
     masked = f", {sum(bool(r.get('masked')) for r in rep.records)} called masked" if a.masked == "auto" else ""
     empty = sum(bool(r.get("no_face")) for r in rep.records)
-    print(f"{len(rep.records) - empty} faces{masked}{f', {empty} images without a face' if empty else ''} "
-          f"-> {a.out}/results.json"
-          + (f" ({len(rep.errors)} files failed)" if rep.errors else ""))
+    print(
+        f"{len(rep.records) - empty} faces{masked}{f', {empty} images without a face' if empty else ''} "
+        f"-> {a.out}/results.json" + (f" ({len(rep.errors)} files failed)" if rep.errors else "")
+    )
     return 1 if rep.errors else 0
 
 
@@ -150,13 +242,16 @@ def _add_explain(sub) -> None:
     p = sub.add_parser("explain", help="Grad-CAM heat maps of the predicted expression for each face of an image")
     p.add_argument("image")
     p.add_argument("--out", required=True, help="output folder (one PNG per face, a strip of all faces, JSON)")
-    p.add_argument("--model", default="default", help="shipped model name, .onnx file, or training .ckpt (any registry CNN)")
+    p.add_argument(
+        "--model", default="default", help="shipped model name, .onnx file, or training .ckpt (any registry CNN)"
+    )
     p.add_argument("--detector", default="default")
     p.add_argument("--no-per-face", action="store_true", help="only the grid of all faces and the JSON")
 
 
 def _run_explain(a) -> int:
     from ferkit.app.explain import explain_image
+
     recs = explain_image(a.image, a.out, a.model, a.detector, not a.no_per_face)
     print(f"{len(recs)} faces -> {a.out}")
     return 0
@@ -168,65 +263,95 @@ def _add_enroll(sub) -> None:
     p.add_argument("--gallery", required=True, help="gallery .npz file (created if missing)")
     p.add_argument("--name", required=True, help="the person's name")
     p.add_argument("--detector", default="default")
-    p.add_argument("--threshold", type=float, help="distance threshold of a new gallery (default: config IDENTITY_THRESHOLD, 0.80)")
+    p.add_argument(
+        "--threshold", type=float, help="distance threshold of a new gallery (default: config IDENTITY_THRESHOLD, 0.80)"
+    )
 
 
 def _run_enroll(a) -> int:
     from ferkit.identity.enroll import enroll
+
     g = enroll(a.gallery, a.name, a.images, a.detector, a.threshold)
     print(f"{a.name}: {len(a.images)} images enrolled; {a.gallery}: {len(g.people)} people, {len(g)} embeddings")
     return 0
 
 
 def _add_train_detector(sub) -> None:
-    p = sub.add_parser("train-detector", help="train a face detector on VOC boxes (resumable): paper 002's Faster "
-                                              "R-CNN from scratch, or a fine-tuned YuNet")
-    p.add_argument("--model", choices=["faster_rcnn", "yunet"], default="faster_rcnn",
-                   help="faster_rcnn (random weights) or yunet (fine-tunes the shipped YuNet)")
+    p = sub.add_parser(
+        "train-detector",
+        help="train a face detector on VOC boxes (resumable): paper 002's Faster "
+        "R-CNN from scratch, or a fine-tuned YuNet",
+    )
+    p.add_argument(
+        "--model",
+        choices=["faster_rcnn", "yunet"],
+        default="faster_rcnn",
+        help="faster_rcnn (random weights) or yunet (fine-tunes the shipped YuNet)",
+    )
     p.add_argument("--data", required=True, help="folder or archive of images with PASCAL VOC .xml boxes")
-    p.add_argument("--out", help="run folder (default runs/faster_rcnn or runs/yunet_masks): last.pt (resume), "
-                                 "the model, the epoch log")
+    p.add_argument(
+        "--out",
+        help="run folder (default runs/faster_rcnn or runs/yunet_masks): last.pt (resume), the model, the epoch log",
+    )
     p.add_argument("--epochs", type=int, help="default: 30 (faster_rcnn), config YUNET_FINETUNE (yunet)")
     p.add_argument("--batch", type=int, default=4, help="faster_rcnn only")
     p.add_argument("--lr", type=float, help="default: 0.02 (faster_rcnn), config YUNET_FINETUNE (yunet)")
     p.add_argument("--max-minutes", type=float, help="stop after the epoch that passes this; rerun to resume")
     p.add_argument("--threads", type=int, default=0)
-    p.add_argument("--final", action="store_true",
-                   help="yunet only: train on the validation images too and keep the last epoch (once a run with "
-                        "validation has settled the recipe); the test third stays held out")
-    p.add_argument("--stride4", action="store_true", default=None,
-                   help="yunet only: add a stride-4 output level for small faces (default: config YUNET_FINETUNE)")
+    p.add_argument(
+        "--final",
+        action="store_true",
+        help="yunet only: train on the validation images too and keep the last epoch (once a run with "
+        "validation has settled the recipe); the test third stays held out",
+    )
+    p.add_argument(
+        "--stride4",
+        action="store_true",
+        default=None,
+        help="yunet only: add a stride-4 output level for small faces (default: config YUNET_FINETUNE)",
+    )
 
 
 def _run_train_detector(a) -> int:
     if a.model == "yunet":
         from ferkit.detection.yunet_train import train_yunet
-        rep = train_yunet(a.data, a.out or "runs/yunet_masks", a.epochs, a.lr, a.max_minutes, a.threads,
-                          final=a.final, stride4=a.stride4)
+
+        rep = train_yunet(
+            a.data,
+            a.out or "runs/yunet_masks",
+            a.epochs,
+            a.lr,
+            a.max_minutes,
+            a.threads,
+            final=a.final,
+            stride4=a.stride4,
+        )
     else:
         from ferkit.detection.faster_rcnn import train_faster_rcnn
-        rep = train_faster_rcnn(a.data, a.out or "runs/faster_rcnn", a.epochs or 30, a.batch, a.lr or 0.02,
-                                a.max_minutes, a.threads)
+
+        rep = train_faster_rcnn(
+            a.data, a.out or "runs/faster_rcnn", a.epochs or 30, a.batch, a.lr or 0.02, a.max_minutes, a.threads
+        )
     print(json.dumps(rep))
     return 0
 
 
 def _add_evaluate(sub) -> None:
-    p = sub.add_parser("evaluate", help="accuracy, per-class precision/recall/F1 and confusion matrix on a dataset split")
-    p.add_argument("--model", default="default", help="shipped model name, .onnx file or training .ckpt")
+    p = sub.add_parser(
+        "evaluate", help="accuracy, per-class precision/recall/F1 and confusion matrix on a dataset split"
+    )
+    add_model_options(p)
     p.add_argument("--dataset", default="fer2013", help="fer2013 | ferplus | ckplus | folder")
     p.add_argument("--data", required=True, help="dataset path (folder, zip/tar archive, fer2013.csv, fer2013new.csv)")
     p.add_argument("--images", help="ferplus only: FER+ image folder/zip or fer2013.csv")
     p.add_argument("--split", default="PrivateTest", help="Training | PublicTest | PrivateTest")
-    p.add_argument("--tta", type=int, nargs="?", const=2, default=0, metavar="N",
-                   help="test-time augmentation: average over N views (2: + mirror; 10: paper 003's)")
-    p.add_argument("--precision", default=DEFAULT_PRECISION, choices=["int8", "fp32"],
-                   help="shipped models: their int8 or fp32 ONNX copy")
     p.add_argument("--json", help="write the report here (and a confusion-matrix PNG beside it)")
 
 
 def _run_evaluate(a) -> int:
+    check_model_options(a)
     from ferkit.evaluation.evaluate import evaluate
+
     kw = {"images": a.images} if a.images else {}
     rep = evaluate(a.model, a.dataset, a.data, a.split, a.json, a.tta, a.precision, **kw)
     print(json.dumps({k: rep[k] for k in ("model", "dataset", "split", "n", "accuracy", "macro_f1")}))
@@ -254,10 +379,12 @@ def _run_export(a) -> int:
         raise FerkitError("--int8 needs --calib-data (a FER2013 copy: its Training faces calibrate the ranges)")
     if a.checkpoint:
         from ferkit.expression.export import export_onnx, load_checkpoint
+
         model, _ = load_checkpoint(a.checkpoint)
         fp32 = export_onnx(model, Path(a.out).with_suffix(".fp32.onnx") if a.int8 else a.out)
     else:
         from ferkit.expression.classifier import model_onnx_path
+
         fp32 = model_onnx_path(a.model, "fp32")
         if not fp32.is_file():
             raise FerkitError(f"{a.model}: no such .onnx file")
@@ -266,9 +393,10 @@ def _run_export(a) -> int:
     if a.int8:
         from ferkit.data import FER2013
         from ferkit.expression.quantize import quantize_int8
+
         train = FER2013(a.calib_data, "Training")
         step = max(1, len(train) // a.calib_n)
-        print(quantize_int8(fp32, a.out, train.images[::step][:a.calib_n]))
+        print(quantize_int8(fp32, a.out, train.images[::step][: a.calib_n]))
     else:
         print(fp32)
     return 0
@@ -281,23 +409,43 @@ def _add_bench(sub) -> None:
     p.add_argument("--threads", type=int, default=0)
     p.add_argument("--video", help="video to time end to end (default: the bundled clip)")
     p.add_argument("--seconds", type=float, default=3.0, help="minimum timing per window")
-    p.add_argument("--rounds", type=int, default=TIMING_ROUNDS,
-                   help="timing windows per classifier / detector rate (ferkit's and fer's), the fastest kept")
+    p.add_argument(
+        "--rounds",
+        type=int,
+        default=TIMING_ROUNDS,
+        help="timing windows per classifier / detector rate (ferkit's and fer's), the fastest kept",
+    )
     p.add_argument("--int8-model", help="an int8 .onnx (ferkit export --int8) to time and score beside the fp32 model")
     p.add_argument("--fer2013", help="FER2013 path: PrivateTest accuracy in the same run")
     p.add_argument("--detect-every", default="1,3", help="streaming pipeline runs: detector every K-th frame (list)")
-    p.add_argument("--long-video-minutes", type=float, default=0.0,
-                   help="also time a looped 640x480 video this long and report peak memory (e.g. 10)")
+    p.add_argument(
+        "--long-video-minutes",
+        type=float,
+        default=0.0,
+        help="also time a looped 640x480 video this long and report peak memory (e.g. 10)",
+    )
     p.add_argument("--json", help="write the figures here (and a Markdown twin)")
 
 
 def _run_bench(a) -> int:
     from ferkit.app.bench import bench
-    rep = bench(a.detector, a.model, a.threads, a.seconds, a.video, a.int8_model, a.fer2013,
-                tuple(int(k) for k in a.detect_every.split(",")), a.long_video_minutes, a.rounds)
+
+    rep = bench(
+        a.detector,
+        a.model,
+        a.threads,
+        a.seconds,
+        a.video,
+        a.int8_model,
+        a.fer2013,
+        tuple(int(k) for k in a.detect_every.split(",")),
+        a.long_video_minutes,
+        a.rounds,
+    )
     if a.json:
         from ferkit.utils.io import write_json_atomic
         from ferkit.utils.reports import command_line
+
         rep["command"] = command_line()
         write_json_atomic(a.json, rep)
     print(json.dumps(rep, indent=2))
@@ -305,28 +453,36 @@ def _run_bench(a) -> int:
 
 
 def _add_detect_eval(sub) -> None:
-    p = sub.add_parser("detect-eval", help="AP50, recall at 1 FP/image and ms/frame of a detector on VOC-annotated photos")
+    p = sub.add_parser(
+        "detect-eval", help="AP50, recall at 1 FP/image and ms/frame of a detector on VOC-annotated photos"
+    )
     p.add_argument("--detector", default="default")
     p.add_argument("--data", required=True, help="folder or archive of images with PASCAL VOC .xml boxes")
     p.add_argument("--classes", help="comma-separated object classes that count as faces (default: all)")
     p.add_argument("--json", help="write the report here (and a precision-recall PNG beside it)")
-    p.add_argument("--scales", action="store_true",
-                   help="the scale benchmark: each face re-framed to span 5%%..100%% of the frame side, colour and "
-                        "grey; recall and AP50 per band")
+    p.add_argument(
+        "--scales",
+        action="store_true",
+        help="the scale benchmark: each face re-framed to span 5%%..100%% of the frame side, colour and "
+        "grey; recall and AP50 per band",
+    )
 
 
 def _run_detect_eval(a) -> int:
     from ferkit.detection.evaluate import evaluate_detector
+
     classes = tuple(a.classes.split(",")) if a.classes else None
     if a.scales:
         from ferkit.data.voc import load_voc
         from ferkit.detection.registry import create_detector
         from ferkit.detection.scale_bench import scale_bands, scale_benchmark
         from ferkit.utils.reports import write_report
+
         rows = scale_benchmark(create_detector(a.detector), scale_bands(load_voc(a.data, classes)))
         if a.json:
-            write_report(a.json, {"detector": a.detector, "data": a.data, "bands": rows},
-                         f"Scale benchmark of {a.detector}")
+            write_report(
+                a.json, {"detector": a.detector, "data": a.data, "bands": rows}, f"Scale benchmark of {a.detector}"
+            )
         print(json.dumps(rows))
         return 0
     rep = evaluate_detector(a.detector, a.data, a.json, classes)
@@ -336,20 +492,27 @@ def _run_detect_eval(a) -> int:
 
 def _run_models(a) -> int:
     from ferkit.expression.registry import list_models, shipped_table
+
     if a.markdown:
         print(shipped_table(), end="")
         return 0
     rows = list_models()
     for r in rows:
         acc = r.get("privatetest_accuracy")
-        fig = (f"{r['test_set']} PrivateTest {acc:.2%} {r['precision']}, {r.get('faces_per_s') or 0:,.0f} faces/s"
-               if acc is not None
-               else "shipped" if r["shipped"] else "not shipped")
+        fig = (
+            f"{r['test_set']} PrivateTest {acc:.2%} {r['precision']}, {r.get('faces_per_s') or 0:,.0f} faces/s"
+            if acc is not None
+            else "shipped"
+            if r["shipped"]
+            else "not shipped"
+        )
         paper = f"paper {r['paper']}" if r.get("paper") else ""
         mark = "default" if r.get("default") else "*" if r["shipped"] else ""
         print(f"{r['name']:20s} {mark:7s} {paper:9s} {fig:60s} {r['description']}")
-    print("\n* shipped. Figures from each model's card (src/ferkit/assets/models/NAME/card.json), measured at the "
-          "runtime precision by the command that shipped it:")
+    print(
+        "\n* shipped. Figures from each model's card (src/ferkit/assets/models/NAME/card.json), measured at the "
+        "runtime precision by the command that shipped it:"
+    )
     for r in rows:
         if r.get("measured_by"):
             print(f"  {r['name']}: {r['measured_by']}")
@@ -358,6 +521,7 @@ def _run_models(a) -> int:
 
 def _run_detectors(a) -> int:
     from ferkit.detection import list_detectors
+
     for r in list_detectors():
         print(f"{r['name']:10s} {'(default) ' if r['default'] else ''}{r['description']}")
     return 0
@@ -374,8 +538,21 @@ class OneLineParser(argparse.ArgumentParser):
 def build_parser() -> argparse.ArgumentParser:
     parser = OneLineParser(prog="ferkit", description="Facial expression recognition toolkit")
     sub = parser.add_subparsers(dest="verb", required=True)
-    for add in (_add_analyze, _add_explain, _add_enroll, _add_train, _add_train_detector, _add_evaluate, _add_export, _add_bench, _add_detect_eval,
-                add_mask, add_teach, add_crossval, add_ensemble):
+    for add in (
+        _add_analyze,
+        _add_explain,
+        _add_enroll,
+        _add_train,
+        _add_train_detector,
+        _add_evaluate,
+        _add_export,
+        _add_bench,
+        _add_detect_eval,
+        add_mask,
+        add_teach,
+        add_crossval,
+        add_ensemble,
+    ):
         add(sub)
     p = sub.add_parser("models", help="list expression models (* = shipped, with measured accuracy)")
     p.add_argument("--markdown", action="store_true", help="the shipped models as a Markdown table (the README's)")
@@ -383,9 +560,23 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-RUNNERS = {"analyze": _run_analyze, "train": _run_train, "evaluate": _run_evaluate, "export": _run_export,
-           "bench": _run_bench, "detect-eval": _run_detect_eval, "enroll": _run_enroll, "explain": _run_explain, "train-detector": _run_train_detector, "models": _run_models, "detectors": _run_detectors,
-           "mask": run_mask, "teach": run_teach, "crossval": run_crossval, "ensemble": run_ensemble}
+RUNNERS = {
+    "analyze": _run_analyze,
+    "train": _run_train,
+    "evaluate": _run_evaluate,
+    "export": _run_export,
+    "bench": _run_bench,
+    "detect-eval": _run_detect_eval,
+    "enroll": _run_enroll,
+    "explain": _run_explain,
+    "train-detector": _run_train_detector,
+    "models": _run_models,
+    "detectors": _run_detectors,
+    "mask": run_mask,
+    "teach": run_teach,
+    "crossval": run_crossval,
+    "ensemble": run_ensemble,
+}
 
 
 def run_verb(runner, args, prog: str = "ferkit") -> int:

@@ -1,4 +1,5 @@
 """Datasets in their standard layouts: FER2013 (folders, zip, csv), FER+, CK+48, any image folder."""
+
 from __future__ import annotations
 
 import os
@@ -44,6 +45,23 @@ def load_dataset(name: str, path: str | os.PathLike, split: str = "PrivateTest",
     raise UnknownNameError(f"unknown dataset {name!r}; known: {', '.join(DATASETS)}")
 
 
-__all__ = ["FaceSet", "FER2013", "FERPlus", "CKPlus", "ImageFolderFaces", "load_dataset", "write_fer2013_csv",
-           "canonical_split", "to_face", "RAFDB", "random_split", "subject_folds", "CKPLUS_CLASSES", "FERPLUS_CLASSES_8", "DATASETS",
-           "MASK_CLASSES", "MaskedVsPlain", "MaskPhotoFaces"]
+__all__ = [
+    "FaceSet",
+    "FER2013",
+    "FERPlus",
+    "CKPlus",
+    "ImageFolderFaces",
+    "load_dataset",
+    "write_fer2013_csv",
+    "canonical_split",
+    "to_face",
+    "RAFDB",
+    "random_split",
+    "subject_folds",
+    "CKPLUS_CLASSES",
+    "FERPLUS_CLASSES_8",
+    "DATASETS",
+    "MASK_CLASSES",
+    "MaskedVsPlain",
+    "MaskPhotoFaces",
+]

@@ -1,4 +1,5 @@
 """CK+48: ``CK+48/<expression>/Sxxx_yyy_zzzzzzzz.png`` with 7 classes including contempt."""
+
 from __future__ import annotations
 
 import os
@@ -9,8 +10,15 @@ from .folder import ImageFolderFaces
 
 #: CK+48's classes (contempt replaces FER2013's neutral).
 CKPLUS_CLASSES: tuple[str, ...] = ("angry", "contempt", "disgust", "fear", "happy", "sad", "surprise")
-_CK_SYNONYMS = {"anger": "angry", "contempt": "contempt", "disgust": "disgust", "fear": "fear",
-                "happy": "happy", "sadness": "sad", "surprise": "surprise"}
+_CK_SYNONYMS = {
+    "anger": "angry",
+    "contempt": "contempt",
+    "disgust": "disgust",
+    "fear": "fear",
+    "happy": "happy",
+    "sadness": "sad",
+    "surprise": "surprise",
+}
 
 
 class CKPlus(ImageFolderFaces):

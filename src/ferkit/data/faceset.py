@@ -1,4 +1,5 @@
 """FaceSet: an in-memory set of grey face crops with labels, usable as a torch Dataset."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -47,8 +48,11 @@ class FaceSet:
     def subset(self, idx: np.ndarray | list[int]) -> "FaceSet":
         idx = np.asarray(idx)
         return FaceSet(
-            self.images[idx], self.labels[idx], self.classes,
-            [self.names[i] for i in idx] if self.names else [], self.split,
+            self.images[idx],
+            self.labels[idx],
+            self.classes,
+            [self.names[i] for i in idx] if self.names else [],
+            self.split,
             None if self.votes is None else self.votes[idx],
         )
 

@@ -1,4 +1,5 @@
 """FER2013: Kaggle image folders (or their zip) and the original ``fer2013.csv``."""
+
 from __future__ import annotations
 
 import csv
@@ -15,9 +16,15 @@ from .faceset import FaceSet, decode_faces
 from .sources import FileSource
 
 _SPLIT_ALIASES = {
-    "training": "Training", "train": "Training",
-    "publictest": "PublicTest", "public": "PublicTest", "val": "PublicTest", "validation": "PublicTest",
-    "privatetest": "PrivateTest", "private": "PrivateTest", "test": "PrivateTest",
+    "training": "Training",
+    "train": "Training",
+    "publictest": "PublicTest",
+    "public": "PublicTest",
+    "val": "PublicTest",
+    "validation": "PublicTest",
+    "privatetest": "PrivateTest",
+    "private": "PrivateTest",
+    "test": "PrivateTest",
 }
 
 
@@ -81,7 +88,9 @@ def _read_csv(path: Path, split: str) -> tuple[np.ndarray, np.ndarray, list[str]
         reader = csv.DictReader(f)
         cols = {c.strip().lower(): c for c in (reader.fieldnames or [])}
         if not {"emotion", "pixels", "usage"} <= set(cols):
-            raise DatasetLayoutError(f"{path}: not fer2013.csv: expected columns emotion, pixels, Usage; got {reader.fieldnames}")
+            raise DatasetLayoutError(
+                f"{path}: not fer2013.csv: expected columns emotion, pixels, Usage; got {reader.fieldnames}"
+            )
         for row_no, row in enumerate(reader):
             if row[cols["usage"]].strip() != split:
                 continue

@@ -1,4 +1,5 @@
 """FER+: FER2013 images relabelled by 10 annotators (``fer2013new.csv``)."""
+
 from __future__ import annotations
 
 import csv
@@ -15,10 +16,29 @@ from .fer2013 import FER2013, canonical_split
 from .sources import FileSource
 
 #: Vote columns of fer2013new.csv, in file order.
-FERPLUS_COLUMNS = ("neutral", "happiness", "surprise", "sadness", "anger", "disgust", "fear", "contempt", "unknown", "NF")
+FERPLUS_COLUMNS = (
+    "neutral",
+    "happiness",
+    "surprise",
+    "sadness",
+    "anger",
+    "disgust",
+    "fear",
+    "contempt",
+    "unknown",
+    "NF",
+)
 #: Our class name for each FER+ emotion column (the first 8 columns).
-_TO_OURS = {"neutral": "neutral", "happiness": "happy", "surprise": "surprise", "sadness": "sad",
-            "anger": "angry", "disgust": "disgust", "fear": "fear", "contempt": "contempt"}
+_TO_OURS = {
+    "neutral": "neutral",
+    "happiness": "happy",
+    "surprise": "surprise",
+    "sadness": "sad",
+    "anger": "angry",
+    "disgust": "disgust",
+    "fear": "fear",
+    "contempt": "contempt",
+}
 FERPLUS_CLASSES_8: tuple[str, ...] = EMOTIONS + ("contempt",)
 _IMAGE_FOLDERS = {"Training": "FER2013Train", "PublicTest": "FER2013Valid", "PrivateTest": "FER2013Test"}
 
@@ -30,7 +50,9 @@ def read_votes(path: str | os.PathLike) -> list[dict]:
         reader = csv.reader(f)
         header = next(reader, [])
         if [h.strip() for h in header[2:12]] != list(FERPLUS_COLUMNS):
-            raise DatasetLayoutError(f"{path}: not fer2013new.csv: expected columns Usage, Image name, {', '.join(FERPLUS_COLUMNS)}")
+            raise DatasetLayoutError(
+                f"{path}: not fer2013new.csv: expected columns Usage, Image name, {', '.join(FERPLUS_COLUMNS)}"
+            )
         for i, r in enumerate(reader):
             rows.append({"row": i, "usage": r[0].strip(), "name": r[1].strip(), "votes": [int(v) for v in r[2:12]]})
     return rows
@@ -59,8 +81,13 @@ class FERPlus(FaceSet):
     keeps the per-class vote distribution over ``classes``.
     """
 
-    def __init__(self, votes_csv: str | os.PathLike, images: str | os.PathLike, split: str = "Training",
-                 classes: tuple[str, ...] = EMOTIONS):
+    def __init__(
+        self,
+        votes_csv: str | os.PathLike,
+        images: str | os.PathLike,
+        split: str = "Training",
+        classes: tuple[str, ...] = EMOTIONS,
+    ):
         split = canonical_split(split)
         split_rows = [r for r in read_votes(votes_csv) if r["usage"] == split]
         rows = [r for r in split_rows if r["name"]]
@@ -89,5 +116,12 @@ class FERPlus(FaceSet):
             keep.append(r["name"])
             labels.append(lab)
             dist.append(votes[col][order])
-        super().__init__(np.stack([pix[n] for n in keep]), np.array(labels, np.int64), classes, keep, split,
-                         np.array(dist, np.float32), {"dropped": len(rows) - len(keep)})
+        super().__init__(
+            np.stack([pix[n] for n in keep]),
+            np.array(labels, np.int64),
+            classes,
+            keep,
+            split,
+            np.array(dist, np.float32),
+            {"dropped": len(rows) - len(keep)},
+        )

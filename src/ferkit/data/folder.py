@@ -1,4 +1,5 @@
 """Any class-per-folder set of face crops (folder or archive), class names matched with synonyms."""
+
 from __future__ import annotations
 
 import os
@@ -20,8 +21,9 @@ class ImageFolderFaces(FaceSet):
     (anger/angry, happiness/happy, sadness/sad, surprised/surprise...).
     """
 
-    def __init__(self, root: str | os.PathLike, classes: tuple[str, ...] = EMOTIONS,
-                 synonyms: dict[str, str] | None = None):
+    def __init__(
+        self, root: str | os.PathLike, classes: tuple[str, ...] = EMOTIONS, synonyms: dict[str, str] | None = None
+    ):
         synonyms = EMOTION_SYNONYMS if synonyms is None else synonyms
         source = FileSource(root)
         picked: list[tuple[str, int]] = []
@@ -43,5 +45,11 @@ class ImageFolderFaces(FaceSet):
             )
         picked.sort()
         names = [n for n, _ in picked]
-        super().__init__(decode_faces(source, names), np.array([c for _, c in picked], np.int64),
-                         classes, names, "all", skipped=dict(skipped))
+        super().__init__(
+            decode_faces(source, names),
+            np.array([c for _, c in picked], np.int64),
+            classes,
+            names,
+            "all",
+            skipped=dict(skipped),
+        )

@@ -1,6 +1,7 @@
 """Mask / no-mask faces for training and measuring a mask detector: a FER2013 copy and its masked copy
 (``ferkit mask``), and the annotated faces of real photos (the Kaggle "Face Mask Detection" set: VOC boxes, class
 names in English or, in the shared copy, Spanish)."""
+
 from __future__ import annotations
 
 import os
@@ -17,9 +18,14 @@ from .voc import load_voc, train_val_test
 
 MASK_CLASSES: tuple[str, ...] = ("no_mask", "mask")
 #: Annotation class -> with_mask | without_mask | incorrect.
-MASK_ANNOTATIONS = {"with_mask": "with_mask", "con_mascarilla": "with_mask",
-                    "without_mask": "without_mask", "sin_mascarilla": "without_mask",
-                    "mask_weared_incorrect": "incorrect", "mascarilla_mal_puesta": "incorrect"}
+MASK_ANNOTATIONS = {
+    "with_mask": "with_mask",
+    "con_mascarilla": "with_mask",
+    "without_mask": "without_mask",
+    "sin_mascarilla": "without_mask",
+    "mask_weared_incorrect": "incorrect",
+    "mascarilla_mal_puesta": "incorrect",
+}
 #: Photo splits of ``MaskPhotoFaces``: those of ``data.voc.train_val_test``, and every photo.
 MASK_PHOTO_SPLITS = ("train", "val", "test", "all")
 
@@ -62,6 +68,7 @@ def annotated_faces(data: str | os.PathLike) -> AnnotatedFaces:
     """Every annotated face of the VOC photos in ``data`` whose class ``MASK_ANNOTATIONS`` knows."""
     from ferkit.face.detection import Detection
     from ferkit.face.preprocess import Framing, crop_faces
+
     framing = Framing.of(MASK_PHOTO_FRAMING)
     crops, colour, truth, sides, photo, names = [], [], [], [], [], []
     for n, item in enumerate(load_voc(data)):
@@ -75,8 +82,14 @@ def annotated_faces(data: str | os.PathLike) -> AnnotatedFaces:
         names += [item.name] * len(keep)
     if not truth:
         raise DatasetLayoutError(f"{data}: no face annotated with a mask class ({', '.join(MASK_ANNOTATIONS)})")
-    return AnnotatedFaces(np.concatenate(crops), np.concatenate(colour), np.array(truth), np.array(sides),
-                          np.array(photo), np.array(names))
+    return AnnotatedFaces(
+        np.concatenate(crops),
+        np.concatenate(colour),
+        np.array(truth),
+        np.array(sides),
+        np.array(photo),
+        np.array(names),
+    )
 
 
 def photo_split(data: str | os.PathLike, split: str) -> set[str]:
@@ -101,5 +114,10 @@ class MaskPhotoFaces(FaceSet):
         number = np.array([int((faces.photo_names[:k] == n).sum()) for k, n in enumerate(faces.photo_names)])
         keep = faces.two_classes & np.isin(faces.photo_names, list(photos))
         f = faces.subset(keep)
-        super().__init__(f.colour, (f.truth == "with_mask").astype(np.int64), MASK_CLASSES,
-                         [f"{n}#{k}" for n, k in zip(f.photo_names, number[keep])], split)
+        super().__init__(
+            f.colour,
+            (f.truth == "with_mask").astype(np.int64),
+            MASK_CLASSES,
+            [f"{n}#{k}" for n, k in zip(f.photo_names, number[keep])],
+            split,
+        )

@@ -1,4 +1,5 @@
 """Evaluation protocols on small datasets: random hold-out and subject-independent k-fold (CK+)."""
+
 from __future__ import annotations
 
 import numpy as np

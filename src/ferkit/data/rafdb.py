@@ -1,4 +1,5 @@
 """RAF-DB basic: ``EmoLabel/list_patition_label.txt`` (``train_00001.jpg 5``) + ``Image/aligned/*_aligned.jpg``."""
+
 from __future__ import annotations
 
 import os
@@ -36,7 +37,9 @@ class RAFDB(FaceSet):
             stem = parts[0].rsplit(".", 1)[0]
             path = by_base.get(f"{stem}_aligned.jpg") or by_base.get(parts[0])
             if path is None:
-                raise DatasetLayoutError(f"{root}: image for {parts[0]} not found (expected Image/aligned/{stem}_aligned.jpg)")
+                raise DatasetLayoutError(
+                    f"{root}: image for {parts[0]} not found (expected Image/aligned/{stem}_aligned.jpg)"
+                )
             picked.append(path)
             labels.append(EMOTIONS.index(RAFDB_LABELS[int(parts[1])]))
         if not picked:

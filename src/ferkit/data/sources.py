@@ -1,4 +1,5 @@
 """Uniform access to files inside a folder, a zip archive or a tar archive."""
+
 from __future__ import annotations
 
 import os

@@ -3,6 +3,7 @@
 box count, then ``x y w h ...`` per box): images with their face boxes. Boxes a file marks as not to be scored
 (VOC ``<difficult>1``, imglab ``ignore='1'``, WIDER's invalid flag) are kept apart as ``ignore`` boxes: evaluation
 neither credits nor penalises a detection on one, as VOC's does, and training leaves them out."""
+
 from __future__ import annotations
 
 import os
@@ -32,14 +33,18 @@ def held_out(names: list[str], every: int = 3) -> set[str]:
     return {n for i, n in enumerate(sorted(names)) if i % every == every - 1}
 
 
-def train_val_test(items: list[BoxedImage], validate_every: int = 5
-                   ) -> tuple[list[BoxedImage], list[BoxedImage], set[str]]:
+def train_val_test(
+    items: list[BoxedImage], validate_every: int = 5
+) -> tuple[list[BoxedImage], list[BoxedImage], set[str]]:
     """(training, validation, held-out test names) of a box set that a model is trained on: the ``held_out`` test
     images; of the others with boxes (sorted by name), every ``validate_every``-th validates, the rest train."""
     test = held_out([i.name for i in items])
     rest = sorted((i for i in items if i.name not in test and len(i.boxes)), key=lambda i: i.name)
-    return ([i for k, i in enumerate(rest) if k % validate_every != validate_every - 1],
-            rest[validate_every - 1::validate_every], test)
+    return (
+        [i for k, i in enumerate(rest) if k % validate_every != validate_every - 1],
+        rest[validate_every - 1 :: validate_every],
+        test,
+    )
 
 
 def load_voc(root: str | os.PathLike, classes: tuple[str, ...] | None = None) -> list[BoxedImage]:
@@ -95,8 +100,13 @@ def _imglab(tree: ET.Element) -> list[tuple[str, np.ndarray, list[str], np.ndarr
         boxes: dict[bool, list] = {False: [], True: []}  # ignore="1": not scored
         for b in img.iter("box"):
             boxes[b.get("ignore") == "1"].append(
-                [float(b.get("left")), float(b.get("top")), float(b.get("left")) + float(b.get("width")),
-                 float(b.get("top")) + float(b.get("height"))])
+                [
+                    float(b.get("left")),
+                    float(b.get("top")),
+                    float(b.get("left")) + float(b.get("width")),
+                    float(b.get("top")) + float(b.get("height")),
+                ]
+            )
         out.append((img.get("file", ""), _boxes(boxes[False]), ["face"] * len(boxes[False]), _boxes(boxes[True])))
     return out
 
@@ -111,12 +121,13 @@ def _wider(source: FileSource, names: list[str], lists: list[str]) -> list[Boxed
         try:
             while k < len(lines) and lines[k]:
                 path, count = lines[k], int(lines[k + 1])
-                rows = [ln.split() for ln in lines[k + 2:k + 2 + max(count, 1)]]  # a 0-box image has one 0 row
+                rows = [ln.split() for ln in lines[k + 2 : k + 2 + max(count, 1)]]  # a 0-box image has one 0 row
                 boxes: dict[bool, list] = {False: [], True: []}
                 for r in rows[:count]:
                     if len(r) >= 4 and float(r[2]) > 0 and float(r[3]) > 0:
                         boxes[len(r) >= 8 and r[7] == "1"].append(  # invalid: not scored
-                            [float(r[0]), float(r[1]), float(r[0]) + float(r[2]), float(r[1]) + float(r[3])])
+                            [float(r[0]), float(r[1]), float(r[0]) + float(r[2]), float(r[1]) + float(r[3])]
+                        )
                 entries.append((path, _boxes(boxes[False]), _boxes(boxes[True])))
                 k += 2 + max(count, 1)
         except (ValueError, IndexError) as e:
@@ -128,5 +139,7 @@ def _wider(source: FileSource, names: list[str], lists: list[str]) -> list[Boxed
             raise DatasetLayoutError(f"image {path!r} of the WIDER list not found")
         found[path] = match[0]
     images = dict(source.read_many(list(found.values())))
-    return [BoxedImage(p.rsplit("/", 1)[-1], decode_image(images[found[p]], p), b, ["face"] * len(b), ign)
-            for p, b, ign in entries]
+    return [
+        BoxedImage(p.rsplit("/", 1)[-1], decode_image(images[found[p]], p), b, ["face"] * len(b), ign)
+        for p, b, ign in entries
+    ]

@@ -1,4 +1,5 @@
 """The detector interface (the ``Detection`` record lives in ``ferkit.face.detection``)."""
+
 from __future__ import annotations
 
 from abc import ABC, abstractmethod

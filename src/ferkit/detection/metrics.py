@@ -1,4 +1,5 @@
 """Detection metrics: VOC-style average precision at an IoU threshold (all-point interpolation)."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -6,8 +7,13 @@ import numpy as np
 from .nms import box_iou
 
 
-def match_detections(gt: list[np.ndarray], dets: list[np.ndarray], scores: list[np.ndarray],
-                     iou: float = 0.5, ignore: list[np.ndarray] | None = None) -> tuple[np.ndarray, np.ndarray, int]:
+def match_detections(
+    gt: list[np.ndarray],
+    dets: list[np.ndarray],
+    scores: list[np.ndarray],
+    iou: float = 0.5,
+    ignore: list[np.ndarray] | None = None,
+) -> tuple[np.ndarray, np.ndarray, int]:
     """Greedy VOC matching per image, highest score first. Returns (scores, is_true_positive, n_ground_truth)
     over all detections of all images. ``ignore``: per image, boxes not scored (VOC's difficult ones): a detection
     whose best overlap is one of them, at ``iou`` or more, is left out, neither true nor false, and they are not

@@ -3,6 +3,7 @@
 Weights: the original MTCNN nets as converted by facenet-pytorch (MIT), exported to ONNX by
 ``scripts/export_mtcnn.py``; they ship in ``ferkit/assets/detectors/mtcnn``.
 """
+
 from __future__ import annotations
 
 import math
@@ -45,7 +46,7 @@ def _crops(img: np.ndarray, boxes: np.ndarray, size: int) -> np.ndarray:
         sx1, sy1, sx2, sy2 = max(x1, 0), max(y1, 0), min(x2, w), min(y2, h)
         if sx2 <= sx1 or sy2 <= sy1:
             continue
-        patch[sy1 - y1:sy2 - y1, sx1 - x1:sx2 - x1] = img[sy1:sy2, sx1:sx2]
+        patch[sy1 - y1 : sy2 - y1, sx1 - x1 : sx2 - x1] = img[sy1:sy2, sx1:sx2]
         out[k] = cv2.resize(patch, (size, size), interpolation=cv2.INTER_LINEAR)
     return out.transpose(0, 3, 1, 2)
 
@@ -56,8 +57,13 @@ class MTCNN(Detector):
 
     name = "mtcnn"
 
-    def __init__(self, min_face: int | None = None, thresholds: tuple[float, float, float] = MTCNN_THRESHOLDS,
-                 factor: float = 0.709, threads: int = 0):
+    def __init__(
+        self,
+        min_face: int | None = None,
+        thresholds: tuple[float, float, float] = MTCNN_THRESHOLDS,
+        factor: float = 0.709,
+        threads: int = 0,
+    ):
         self.min_face, self.thresholds, self.factor = min_face, thresholds, factor
         d = DETECTORS_DIR / "mtcnn"
         self.pnet, self.rnet, self.onet = (ort_session(d / f"{n}.onnx", threads) for n in ("pnet", "rnet", "onet"))
@@ -114,4 +120,7 @@ class MTCNN(Detector):
         k = nms(boxes, score, 0.7, mode="min")
         H, W = rgb.shape[:2]
         boxes = np.clip(boxes[k], 0, [W, H, W, H])
-        return [Detection(b.astype(np.float32), float(s), l.astype(np.float32)) for b, s, l in zip(boxes, score[k], lms[k])]
+        return [
+            Detection(b.astype(np.float32), float(s), pts.astype(np.float32))
+            for b, s, pts in zip(boxes, score[k], lms[k])
+        ]

@@ -1,4 +1,5 @@
 """Non-maximum suppression on (N, 4) [x1, y1, x2, y2] boxes."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -45,8 +46,9 @@ def nms(boxes: np.ndarray, scores: np.ndarray, threshold: float, mode: str = "un
     return np.array(keep, np.int64)
 
 
-def fuse_views(boxes: np.ndarray, scores: np.ndarray, points: np.ndarray, n_views: int,
-               threshold: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def fuse_views(
+    boxes: np.ndarray, scores: np.ndarray, points: np.ndarray, n_views: int, threshold: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Weighted box fusion of the detections of ``n_views`` runs over one image (test-time augmentation): boxes
     overlapping a cluster's best by IoU > ``threshold`` join it; a cluster's box and landmarks are the
     score-weighted mean of its members', its score their mean times the share of the views that found it (at most
@@ -60,11 +62,15 @@ def fuse_views(boxes: np.ndarray, scores: np.ndarray, points: np.ndarray, n_view
     for i in range(len(boxes)):
         if not free[i]:
             continue
-        members = np.nonzero(free & (box_iou(boxes[i:i + 1], boxes)[0] > threshold))[0][:n_views]
+        members = np.nonzero(free & (box_iou(boxes[i : i + 1], boxes)[0] > threshold))[0][:n_views]
         free[members] = False
         w = scores[members]
-        fused.append(((boxes[members] * w[:, None]).sum(0) / w.sum(),
-                      w.mean() * len(members) / n_views,
-                      (points[members] * w[:, None, None]).sum(0) / w.sum()))
+        fused.append(
+            (
+                (boxes[members] * w[:, None]).sum(0) / w.sum(),
+                w.mean() * len(members) / n_views,
+                (points[members] * w[:, None, None]).sum(0) / w.sum(),
+            )
+        )
     b, s, p = zip(*fused)
     return np.array(b, np.float32), np.array(s, np.float32), np.array(p, np.float32)

@@ -1,4 +1,5 @@
 """Run a detector on a resized copy of the image and map its boxes back."""
+
 from __future__ import annotations
 
 import cv2

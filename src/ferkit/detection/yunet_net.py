@@ -3,6 +3,7 @@ libfacedetection's weights to ONNX (scripts/export_yunet.py) and to fine-tune th
 --model yunet``). It takes a (1, H, W, 3) uint8 BGR image, H and W multiples of 32, and returns, for strides 8, 16
 and 32 (and 4, with ``stride4``), the raw maps cls (1), bbox (4), obj (1), kps (10) that ``ferkit.detection.yunet``
 decodes."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -51,8 +52,7 @@ class YuNetNet(nn.Module):
         self.stem_dp = PointDepth(16, 16)
         self.stages = nn.ModuleList(nn.Sequential(PointDepth(a, b), PointDepth(b, c)) for a, b, c in self.WIDTHS)
         self.lateral = nn.ModuleList(PointDepth(64, 64) for _ in range(3))
-        self.heads = nn.ModuleList(nn.ModuleList(PointDepth(64, n, relu=False) for _, n in self.HEADS)
-                                   for _ in STRIDES)
+        self.heads = nn.ModuleList(nn.ModuleList(PointDepth(64, n, relu=False) for _, n in self.HEADS) for _ in STRIDES)
 
     def forward(self, image: torch.Tensor) -> tuple[torch.Tensor, ...]:
         x = image.permute(0, 3, 1, 2).float()
@@ -96,6 +96,7 @@ def load_onnx_weights(path: str | Path) -> YuNetNet:
     parameters; the exporter turns a parameter equal to another into an Identity of it)."""
     import onnx
     from onnx import numpy_helper
+
     model = onnx.load(str(path))
     weights = {i.name: torch.from_numpy(numpy_helper.to_array(i).copy()) for i in model.graph.initializer}
     for node in model.graph.node:
@@ -109,9 +110,16 @@ def load_onnx_weights(path: str | Path) -> YuNetNet:
 def export_onnx(net: YuNetNet, path: str | Path) -> None:
     """Write ``net`` to ``path`` (dynamic height and width; opset 17)."""
     net.eval()
-    torch.onnx.export(net, torch.zeros(1, 480, 640, 3, dtype=torch.uint8), str(path), input_names=["image"],
-                      output_names=output_names(len(net.strides)), dynamic_axes={"image": {1: "height", 2: "width"}},
-                      opset_version=17, dynamo=False)
+    torch.onnx.export(
+        net,
+        torch.zeros(1, 480, 640, 3, dtype=torch.uint8),
+        str(path),
+        input_names=["image"],
+        output_names=output_names(len(net.strides)),
+        dynamic_axes={"image": {1: "height", 2: "width"}},
+        opset_version=17,
+        dynamo=False,
+    )
 
 
 def library_weights_into(net: YuNetNet, w: dict[str, np.ndarray]) -> YuNetNet:
@@ -124,13 +132,17 @@ def library_weights_into(net: YuNetNet, w: dict[str, np.ndarray]) -> YuNetNet:
     units = [(net.stem_dp, "backbone__model0_dp")]
     units += [(stage[j], f"backbone__model{i + 1}_dp{j + 1}") for i, stage in enumerate(net.stages) for j in range(2)]
     units += [(unit, f"neck__lateral_convs__{i}") for i, unit in enumerate(net.lateral)]
-    units += [(net.heads[i][h], f"bbox_head__multi_level_{kind}__{i}") for i in range(len(STRIDES))
-              for h, (kind, _) in enumerate(YuNetNet.HEADS)]
+    units += [
+        (net.heads[i][h], f"bbox_head__multi_level_{kind}__{i}")
+        for i in range(len(STRIDES))
+        for h, (kind, _) in enumerate(YuNetNet.HEADS)
+    ]
     for unit, name in units:
         cout, cin = unit.pw.weight.shape[:2]
         unit.pw.weight.data = torch.from_numpy(w[f"{name}_pw_weight"].reshape(cout, cin, 1, 1))
         unit.pw.bias.data = torch.from_numpy(w[f"{name}_pw_bias"])
-        unit.dw.weight.data = torch.from_numpy(np.ascontiguousarray(w[f"{name}_dw_weight"].reshape(9, cout).T)
-                                               .reshape(cout, 1, 3, 3))
+        unit.dw.weight.data = torch.from_numpy(
+            np.ascontiguousarray(w[f"{name}_dw_weight"].reshape(9, cout).T).reshape(cout, 1, 3, 3)
+        )
         unit.dw.bias.data = torch.from_numpy(w[f"{name}_dw_bias"])
     return net

@@ -7,6 +7,7 @@ others, every fifth is a validation image that picks the epoch; the rest are tra
 boxes, assigned to feature-map points SimOTA-style (candidates near the box centre, the k lowest-cost ones, k from
 their IoUs); losses: objectness and IoU-aware class BCE, GIoU on boxes, and the pretrained net's own landmarks as
 targets (the boxes carry none), so landmarks stay what alignment expects. Resumable after every epoch."""
+
 from __future__ import annotations
 
 import json
@@ -33,8 +34,14 @@ from .yunet import level_strides
 from .yunet_net import YuNetNet, add_stride4, export_onnx, has_stride4, load_onnx_weights
 
 
-def _paste_faces(img: np.ndarray, boxes: np.ndarray, pool: list[BoxedImage], rng: random.Random,
-                 count: int, size: tuple[float, float]) -> tuple[np.ndarray, np.ndarray]:
+def _paste_faces(
+    img: np.ndarray,
+    boxes: np.ndarray,
+    pool: list[BoxedImage],
+    rng: random.Random,
+    count: int,
+    size: tuple[float, float],
+) -> tuple[np.ndarray, np.ndarray]:
     """Copy-paste: up to ``count`` faces of training images (their box and a margin around it, faded out at
     the edges), each resized so that its box's longer side is drawn from ``size`` (pixels), pasted where they
     overlap no face."""
@@ -58,14 +65,15 @@ def _paste_faces(img: np.ndarray, boxes: np.ndarray, pool: list[BoxedImage], rng
         patch = cv2.resize(as_bgr(src.image)[sy1:sy2, sx1:sx2], (pw, ph), interpolation=cv2.INTER_AREA)
         ramp = lambda n: np.clip(np.minimum(np.arange(n) + 1, n - np.arange(n)) / max(1, 0.15 * n), 0, 1)  # noqa
         alpha = (ramp(ph)[:, None] * ramp(pw)[None, :])[..., None]
-        roi = img[py:py + ph, px:px + pw].astype(np.float32)
-        img[py:py + ph, px:px + pw] = (alpha * patch + (1 - alpha) * roi).astype(np.uint8)
+        roi = img[py : py + ph, px : px + pw].astype(np.float32)
+        img[py : py + ph, px : px + pw] = (alpha * patch + (1 - alpha) * roi).astype(np.uint8)
         boxes.append(box)
     return img, np.array(boxes, np.float32).reshape(-1, 4)
 
 
-def _augment(img: np.ndarray, boxes: np.ndarray, rng: random.Random,
-             pool: list[BoxedImage] | None = None) -> tuple[np.ndarray, np.ndarray]:
+def _augment(
+    img: np.ndarray, boxes: np.ndarray, rng: random.Random, pool: list[BoxedImage] | None = None
+) -> tuple[np.ndarray, np.ndarray]:
     """``YUNET_FINETUNE["augment"]``: with probability ``paste``, copy-paste of faces from ``pool``
     (``_paste_faces``); with probability ``crop``, a random window of ``crop_scale`` of each side
     (boxes clipped to it; a box keeping less than half its area is dropped); with probability ``jitter``, brightness,
@@ -81,7 +89,7 @@ def _augment(img: np.ndarray, boxes: np.ndarray, rng: random.Random,
         clipped = np.clip(boxes - [x0, y0, x0, y0], 0, [cw, ch, cw, ch]).astype(np.float32)
         kept = box_area(clipped) >= 0.5 * np.maximum(box_area(boxes), 1e-6)
         if kept.any():  # a window with no face left is not used
-            img, boxes = img[y0:y0 + ch, x0:x0 + cw], clipped[kept]
+            img, boxes = img[y0 : y0 + ch, x0 : x0 + cw], clipped[kept]
     if rng.random() < cfg["jitter"]:
         a = cfg["jitter_amount"]
         hsv = cv2.cvtColor(img, cv2.COLOR_BGR2HSV).astype(np.float32)
@@ -92,8 +100,9 @@ def _augment(img: np.ndarray, boxes: np.ndarray, rng: random.Random,
     return img, boxes
 
 
-def _batch(item: BoxedImage, side: int, flip: bool, rng: random.Random | None = None,
-           pool: list[BoxedImage] | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+def _batch(
+    item: BoxedImage, side: int, flip: bool, rng: random.Random | None = None, pool: list[BoxedImage] | None = None
+) -> tuple[torch.Tensor, torch.Tensor]:
     """The image (augmented when ``rng`` is given) resized to ``side`` on its longer side (flipped if asked),
     zero-padded to multiples of 32, and its boxes on it."""
     img = as_bgr(item.image)
@@ -132,13 +141,19 @@ def _flatten(outs: tuple[torch.Tensor, ...]) -> dict[str, torch.Tensor]:
     point's position (P, 2) and stride (P,)."""
     parts: dict[str, list] = {k: [] for k in ("cls", "obj", "box", "kps", "xy", "stride")}
     for level, s in enumerate(level_strides(len(outs))):
-        cls, reg, obj, kps = (o[0].reshape(o.shape[1], -1).T for o in outs[4 * level:4 * level + 4])
+        cls, reg, obj, kps = (o[0].reshape(o.shape[1], -1).T for o in outs[4 * level : 4 * level + 4])
         h, w = outs[4 * level].shape[2:]
         ys, xs = torch.meshgrid(torch.arange(h) * float(s), torch.arange(w) * float(s), indexing="ij")
         xy = torch.stack([xs.reshape(-1), ys.reshape(-1)], 1)
         centre, wh = reg[:, :2] * s + xy, reg[:, 2:].clamp(max=10).exp() * s
-        for k, v in (("cls", cls[:, 0]), ("obj", obj[:, 0]), ("box", torch.cat([centre - wh / 2, centre + wh / 2], 1)),
-                     ("kps", kps), ("xy", xy), ("stride", torch.full((len(xy),), float(s)))):
+        for k, v in (
+            ("cls", cls[:, 0]),
+            ("obj", obj[:, 0]),
+            ("box", torch.cat([centre - wh / 2, centre + wh / 2], 1)),
+            ("kps", kps),
+            ("xy", xy),
+            ("stride", torch.full((len(xy),), float(s))),
+        ):
             parts[k].append(v)
     return {k: torch.cat(v) for k, v in parts.items()}
 
@@ -156,8 +171,12 @@ def _assign(p: dict[str, torch.Tensor], gt: torch.Tensor) -> tuple[torch.Tensor,
     ids = cand.nonzero()[:, 0]
     iou = _pair_iou(p["box"][cand], gt)
     score = (torch.sigmoid(p["cls"][cand]) * torch.sigmoid(p["obj"][cand])).sqrt().clamp(1e-6, 1 - 1e-6)
-    cost = (-torch.log(score)[:, None] + 3.0 * (1 - iou) + 1e5 * (~(inside & near)[cand]).float()
-            + 1e6 * (~(inside | near)[cand]).float())
+    cost = (
+        -torch.log(score)[:, None]
+        + 3.0 * (1 - iou)
+        + 1e5 * (~(inside & near)[cand]).float()
+        + 1e6 * (~(inside | near)[cand]).float()
+    )
     match = torch.zeros_like(cost, dtype=torch.bool)
     for j in range(len(gt)):
         k = max(1, int(torch.topk(iou[:, j], min(10, len(iou))).values.sum()))
@@ -196,6 +215,7 @@ def _validation_ap(net: YuNetNet, val: list[BoxedImage], path: Path) -> float | 
 
     from .evaluate import evaluate_detector
     from .yunet import YuNet
+
     export_onnx(net, path)
     if not val:
         return None
@@ -215,10 +235,18 @@ def _ema_update(ema: YuNetNet, net: YuNetNet, decay: float) -> None:
             e.copy_(v)
 
 
-def train_yunet(data: str | os.PathLike | list[BoxedImage], out: str | os.PathLike, epochs: int | None = None,
-                lr: float | None = None, max_minutes: float | None = None, threads: int = 0,
-                seed: int = 0, init: str | os.PathLike | None = None, final: bool = False,
-                stride4: bool | None = None) -> dict:
+def train_yunet(
+    data: str | os.PathLike | list[BoxedImage],
+    out: str | os.PathLike,
+    epochs: int | None = None,
+    lr: float | None = None,
+    max_minutes: float | None = None,
+    threads: int = 0,
+    seed: int = 0,
+    init: str | os.PathLike | None = None,
+    final: bool = False,
+    stride4: bool | None = None,
+) -> dict:
     """Fine-tune from ``init`` (default: the shipped YuNet) on ``data`` (a VOC folder/archive, or its loaded
     images); resumes from ``out/last.pt``. ``final``: once a run with validation has settled the recipe, train on
     the validation images too and keep the last epoch (nothing validates it; the test third stays held out).
@@ -227,6 +255,7 @@ def train_yunet(data: str | os.PathLike | list[BoxedImage], out: str | os.PathLi
     ``out/yunet.onnx`` (the epoch with the best validation AP50), ``card.json`` (training and validation images,
     so that evaluation leaves them out), ``epochs.jsonl`` and ``summary.json``."""
     from .yunet import YUNET_ONNX
+
     cfg = {**YUNET_FINETUNE, **({} if stride4 is None else {"stride4": stride4})}
     epochs, lr = epochs or cfg["epochs"], lr or cfg["lr"]
     if threads:
@@ -239,8 +268,9 @@ def train_yunet(data: str | os.PathLike | list[BoxedImage], out: str | os.PathLi
     if final:
         train, val = sorted(train + val, key=lambda i: i.name), []
     if not train or not (val or final):
-        raise FerkitError(f"{data}: too few annotated images to fine-tune on ({len(items)}; "
-                          f"{len(test)} are held out for testing)")
+        raise FerkitError(
+            f"{data}: too few annotated images to fine-tune on ({len(items)}; {len(test)} are held out for testing)"
+        )
     init = Path(init or YUNET_ONNX)
     ck = torch.load(out / "last.pt", weights_only=False) if (out / "last.pt").exists() else None
     if ck is not None:  # a run resumes with the levels it began with
@@ -287,24 +317,51 @@ def train_yunet(data: str | os.PathLike | list[BoxedImage], out: str | os.PathLi
         if not val or ap > best["ap50"]:  # final (no validation): the last epoch is the model
             best = {"ap50": ap, "epoch": epoch}
             copy_atomic(out / "val.onnx", out / "yunet.onnx")  # the export just validated
-        history.append({"epoch": epoch, "loss": round(float(np.mean(losses)), 4), "val_ap50": ap,
-                        "seconds": round(time.time() - t0, 1)})
+        history.append(
+            {
+                "epoch": epoch,
+                "loss": round(float(np.mean(losses)), 4),
+                "val_ap50": ap,
+                "seconds": round(time.time() - t0, 1),
+            }
+        )
         with atomic_path(out / "last.pt") as tmp:
-            torch.save({"model": net.state_dict(), "opt": opt.state_dict(), "epoch": epoch, "best": best,
-                        "history": history, "ema": ema.state_dict() if ema is not None else None}, tmp)
+            torch.save(
+                {
+                    "model": net.state_dict(),
+                    "opt": opt.state_dict(),
+                    "epoch": epoch,
+                    "best": best,
+                    "history": history,
+                    "ema": ema.state_dict() if ema is not None else None,
+                },
+                tmp,
+            )
         print(json.dumps(history[-1]), flush=True)
         if max_minutes and (time.time() - t0) / 60 > max_minutes:
             break
     done = history[-1]["epoch"]
     write_text_atomic(out / "epochs.jsonl", "".join(json.dumps(h) + "\n" for h in history))
-    card = {"name": "yunet_finetuned", "train_command": command_line(), "init": init.name,
-            "data": str(data) if isinstance(data, (str, os.PathLike)) else "", "epochs": epochs, "epochs_done": done,
-            "lr": lr, "best_epoch": best["epoch"], "validation_ap50": best["ap50"],
-            "trained_on": sorted(i.name for i in train), "validated_on": sorted(i.name for i in val),
-            "held_out_images": len(test), "full_recipe": done >= epochs, "final": final, **{k: v for k, v in cfg.items()
-                                                                            if k not in ("epochs", "lr")}}
+    card = {
+        "name": "yunet_finetuned",
+        "train_command": command_line(),
+        "init": init.name,
+        "data": str(data) if isinstance(data, (str, os.PathLike)) else "",
+        "epochs": epochs,
+        "epochs_done": done,
+        "lr": lr,
+        "best_epoch": best["epoch"],
+        "validation_ap50": best["ap50"],
+        "trained_on": sorted(i.name for i in train),
+        "validated_on": sorted(i.name for i in val),
+        "held_out_images": len(test),
+        "full_recipe": done >= epochs,
+        "final": final,
+        **{k: v for k, v in cfg.items() if k not in ("epochs", "lr")},
+    }
     write_json_atomic(out / "card.json", card)
-    summary = {k: card[k] for k in ("epochs_done", "epochs", "best_epoch", "validation_ap50", "held_out_images",
-                                    "full_recipe")}
+    summary = {
+        k: card[k] for k in ("epochs_done", "epochs", "best_epoch", "validation_ap50", "held_out_images", "full_recipe")
+    }
     write_json_atomic(out / "summary.json", summary)
     return summary

@@ -1,5 +1,6 @@
 """The full pipeline (detector -> crop -> model) scored on labelled photos: the largest face of each against its
 label."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -31,9 +32,15 @@ class PhotoScores:
             said = [self.classes[p] if p >= 0 else "no face" for p in self.predicted[sel & ~right]]
             mistaken[name] = {k: said.count(k) for k in sorted(set(said), key=lambda k: -said.count(k))}
         said_all = [self.classes[p] for p in self.predicted[self.found]]
-        return {"photos": n, "found": int(self.found.sum()), "right": int(right.sum()),
-                "accuracy": round(float(right.mean()), 4), "recall_per_class": per_class,
-                "mistaken_for": mistaken, "labels_given": {c: said_all.count(c) for c in self.classes}}
+        return {
+            "photos": n,
+            "found": int(self.found.sum()),
+            "right": int(right.sum()),
+            "accuracy": round(float(right.mean()), 4),
+            "recall_per_class": per_class,
+            "mistaken_for": mistaken,
+            "labels_given": {c: said_all.count(c) for c in self.classes},
+        }
 
 
 def largest_face(faces: list) -> object | None:

@@ -7,6 +7,7 @@ votes' class prior to that power, so that a class is not favoured only because F
 ``uncertain_below``: a face whose top calibrated probability is under this is flagged as uncertain.
 A shipped model's calibration sits beside it as ``calibration.json`` (``Calibration.of``).
 """
+
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
@@ -33,8 +34,11 @@ class Calibration:
     source: dict = field(default_factory=dict, compare=False)
 
     def logits(self, probs: np.ndarray) -> np.ndarray:
-        return (np.log(np.asarray(probs, np.float64) + 1e-6) * self.scale + self.bias
-                - self.prior_weight * np.log(self.prior))
+        return (
+            np.log(np.asarray(probs, np.float64) + 1e-6) * self.scale
+            + self.bias
+            - self.prior_weight * np.log(self.prior)
+        )
 
     def apply(self, probs: np.ndarray) -> np.ndarray:
         """(N, C) calibrated probabilities of (N, C) model probabilities."""
@@ -47,8 +51,14 @@ class Calibration:
 
     @classmethod
     def from_dict(cls, d: dict) -> "Calibration":
-        return cls(tuple(d["scale"]), tuple(d["bias"]), tuple(d["prior"]), float(d.get("prior_weight", 0.0)),
-                   float(d.get("uncertain_below", 0.0)), d.get("source", {}))
+        return cls(
+            tuple(d["scale"]),
+            tuple(d["bias"]),
+            tuple(d["prior"]),
+            float(d.get("prior_weight", 0.0)),
+            float(d.get("uncertain_below", 0.0)),
+            d.get("source", {}),
+        )
 
     @classmethod
     def of(cls, model_dir: str | Path) -> "Calibration | None":

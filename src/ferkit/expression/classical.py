@@ -2,6 +2,7 @@
 
 Every model is a scikit-learn estimator taking (N, 48, 48) uint8 faces: ``fit / predict / predict_proba``.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -86,6 +87,7 @@ class LandmarkFeatures(BaseEstimator, TransformerMixin):
     @staticmethod
     def _geometry(face: np.ndarray) -> np.ndarray:
         from ferkit.face.landmarks import landmarks68
+
         p = landmarks68(np.ascontiguousarray(face, np.uint8), (0.0, 0.0, float(face.shape[0]))).points
         p = p - p.mean(0)
         p = p / max(float(np.linalg.norm(p[36:42].mean(0) - p[42:48].mean(0))), 1e-3)
@@ -103,25 +105,55 @@ def _features(name: str):
 
 def knn(features: str = "pixels", k: int = 3, p: int = 1, weights: str = "distance") -> Pipeline:
     """Paper 002's baseline: k=3, L1 norm (p=1), neighbours weighted by inverse distance."""
-    return Pipeline([("features", _features(features)),
-                     ("knn", KNeighborsClassifier(n_neighbors=k, p=p, weights=weights, algorithm="brute", n_jobs=-1))])
+    return Pipeline(
+        [
+            ("features", _features(features)),
+            ("knn", KNeighborsClassifier(n_neighbors=k, p=p, weights=weights, algorithm="brute", n_jobs=-1)),
+        ]
+    )
 
 
-def mlp(activation: str = "relu", hidden: tuple[int, ...] = (1024, 1024, 64, 32), epochs: int = 50,
-        seed: int = 0) -> Pipeline:
+def mlp(
+    activation: str = "relu", hidden: tuple[int, ...] = (1024, 1024, 64, 32), epochs: int = 50, seed: int = 0
+) -> Pipeline:
     """Paper 002's MLP 1024-1024-64-32-7 (Adam); activation relu, logistic (sigmoid) or tanh."""
-    return Pipeline([("features", PixelFeatures()), ("scale", StandardScaler()),
-                     ("mlp", MLPClassifier(hidden, activation=activation, max_iter=epochs, batch_size=256,
-                                           early_stopping=False, random_state=seed))])
+    return Pipeline(
+        [
+            ("features", PixelFeatures()),
+            ("scale", StandardScaler()),
+            (
+                "mlp",
+                MLPClassifier(
+                    hidden,
+                    activation=activation,
+                    max_iter=epochs,
+                    batch_size=256,
+                    early_stopping=False,
+                    random_state=seed,
+                ),
+            ),
+        ]
+    )
 
 
-def svm(features: str = "hog", kernel: str = "rbf", C: float = 10.0, gamma: str | float = "scale",
-        degree: int = 3, seed: int = 0) -> Pipeline:
+def svm(
+    features: str = "hog",
+    kernel: str = "rbf",
+    C: float = 10.0,
+    gamma: str | float = "scale",
+    degree: int = 3,
+    seed: int = 0,
+) -> Pipeline:
     """SVM (papers 002 / 004) on scaled features; linear, poly or rbf kernel; probabilities by sigmoid
     (Platt) calibration on 3-fold cross-validated decision values."""
     svc = SVC(kernel=kernel, C=C, gamma=gamma, degree=degree, cache_size=2000, random_state=seed)
-    return Pipeline([("features", _features(features)), ("scale", StandardScaler()),
-                     ("svm", CalibratedClassifierCV(svc, method="sigmoid", cv=3, ensemble=False))])
+    return Pipeline(
+        [
+            ("features", _features(features)),
+            ("scale", StandardScaler()),
+            ("svm", CalibratedClassifierCV(svc, method="sigmoid", cv=3, ensemble=False)),
+        ]
+    )
 
 
 def stored_size(pipeline: Pipeline) -> tuple[int, int]:

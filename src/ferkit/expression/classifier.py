@@ -1,4 +1,5 @@
 """Expression classification with ONNX Runtime: shipped models, batched, no torch needed."""
+
 from __future__ import annotations
 
 import json
@@ -23,8 +24,10 @@ def model_onnx_path(name: str = "default", precision: str = "fp32") -> Path:
     if Path(name).suffix == ".onnx":
         return Path(name)
     if name not in shipped_models():
-        raise UnknownNameError(f"unknown or untrained model {name!r}; shipped models: "
-                               f"{', '.join(shipped_models()) or 'none'} (or pass an exported .onnx path)")
+        raise UnknownNameError(
+            f"unknown or untrained model {name!r}; shipped models: "
+            f"{', '.join(shipped_models()) or 'none'} (or pass an exported .onnx path)"
+        )
     int8 = MODELS_DIR / name / "model_int8.onnx"
     return int8 if precision == "int8" and int8.is_file() else MODELS_DIR / name / "model.onnx"
 
@@ -35,8 +38,13 @@ class ExpressionClassifier:
     ``name`` is a shipped model (``ferkit models``) or a path to an exported ``.onnx`` file (its classes are read
     from a ``card.json`` beside it, if there is one; the 7 FER2013 classes otherwise)."""
 
-    def __init__(self, name: str = "default", threads: int = 0, batch_size: int = CLASSIFY_BATCH,
-                 precision: str = DEFAULT_PRECISION):
+    def __init__(
+        self,
+        name: str = "default",
+        threads: int = 0,
+        batch_size: int = CLASSIFY_BATCH,
+        precision: str = DEFAULT_PRECISION,
+    ):
         path = model_onnx_path(name, precision)  # models shipped without an int8 copy run in fp32
         if Path(name).suffix == ".onnx":
             card = path.parent / "card.json"
@@ -55,8 +63,10 @@ class ExpressionClassifier:
         if len(faces) == 0:
             return np.zeros((0, len(self.classes)), np.float32)
         x = as_nchw(faces)
-        out = [self.session.run(None, {self.input: x[i:i + self.batch_size]})[0]
-               for i in range(0, len(x), self.batch_size)]
+        out = [
+            self.session.run(None, {self.input: x[i : i + self.batch_size]})[0]
+            for i in range(0, len(x), self.batch_size)
+        ]
         return np.concatenate(out)
 
     def predict(self, faces: np.ndarray) -> np.ndarray:

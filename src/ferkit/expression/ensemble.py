@@ -1,5 +1,6 @@
 """Plain averaging ensembles (paper 001): the unweighted mean of member probabilities, members chosen on the
 selection split by greedy forward selection."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -33,8 +34,11 @@ def greedy_members(probs: dict[str, np.ndarray], labels: np.ndarray, max_members
     chosen: list[str] = []
     best = -1.0
     while len(chosen) < max_members:
-        scores = {n: float((np.mean([probs[m] for m in chosen + [n]], 0).argmax(1) == labels).mean())
-                  for n in probs if n not in chosen}
+        scores = {
+            n: float((np.mean([probs[m] for m in chosen + [n]], 0).argmax(1) == labels).mean())
+            for n in probs
+            if n not in chosen
+        }
         if not scores:
             break
         name, acc = max(scores.items(), key=lambda kv: kv[1])

@@ -1,4 +1,5 @@
 """A fitted scikit-learn model (``.joblib``) behind the classifier interface (no torch needed)."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -13,6 +14,7 @@ class EstimatorClassifier:
 
     def __init__(self, path: str | Path, classes: tuple[str, ...]):
         import joblib
+
         self.estimator = joblib.load(path)
         self.name, self.classes = model_file_name(path), tuple(classes)
 

@@ -7,6 +7,7 @@
   d logit_c / d A_k = W[c, k] / (H W) everywhere, so Grad-CAM equals CAM = ReLU(sum_k W[c, k] A_k), computed with ONNX
   Runtime from the last feature map (no torch needed).
 Maps are upsampled to the face size and scaled to 0..1 (an all-zero map stays zero)."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -28,6 +29,7 @@ def grad_cam_torch(model, faces: np.ndarray, layer=None) -> tuple[np.ndarray, np
     """(maps (N, H, W) in 0..1, probabilities (N, C)) for uint8 faces (N, H, W); ``model`` maps raw 0..255 pixels
     (N, 1, H, W) to logits or probabilities (e.g. ``WithPreprocessing``)."""
     import torch
+
     saved: dict = {}
 
     def keep(module, inputs, output):
@@ -65,12 +67,15 @@ class OnnxCAM:
             raise FerkitError("Grad-CAM of an ONNX model needs the onnx package: pip install 'ferkit[train]'") from e
         import onnxruntime as ort
         from onnx import numpy_helper
+
         m = onnx.load(str(onnx_path))
         inits = {i.name: numpy_helper.to_array(i) for i in m.graph.initializer}
         gemm = next((n for n in m.graph.node if n.op_type in ("Gemm", "MatMul")), None)
         gap = next((n for n in m.graph.node if n.op_type == "GlobalAveragePool"), None)
         if gemm is None or gap is None or gemm.input[1] not in inits:
-            raise FerkitError(f"{onnx_path}: no global-average-pool + linear head; use Grad-CAM on its training checkpoint")
+            raise FerkitError(
+                f"{onnx_path}: no global-average-pool + linear head; use Grad-CAM on its training checkpoint"
+            )
         w = inits[gemm.input[1]]
         trans_b = any(a.name == "transB" and a.i == 1 for a in gemm.attribute)
         self.weights = w if (gemm.op_type == "Gemm" and trans_b) else w.T  # (classes, channels)

@@ -1,4 +1,5 @@
 """Torch checkpoints -> ONNX, and a torch-backed classifier with the same interface (needs torch)."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -26,7 +27,7 @@ def load_checkpoint(path: str | Path):
     in_chans = hp.get("in_chans", 1)
     net = create_model(hp["model_name"], num_classes=hp["num_classes"], in_chans=in_chans)
     prefix = "model.net."
-    net.load_state_dict({k[len(prefix):]: v for k, v in ckpt["state_dict"].items() if k.startswith(prefix)})
+    net.load_state_dict({k[len(prefix) :]: v for k, v in ckpt["state_dict"].items() if k.startswith(prefix)})
     return WithPreprocessing(net, softmax=True, in_chans=in_chans).eval(), hp["num_classes"]
 
 
@@ -34,11 +35,19 @@ def export_onnx(model: torch.nn.Module, out: str | Path, opset: int = 17) -> Pat
     """Export a model taking (N, C, 48, 48) raw pixels (C: the model's ``in_chans``, 1 for grey) to ONNX with a
     dynamic batch axis."""
     from ferkit.utils.io import atomic_path
+
     out = Path(out)
     with atomic_path(out) as tmp:
-        torch.onnx.export(model.eval(), torch.rand(2, getattr(model, "in_chans", 1), FACE_SIZE, FACE_SIZE) * 255, str(tmp),
-                          input_names=["faces"], output_names=["probabilities"],
-                          dynamic_axes={"faces": {0: "n"}, "probabilities": {0: "n"}}, opset_version=opset, dynamo=False)
+        torch.onnx.export(
+            model.eval(),
+            torch.rand(2, getattr(model, "in_chans", 1), FACE_SIZE, FACE_SIZE) * 255,
+            str(tmp),
+            input_names=["faces"],
+            output_names=["probabilities"],
+            dynamic_axes={"faces": {0: "n"}, "probabilities": {0: "n"}},
+            opset_version=opset,
+            dynamo=False,
+        )
     return out
 
 
@@ -52,4 +61,4 @@ class TorchClassifier:
     @torch.no_grad()
     def predict_proba(self, faces: np.ndarray) -> np.ndarray:
         x = torch.from_numpy(as_nchw(faces))
-        return torch.cat([self.model(x[i:i + CLASSIFY_BATCH]) for i in range(0, len(x), CLASSIFY_BATCH)]).numpy()
+        return torch.cat([self.model(x[i : i + CLASSIFY_BATCH]) for i in range(0, len(x), CLASSIFY_BATCH)]).numpy()

@@ -1,4 +1,5 @@
 """Counting multiply-accumulates of a torch model on one input (conv and linear layers)."""
+
 from __future__ import annotations
 
 import torch

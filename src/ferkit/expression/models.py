@@ -4,6 +4,7 @@ A model spec is a shipped model's name (``ferkit models``; ``default``), an expo
 checkpoint (``.ckpt``, needs the train extra), a fitted classical model (``.joblib``), or several of these joined
 by ``+`` (their averaging ensemble). ``views`` > 1 averages each face over that many test-time views.
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -47,8 +48,10 @@ def check_model_spec(spec: str, option: str = "--model") -> None:
             if not Path(part).is_file():
                 raise BadOptionError(f"{option}: {part}: no such file ({MODEL_FILES[suffix]})")
             continue
-        raise BadOptionError(f"{option}: unknown or untrained model {part!r}; shipped models: "
-                             f"{', '.join(shipped_models())}, or a .onnx, .ckpt or .joblib file, or several joined by +")
+        raise BadOptionError(
+            f"{option}: unknown or untrained model {part!r}; shipped models: "
+            f"{', '.join(shipped_models())}, or a .onnx, .ckpt or .joblib file, or several joined by +"
+        )
 
 
 def check_views(views: int, option: str = "--tta") -> None:
@@ -63,26 +66,38 @@ def check_precision(precision: str, option: str = "--precision") -> None:
         raise BadOptionError(f"{option}: must be one of {', '.join(PRECISIONS)}, not {precision!r}")
 
 
-def load_classifier(spec: str = "default", *, classes: tuple[str, ...] = EMOTIONS,
-                    precision: str = DEFAULT_PRECISION, threads: int = 0, views: int = 0) -> Classifier:
+def load_classifier(
+    spec: str = "default",
+    *,
+    classes: tuple[str, ...] = EMOTIONS,
+    precision: str = DEFAULT_PRECISION,
+    threads: int = 0,
+    views: int = 0,
+) -> Classifier:
     """The classifier ``spec`` names (see the module's docstring). ``classes``: those of a ``.ckpt`` or
     ``.joblib`` (ONNX models carry theirs); ``precision``: a shipped model's int8 or fp32 copy."""
     check_model_spec(spec)
     check_views(views)
     if "+" in spec:
         from .ensemble import AverageEnsemble
-        clf = AverageEnsemble([load_classifier(m, classes=classes, precision=precision, threads=threads)
-                               for m in spec.split("+")])
+
+        clf = AverageEnsemble(
+            [load_classifier(m, classes=classes, precision=precision, threads=threads) for m in spec.split("+")]
+        )
     elif spec.endswith(".joblib"):
         from .estimator import EstimatorClassifier
+
         clf = EstimatorClassifier(spec, classes)
     elif spec.endswith(".ckpt"):
         from .export import TorchClassifier
+
         clf = TorchClassifier(spec, classes)
     else:
         from .classifier import ExpressionClassifier
+
         clf = ExpressionClassifier(spec, threads, precision=precision)
     if views > 1:
         from .tta import TTAClassifier
+
         clf = TTAClassifier(clf, views)
     return clf

@@ -1,4 +1,5 @@
 """PyTorch architectures of ferkit's own expression models (the paper models live in their own modules)."""
+
 from __future__ import annotations
 
 import torch
@@ -7,7 +8,9 @@ from torch import nn
 
 def conv_bn(cin: int, cout: int, k: int = 3, stride: int = 1) -> nn.Sequential:
     """Conv -> BatchNorm -> ReLU, 'same' padding."""
-    return nn.Sequential(nn.Conv2d(cin, cout, k, stride, k // 2, bias=False), nn.BatchNorm2d(cout), nn.ReLU(inplace=True))
+    return nn.Sequential(
+        nn.Conv2d(cin, cout, k, stride, k // 2, bias=False), nn.BatchNorm2d(cout), nn.ReLU(inplace=True)
+    )
 
 
 class VGGLike(nn.Module):
@@ -16,8 +19,14 @@ class VGGLike(nn.Module):
     "stride2" (one strided conv) or "s2d" (space-to-depth, then a conv): the same output size for a quarter of the
     stem's work at full resolution, where an int8 model spends a fifth of its time on 1% of its MACs."""
 
-    def __init__(self, widths: tuple[int, ...] = (32, 64, 128, 256), num_classes: int = 7, in_chans: int = 1,
-                 dropout: float = 0.3, stem: str = "pool"):
+    def __init__(
+        self,
+        widths: tuple[int, ...] = (32, 64, 128, 256),
+        num_classes: int = 7,
+        in_chans: int = 1,
+        dropout: float = 0.3,
+        stem: str = "pool",
+    ):
         super().__init__()
         if stem not in ("pool", "stride2", "s2d"):
             raise ValueError(f"unknown stem {stem!r}: pool, stride2 or s2d")
@@ -32,7 +41,9 @@ class VGGLike(nn.Module):
             layers += [conv_bn(cin, w), conv_bn(w, w), nn.MaxPool2d(2)]
             cin = w
         self.features = nn.Sequential(*layers[:-1])  # no pool after the last stage
-        self.head = nn.Sequential(nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Dropout(dropout), nn.Linear(cin, num_classes))
+        self.head = nn.Sequential(
+            nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Dropout(dropout), nn.Linear(cin, num_classes)
+        )
         for m in self.modules():
             if isinstance(m, nn.Conv2d):
                 nn.init.kaiming_normal_(m.weight, mode="fan_out", nonlinearity="relu")

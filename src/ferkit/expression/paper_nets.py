@@ -3,6 +3,7 @@
 Departures from the papers are named in each docstring; all models output logits (softmax is applied by
 ``WithPreprocessing`` at export), so a ReLU that a paper puts on its final layer is left out.
 """
+
 from __future__ import annotations
 
 import torch
@@ -20,7 +21,9 @@ def _flat_size(features: nn.Module, in_chans: int, side: int = FACE_SIZE) -> int
         return int(features(torch.zeros(1, in_chans, side, side)).numel())
 
 
-def _fc_head(cin: int, hidden: tuple[int, ...], num_classes: int, dropout: float = 0.0, bn: bool = False) -> nn.Sequential:
+def _fc_head(
+    cin: int, hidden: tuple[int, ...], num_classes: int, dropout: float = 0.0, bn: bool = False
+) -> nn.Sequential:
     layers: list[nn.Module] = [nn.Flatten()]
     for h in hidden:
         layers += [nn.Linear(cin, h)] + ([nn.BatchNorm1d(h)] if bn else []) + [nn.ReLU(inplace=True)]
@@ -35,9 +38,16 @@ class SimpleCNN(nn.Module):
     def __init__(self, num_classes: int = 7, in_chans: int = 1):
         super().__init__()
         self.features = nn.Sequential(
-            nn.Conv2d(in_chans, 64, 5), nn.ReLU(inplace=True), nn.MaxPool2d(5, 2),
-            nn.Conv2d(64, 64, 3), nn.ReLU(inplace=True), nn.MaxPool2d(3, 2),
-            nn.Conv2d(64, 128, 3), nn.ReLU(inplace=True), nn.MaxPool2d(3, 2))
+            nn.Conv2d(in_chans, 64, 5),
+            nn.ReLU(inplace=True),
+            nn.MaxPool2d(5, 2),
+            nn.Conv2d(64, 64, 3),
+            nn.ReLU(inplace=True),
+            nn.MaxPool2d(3, 2),
+            nn.Conv2d(64, 128, 3),
+            nn.ReLU(inplace=True),
+            nn.MaxPool2d(3, 2),
+        )
         self.head = _fc_head(_flat_size(self.features, in_chans), (1024, 1024), num_classes)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -76,12 +86,19 @@ class ThesisCNN(nn.Module):
         layers: list[nn.Module] = []
         cin = in_chans
         for w in (64, 128, 256, 512):
-            layers += [nn.Conv2d(cin, w, (3, 1), padding=(1, 0)), nn.Conv2d(w, w, (1, 3), padding=(0, 1)),
-                       nn.BatchNorm2d(w), nn.ReLU(inplace=True), nn.MaxPool2d(2), nn.Dropout(0.25)]
+            layers += [
+                nn.Conv2d(cin, w, (3, 1), padding=(1, 0)),
+                nn.Conv2d(w, w, (1, 3), padding=(0, 1)),
+                nn.BatchNorm2d(w),
+                nn.ReLU(inplace=True),
+                nn.MaxPool2d(2),
+                nn.Dropout(0.25),
+            ]
             cin = w
         self.features = nn.Sequential(*layers)
-        self.head = _fc_head(_flat_size(self.features, in_chans), (512, 256) if ck_variant else (512,), num_classes,
-                             dropout=0.5, bn=True)
+        self.head = _fc_head(
+            _flat_size(self.features, in_chans), (512, 256) if ck_variant else (512,), num_classes, dropout=0.5, bn=True
+        )
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.head(self.features(x))

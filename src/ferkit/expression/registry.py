@@ -3,6 +3,7 @@
 Shipped, trained models live in ``ferkit/assets/models/<name>/`` as ``model.onnx`` plus ``card.json``
 (its measured figures); ``load_classifier(name)`` runs them with ONNX Runtime, no torch needed.
 """
+
 from __future__ import annotations
 
 import json
@@ -29,9 +30,11 @@ _REGISTRY: dict[str, ModelEntry] = {}
 def register_model(name: str, description: str, paper: str = "", kind: str = "torch") -> Callable:
     """Decorator registering a builder ``fn(num_classes=7, **kw)`` under ``name``: it returns a
     ``torch.nn.Module`` (kind ``torch``) or a scikit-learn estimator on faces (kind ``classical``)."""
+
     def deco(fn: Callable) -> Callable:
         _REGISTRY[name] = ModelEntry(name, fn, description, paper, kind)
         return fn
+
     return deco
 
 
@@ -41,6 +44,7 @@ _ZOOS = ("zoo", "zoo_classical")  # modules whose import registers models (torch
 def _load_builders() -> list[str]:
     """Import the model zoos that the installed extras allow; return the import errors of the others."""
     import importlib
+
     missing = []
     for zoo in _ZOOS:
         try:
@@ -102,7 +106,9 @@ def model_card(name: str) -> dict:
     """The measured figures of a shipped model (``card.json``)."""
     path = MODELS_DIR / name / "card.json"
     if not path.exists():
-        raise UnknownNameError(f"no shipped weights for model {name!r}; shipped: {', '.join(shipped_models()) or 'none'}")
+        raise UnknownNameError(
+            f"no shipped weights for model {name!r}; shipped: {', '.join(shipped_models()) or 'none'}"
+        )
     return json.loads(path.read_text())
 
 
@@ -111,16 +117,26 @@ def list_models() -> list[dict]:
     rows: dict[str, dict] = {}
     _load_builders()
     for e in _REGISTRY.values():
-        rows[e.name] = {"name": e.name, "description": e.description, "paper": e.paper, "kind": e.kind,
-                        "shipped": False}
+        rows[e.name] = {
+            "name": e.name,
+            "description": e.description,
+            "paper": e.paper,
+            "kind": e.kind,
+            "shipped": False,
+        }
     for name in shipped_models():
         card = model_card(name)
         row = rows.setdefault(name, {"name": name, "description": card.get("description", ""), "paper": ""})
         runtime = card.get("int8") if DEFAULT_PRECISION == "int8" and card.get("int8") else card
-        row.update(shipped=True, default=name == DEFAULT_MODEL,
-                   precision="int8" if runtime is not card else "fp32",
-                   privatetest_accuracy=runtime.get("privatetest_accuracy"), faces_per_s=runtime.get("faces_per_s"),
-                   test_set=card.get("test_set", "FER2013"), measured_by=card.get("ship_command"))
+        row.update(
+            shipped=True,
+            default=name == DEFAULT_MODEL,
+            precision="int8" if runtime is not card else "fp32",
+            privatetest_accuracy=runtime.get("privatetest_accuracy"),
+            faces_per_s=runtime.get("faces_per_s"),
+            test_set=card.get("test_set", "FER2013"),
+            measured_by=card.get("ship_command"),
+        )
     return sorted(rows.values(), key=lambda r: (not r["shipped"], r["name"]))
 
 
@@ -131,6 +147,8 @@ def shipped_table() -> str:
     for r in list_models():
         if r["shipped"] and r.get("privatetest_accuracy") is not None:
             name = f"`{r['name']}` (default)" if r.get("default") else f"`{r['name']}`"
-            lines.append(f"| {name} | {r['test_set']} {r['privatetest_accuracy']:.2%} {r['precision']} | "
-                         f"{r['faces_per_s']:,.0f} | `{r['measured_by']}` |")
+            lines.append(
+                f"| {name} | {r['test_set']} {r['privatetest_accuracy']:.2%} {r['precision']} | "
+                f"{r['faces_per_s']:,.0f} | `{r['measured_by']}` |"
+            )
     return "\n".join(lines) + "\n"

@@ -1,4 +1,5 @@
 """Paper 003's backbones (timm architectures, trained from scratch: no pretrained weights exist offline)."""
+
 from __future__ import annotations
 
 import timm
@@ -6,8 +7,15 @@ import torch
 from torch import nn
 
 #: Paper 003's seven backbones, by timm name.
-PAPER003_BACKBONES = ("vgg16", "densenet121", "efficientnet_b0", "resnet34", "seresnet34", "resnext50_32x4d",
-                      "seresnext50_32x4d")
+PAPER003_BACKBONES = (
+    "vgg16",
+    "densenet121",
+    "efficientnet_b0",
+    "resnet34",
+    "seresnet34",
+    "resnext50_32x4d",
+    "seresnext50_32x4d",
+)
 
 
 class PooledBackbone(nn.Module):
@@ -40,9 +48,16 @@ class EmoXNet(nn.Module):
     (softmax applied outside, like every ferkit model). ``freeze_members`` keeps trained members fixed, so only
     the head learns (the paper's second stage)."""
 
-    def __init__(self, backbones: tuple[str, ...] = PAPER003_BACKBONES, num_classes: int = 7, in_chans: int = 1,
-                 hidden: int = 512, dropout: float = 0.5, members: list[PooledBackbone] | None = None,
-                 freeze_members: bool = False):
+    def __init__(
+        self,
+        backbones: tuple[str, ...] = PAPER003_BACKBONES,
+        num_classes: int = 7,
+        in_chans: int = 1,
+        hidden: int = 512,
+        dropout: float = 0.5,
+        members: list[PooledBackbone] | None = None,
+        freeze_members: bool = False,
+    ):
         super().__init__()
         self.members = nn.ModuleList(members or [PooledBackbone(b, num_classes, in_chans) for b in backbones])
         self.freeze_members = freeze_members
@@ -50,8 +65,9 @@ class EmoXNet(nn.Module):
             for p in self.members.parameters():
                 p.requires_grad_(False)
         width = sum(m.num_features for m in self.members)
-        self.head = nn.Sequential(nn.Linear(width, hidden), nn.ReLU(inplace=True), nn.Dropout(dropout),
-                                  nn.Linear(hidden, num_classes))
+        self.head = nn.Sequential(
+            nn.Linear(width, hidden), nn.ReLU(inplace=True), nn.Dropout(dropout), nn.Linear(hidden, num_classes)
+        )
 
     def train(self, mode: bool = True) -> "EmoXNet":
         super().train(mode)

@@ -1,5 +1,6 @@
 """Test-time augmentation: a classifier's probabilities averaged over N fixed views of each face (paper 003 uses
 10: the face and its mirror, each unshifted and shifted diagonally by ``TTA_SHIFT`` px in four directions)."""
+
 from __future__ import annotations
 
 import cv2
@@ -9,8 +10,10 @@ from ferkit.config import TTA_SHIFT
 
 #: The views, in order (``views=N`` takes the first N; 2 = the face and its mirror): (mirror, dx, dy).
 TTA_VIEWS: tuple[tuple[bool, int, int], ...] = tuple(
-    (flip, dx * TTA_SHIFT, dy * TTA_SHIFT) for dx, dy in ((0, 0), (1, 1), (-1, -1), (1, -1), (-1, 1))
-    for flip in (False, True))
+    (flip, dx * TTA_SHIFT, dy * TTA_SHIFT)
+    for dx, dy in ((0, 0), (1, 1), (-1, -1), (1, -1), (-1, 1))
+    for flip in (False, True)
+)
 
 #: The most views a classifier can average over.
 TTA_MAX_VIEWS = len(TTA_VIEWS)

@@ -1,4 +1,5 @@
 """Registrations of the torch architectures (imported lazily: needs torch)."""
+
 from __future__ import annotations
 
 from .nets import VGGLike
@@ -79,12 +80,18 @@ def _register_paper003() -> None:
     except ImportError:  # timm is part of the train extra
         return
     for backbone in PAPER003_BACKBONES:
-        register_model(backbone, f"timm {backbone} trunk + GAP + linear (from scratch), EmoXNet member",
-                       paper="003")(lambda num_classes=7, in_chans=1, _b=backbone, **kw: PooledBackbone(_b, num_classes, in_chans))
-    register_model("emoxnet", "EmoXNet: pooled features of the seven backbones concatenated -> MLP head "
-                   "(backbones=... picks members)", paper="003")(
-        lambda num_classes=7, in_chans=1, backbones=PAPER003_BACKBONES, **kw: EmoXNet(tuple(backbones), num_classes,
-                                                                                       in_chans, **kw))
+        register_model(backbone, f"timm {backbone} trunk + GAP + linear (from scratch), EmoXNet member", paper="003")(
+            lambda num_classes=7, in_chans=1, _b=backbone, **kw: PooledBackbone(_b, num_classes, in_chans)
+        )
+    register_model(
+        "emoxnet",
+        "EmoXNet: pooled features of the seven backbones concatenated -> MLP head (backbones=... picks members)",
+        paper="003",
+    )(
+        lambda num_classes=7, in_chans=1, backbones=PAPER003_BACKBONES, **kw: EmoXNet(
+            tuple(backbones), num_classes, in_chans, **kw
+        )
+    )
 
 
 _register_paper003()

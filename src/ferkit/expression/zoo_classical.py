@@ -1,4 +1,5 @@
 """Registrations of the classical (scikit-learn) models of papers 002 and 004 (imported lazily)."""
+
 from __future__ import annotations
 
 from . import classical
@@ -30,7 +31,11 @@ def svm_pixels(num_classes: int = 7, **kw):
     return classical.svm("pixels", **kw)
 
 
-@register_model("svm_landmarks", "SVM on dlib's 68 landmarks (normalised geometry; needs the dlib extra)", paper="004",
-                kind="classical")
+@register_model(
+    "svm_landmarks",
+    "SVM on dlib's 68 landmarks (normalised geometry; needs the dlib extra)",
+    paper="004",
+    kind="classical",
+)
 def svm_landmarks(num_classes: int = 7, **kw):
     return classical.svm("landmarks", **kw)

@@ -1,4 +1,5 @@
 """The face record a detector returns."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass

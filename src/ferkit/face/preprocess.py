@@ -1,4 +1,5 @@
 """Turning detections into the grey 48x48 crops expression models take."""
+
 from __future__ import annotations
 
 import math
@@ -38,8 +39,14 @@ class Framing:
         return cls(CROP_SCALE.get(detector, 1.0), CROP_SHIFT.get(detector, 0.0), zoom, least)
 
 
-def crop_faces(image: np.ndarray, detections: list[Detection], framing: Framing | float = 1.0,
-               size: int = FACE_SIZE, align: bool = True, colour: bool = False) -> np.ndarray:
+def crop_faces(
+    image: np.ndarray,
+    detections: list[Detection],
+    framing: Framing | float = 1.0,
+    size: int = FACE_SIZE,
+    align: bool = True,
+    colour: bool = False,
+) -> np.ndarray:
     """(N, size, size) uint8 grey crops, one per detection, framed by ``framing`` (a ``Framing``, or a bare scale),
     rotated upright from the eye landmarks when the detector gives them; with ``colour``, (N, size, size, 3) BGR
     crops (a grey image's replicated)."""
@@ -50,12 +57,21 @@ def crop_faces(image: np.ndarray, detections: list[Detection], framing: Framing 
         src = image if image.ndim == 2 else cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
     out = np.empty((len(detections), size, size) + src.shape[2:], np.uint8)
     for i, d in enumerate(detections):
-        if (fr.template and d.landmarks is not None and len(d.landmarks) == len(FACE_TEMPLATE)
-                and max(d.box[2] - d.box[0], d.box[3] - d.box[1]) >= fr.template_min_face):
+        if (
+            fr.template
+            and d.landmarks is not None
+            and len(d.landmarks) == len(FACE_TEMPLATE)
+            and max(d.box[2] - d.box[0], d.box[3] - d.box[1]) >= fr.template_min_face
+        ):
             m = similarity_transform(np.asarray(d.landmarks, np.float64), template_points(size, fr.template))
             shrink = math.sqrt(abs(np.linalg.det(m[:, :2])))
-            out[i] = cv2.warpAffine(src, m, (size, size), flags=cv2.INTER_AREA if shrink < 1 else cv2.INTER_LINEAR,
-                                    borderMode=cv2.BORDER_REPLICATE)
+            out[i] = cv2.warpAffine(
+                src,
+                m,
+                (size, size),
+                flags=cv2.INTER_AREA if shrink < 1 else cv2.INTER_LINEAR,
+                borderMode=cv2.BORDER_REPLICATE,
+            )
             continue
         x1, y1, x2, y2 = (float(v) for v in d.box)
         cx, cy = (x1 + x2) / 2, (y1 + y2) / 2
@@ -69,8 +85,13 @@ def crop_faces(image: np.ndarray, detections: list[Detection], framing: Framing 
             cx, cy = cx - math.sin(t) * fr.shift * side, cy + math.cos(t) * fr.shift * side
         m = cv2.getRotationMatrix2D((cx, cy), angle, size / side)
         m[:, 2] += (size / 2 - cx, size / 2 - cy)
-        out[i] = cv2.warpAffine(src, m, (size, size), flags=cv2.INTER_AREA if side > size else cv2.INTER_LINEAR,
-                                borderMode=cv2.BORDER_REPLICATE)
+        out[i] = cv2.warpAffine(
+            src,
+            m,
+            (size, size),
+            flags=cv2.INTER_AREA if side > size else cv2.INTER_LINEAR,
+            borderMode=cv2.BORDER_REPLICATE,
+        )
     return out
 
 

@@ -1,4 +1,5 @@
 """Identity: face embeddings, a gallery of enrolled people, and matching (name or ``unknown``)."""
+
 from .embedder import DlibEmbedder
 from .gallery import UNKNOWN, Gallery
 

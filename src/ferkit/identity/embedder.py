@@ -2,6 +2,7 @@
 aligned by dlib's 5-point shape predictor into a 150x150 chip first; with ``mirror`` (config ``IDENTITY_MIRROR``)
 its embedding is the mean of the chip's and its mirror image's. With a ``texture`` weight (config
 ``IDENTITY_TEXTURE``), the face box's LBP histograms (``texture.py``), times the weight, are appended to it."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -27,10 +28,13 @@ class DlibEmbedder:
 
     name = "dlib_resnet_v1"
 
-    def __init__(self, chip_size: int = 150, padding: float = 0.25, mirror: bool = IDENTITY_MIRROR,
-                 texture: dict | None = None):
+    def __init__(
+        self, chip_size: int = 150, padding: float = 0.25, mirror: bool = IDENTITY_MIRROR, texture: dict | None = None
+    ):
         self.dlib = load_dlib()
-        self.net = self.dlib.face_recognition_model_v1(str(dlib_model_path("dlib_face_recognition_resnet_model_v1.dat")))
+        self.net = self.dlib.face_recognition_model_v1(
+            str(dlib_model_path("dlib_face_recognition_resnet_model_v1.dat"))
+        )
         self.chip_size, self.padding, self.mirror = chip_size, padding, mirror
         self.texture = dict(IDENTITY_TEXTURE if texture is None else texture)
 
@@ -52,6 +56,7 @@ class DlibEmbedder:
     def chips(self, image: np.ndarray, boxes: np.ndarray) -> list[np.ndarray]:
         """Aligned RGB chips of the faces in ``boxes``."""
         import cv2
+
         rgb = cv2.cvtColor(image, cv2.COLOR_GRAY2RGB) if image.ndim == 2 else cv2.cvtColor(image, cv2.COLOR_BGR2RGB)
         out = []
         for box in np.asarray(boxes, np.float64).reshape(-1, 4):

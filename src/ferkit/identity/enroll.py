@@ -1,4 +1,5 @@
 """``ferkit enroll``: the largest face of each photo, embedded and added to a gallery file."""
+
 from __future__ import annotations
 
 import os
@@ -13,8 +14,9 @@ from ferkit.utils.io import read_image
 from .gallery import DEFAULT_THRESHOLD, Gallery
 
 
-def enroll(gallery: str | os.PathLike, name: str, images: list[str], detector: str = "default",
-           threshold: float | None = None) -> Gallery:
+def enroll(
+    gallery: str | os.PathLike, name: str, images: list[str], detector: str = "default", threshold: float | None = None
+) -> Gallery:
     """Add ``name`` to ``gallery`` (created if missing). Every photo must show a face: if one does not, nothing
     is written and the error names it."""
     g = Gallery.load(gallery) if Path(gallery).exists() else Gallery(threshold=threshold or DEFAULT_THRESHOLD)

@@ -1,4 +1,5 @@
 """A gallery of enrolled face embeddings, stored as one ``.npz`` file, and k-nearest-neighbour identification."""
+
 from __future__ import annotations
 
 import json
@@ -26,8 +27,15 @@ class Gallery:
     gallery must be embedded the same way, by ``new_embedder()``. ``dim``: the embedding length, by default the
     one those settings make (another for embeddings scored outside ``new_embedder``, as in evaluation)."""
 
-    def __init__(self, embedder: str = "dlib_resnet_v1", threshold: float = DEFAULT_THRESHOLD, k: int = 3,
-                 mirror: bool = IDENTITY_MIRROR, texture: dict | None = None, dim: int | None = None):
+    def __init__(
+        self,
+        embedder: str = "dlib_resnet_v1",
+        threshold: float = DEFAULT_THRESHOLD,
+        k: int = 3,
+        mirror: bool = IDENTITY_MIRROR,
+        texture: dict | None = None,
+        dim: int | None = None,
+    ):
         self.embedder, self.threshold, self.k, self.mirror = embedder, threshold, k, mirror
         self.texture = dict(IDENTITY_TEXTURE if texture is None else texture)
         self.names: list[str] = []
@@ -74,9 +82,17 @@ class Gallery:
         return out
 
     def save(self, path: str | os.PathLike) -> None:
-        meta = {"format": "ferkit-gallery", "version": 3, "embedder": self.embedder, "mirror": self.mirror,
-                "texture": self.texture,
-                "threshold": self.threshold, "k": self.k, "names": self.names, "sources": self.sources}
+        meta = {
+            "format": "ferkit-gallery",
+            "version": 3,
+            "embedder": self.embedder,
+            "mirror": self.mirror,
+            "texture": self.texture,
+            "threshold": self.threshold,
+            "k": self.k,
+            "names": self.names,
+            "sources": self.sources,
+        }
         with atomic_path(path) as tmp:
             with open(tmp, "wb") as f:
                 np.savez(f, embeddings=self.embeddings, meta=np.array(json.dumps(meta)))
@@ -97,7 +113,9 @@ class Gallery:
         texture = meta.get("texture", {**IDENTITY_TEXTURE, "weight": 0.0})
         g = cls(meta["embedder"], meta["threshold"], meta["k"], bool(meta.get("mirror", IDENTITY_MIRROR)), texture)
         if emb.shape[1] != g.embeddings.shape[1]:
-            raise BadInputError(f"{path}: embeddings of {emb.shape[1]} values, but its texture settings {texture} "
-                                f"make {g.embeddings.shape[1]}: a damaged gallery")
+            raise BadInputError(
+                f"{path}: embeddings of {emb.shape[1]} values, but its texture settings {texture} "
+                f"make {g.embeddings.shape[1]}: a damaged gallery"
+            )
         g.embeddings, g.names, g.sources = emb.astype(np.float32), list(meta["names"]), list(meta["sources"])
         return g

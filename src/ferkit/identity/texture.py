@@ -3,6 +3,7 @@ patterns", ECCV 2004): the face box in grey, resized to ``size`` x ``size``; uni
 patterns and one bin for the rest) counted in a ``grid`` x ``grid`` of cells; each cell's histogram normalised and
 square-rooted, so that Euclidean distance between two faces is their Hellinger distance. LBP codes are unchanged
 by any monotonic change of grey levels (lighting), and the descriptor needs no model."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -31,7 +32,7 @@ def lbp_codes(gray: np.ndarray) -> np.ndarray:
     centre = g[..., 1:-1, 1:-1]
     code = np.zeros(centre.shape, np.int64)
     for bit, (dy, dx) in enumerate(_OFFSETS):
-        code |= (g[..., 1 + dy:h - 1 + dy, 1 + dx:w - 1 + dx] >= centre).astype(np.int64) << bit
+        code |= (g[..., 1 + dy : h - 1 + dy, 1 + dx : w - 1 + dx] >= centre).astype(np.int64) << bit
     return _TABLE[code]
 
 
@@ -52,6 +53,7 @@ def face_texture(image: np.ndarray, boxes: np.ndarray, size: int, grid: int) -> 
     """(N, grid * grid * 59) LBP descriptors of the faces in ``boxes`` ([x1, y1, x2, y2], clipped to the image)
     of a BGR or grey image."""
     import cv2
+
     gray = image if image.ndim == 2 else cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
     h, w = gray.shape
     crops = []

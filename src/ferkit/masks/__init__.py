@@ -1,4 +1,5 @@
 """Masked faces: mask synthesis from landmarks and templates, masked datasets, mask detection."""
+
 from .dataset import mask_fer2013
 from .synthesize import MaskPlacement, mask_face, rng_for
 from .templates import MaskTemplate, load_templates

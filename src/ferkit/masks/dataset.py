@@ -1,4 +1,5 @@
 """``ferkit mask``: a masked copy of a face dataset, in FER2013's Kaggle layout, with a placement report."""
+
 from __future__ import annotations
 
 import csv
@@ -48,18 +49,26 @@ def _mask_chunk(args) -> list[tuple[str, dict]]:
     templates = load_templates(templates_path)
     rows = []
     for img, key, rel in zip(images, keys, rels):
-        masked, pl = mask_face(img, (0.0, 0.0, float(img.shape[0])), rng_for(seed, key), templates, kinds,
-                               patterns=patterns)
+        masked, pl = mask_face(
+            img, (0.0, 0.0, float(img.shape[0])), rng_for(seed, key), templates, kinds, patterns=patterns
+        )
         write_image_atomic(Path(out) / rel, masked)
         rows.append((rel, pl.to_dict()))
     write_json_atomic(progress, rows)
     return rows
 
 
-def mask_fer2013(data: str | os.PathLike, out: str | os.PathLike, seed: int = 0,
-                 splits: tuple[str, ...] = FER2013_SPLITS, templates: str | None = None,
-                 kinds: tuple[str, ...] | None = None, workers: int = 1, chunk: int = 500,
-                 patterns: float = 0.0) -> dict:
+def mask_fer2013(
+    data: str | os.PathLike,
+    out: str | os.PathLike,
+    seed: int = 0,
+    splits: tuple[str, ...] = FER2013_SPLITS,
+    templates: str | None = None,
+    kinds: tuple[str, ...] | None = None,
+    workers: int = 1,
+    chunk: int = 500,
+    patterns: float = 0.0,
+) -> dict:
     """Write a masked copy of FER2013 (any layout ferkit reads) to ``out`` in the Kaggle layout (PNG), with
     ``masking_report.json`` (counts by split, method, template, colour; command) and ``masking_flagged.csv``
     (every face whose mask was not placed from landmarks of a detected face). A killed run resumes from its
@@ -73,8 +82,20 @@ def mask_fer2013(data: str | os.PathLike, out: str | os.PathLike, seed: int = 0,
         ds = FER2013(data, split)
         keys = [face_key(n, split) for n in ds.names]
         rels = [kaggle_path(k, split, ds.classes[c]) for k, c in zip(keys, ds.labels)]
-        jobs = [(ds.images[i:i + chunk], keys[i:i + chunk], rels[i:i + chunk], str(out), seed, templates, kinds,
-                 patterns, str(progress / f"{split}_{seed}_{i // chunk}.json")) for i in range(0, len(keys), chunk)]
+        jobs = [
+            (
+                ds.images[i : i + chunk],
+                keys[i : i + chunk],
+                rels[i : i + chunk],
+                str(out),
+                seed,
+                templates,
+                kinds,
+                patterns,
+                str(progress / f"{split}_{seed}_{i // chunk}.json"),
+            )
+            for i in range(0, len(keys), chunk)
+        ]
         if workers > 1:
             with ProcessPoolExecutor(workers) as pool:
                 results = list(pool.map(_mask_chunk, jobs))
@@ -93,9 +114,13 @@ def mask_fer2013(data: str | os.PathLike, out: str | os.PathLike, seed: int = 0,
 
 def _report(placements: dict[str, dict], by_split: dict[str, Counter], seed: int, data, seconds: float) -> dict:
     from ferkit.utils.reports import command_line
+
     methods = Counter(p["method"] for p in placements.values())
     return {
-        "source": str(data), "seed": seed, "faces": len(placements), "seconds": round(seconds, 1),
+        "source": str(data),
+        "seed": seed,
+        "faces": len(placements),
+        "seconds": round(seconds, 1),
         "command": command_line(),
         "methods": dict(methods),
         "flagged": sum(n for m, n in methods.items() if m != DETECTED),

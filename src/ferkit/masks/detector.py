@@ -1,4 +1,5 @@
 """Mask detection at run time: ferkit's shipped mask / no-mask classifiers on 48x48 face crops (ONNX)."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -19,13 +20,16 @@ class MaskClassifier:
     (default: the card's, else ``MASK_THRESHOLD``). A card's ``trained_on`` / ``validated_on`` list the photos
     the classifier learnt from or was tuned on (evaluation leaves them out)."""
 
-    def __init__(self, path: str | Path = MASK_DETECTOR_DIR / "model.onnx", threads: int = 0,
-                 threshold: float | None = None):
+    def __init__(
+        self, path: str | Path = MASK_DETECTOR_DIR / "model.onnx", threads: int = 0, threshold: float | None = None
+    ):
         path = Path(path)
         if not path.is_file():
-            raise FerkitError(f"{path}: mask detector weights are missing (reinstall ferkit, or train one with "
-                              "`ferkit train --model mask_net --dataset mask|mask_photos` and ship it with "
-                              "`ferkit ship --mask-detector`)")
+            raise FerkitError(
+                f"{path}: mask detector weights are missing (reinstall ferkit, or train one with "
+                "`ferkit train --model mask_net --dataset mask|mask_photos` and ship it with "
+                "`ferkit ship --mask-detector`)"
+            )
         self.clf = ExpressionClassifier(str(path), threads)  # batched ONNX Runtime; classes from its card.json
         self.card, self.classes = self.clf.card, self.clf.classes
         self.threshold = threshold if threshold is not None else float(self.card.get("threshold", MASK_THRESHOLD))
@@ -49,11 +53,18 @@ class MaskDetector:
     with ``threshold`` (both chosen on the colour classifier's validation photos, stored in its card); on a grey
     image, the grey classifier alone with its own threshold (the colour one has never seen a grey face)."""
 
-    def __init__(self, threads: int = 0, colour: str | Path = MASK_PHOTO_DETECTOR_DIR / "model.onnx",
-                 grey: str | Path = MASK_DETECTOR_DIR / "model.onnx", colour_weight: float | None = None,
-                 threshold: float | None = None):
+    def __init__(
+        self,
+        threads: int = 0,
+        colour: str | Path = MASK_PHOTO_DETECTOR_DIR / "model.onnx",
+        grey: str | Path = MASK_DETECTOR_DIR / "model.onnx",
+        colour_weight: float | None = None,
+        threshold: float | None = None,
+    ):
         self.colour, self.grey = MaskClassifier(colour, threads), MaskClassifier(grey, threads)
-        self.colour_weight = float(self.colour.card.get("colour_weight", 1.0) if colour_weight is None else colour_weight)
+        self.colour_weight = float(
+            self.colour.card.get("colour_weight", 1.0) if colour_weight is None else colour_weight
+        )
         self.threshold = self.colour.threshold if threshold is None else threshold
         self.seen_photos = self.colour.seen_photos | self.grey.seen_photos
 
@@ -64,8 +75,9 @@ class MaskDetector:
         """P(mask) of annotated photo faces (colour photos)."""
         return self._mix(self.colour.face_probability(faces), self.grey.face_probability(faces))
 
-    def detect(self, image: np.ndarray, detections: list[Detection], framing: Framing,
-               grey_crops: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    def detect(
+        self, image: np.ndarray, detections: list[Detection], framing: Framing, grey_crops: np.ndarray | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
         """(P(mask), masked) for each face of ``image`` (``grey_crops``: its faces already cropped in grey)."""
         if not detections:
             return np.zeros(0, np.float32), np.zeros(0, bool)

@@ -1,5 +1,6 @@
 """Mask detection measured on real photos: the annotated faces of the Kaggle "Face Mask Detection" set (VOC boxes;
 class names in English or, in the shared copy, Spanish)."""
+
 from __future__ import annotations
 
 import os
@@ -29,7 +30,9 @@ def mask_detection_report(clf: MaskClassifier | MaskDetector, data: str | os.Pat
     all_faces = _faces(data)
     faces = all_faces.subset(~np.isin(all_faces.photo_names, list(clf.seen_photos)))
     if not len(faces.truth):
-        raise FerkitError(f"the mask detector was trained or tuned on every photo of {data}: none left to measure it on")
+        raise FerkitError(
+            f"the mask detector was trained or tuned on every photo of {data}: none left to measure it on"
+        )
     truth_a, sides, photo = faces.truth, faces.sides, faces.photo
     called = clf.face_probability(faces) >= clf.threshold
     two = faces.two_classes
@@ -39,30 +42,50 @@ def mask_detection_report(clf: MaskClassifier | MaskDetector, data: str | os.Pat
     for lo, hi in SIZE_BUCKETS:
         sel = (sides[two] >= lo) & (sides[two] < hi)
         if sel.any():
-            by_size[f"{lo}-{hi if hi < 100000 else 'up'} px"] = {"faces": int(sel.sum()),
-                                                                   "accuracy": float((pred[sel] == y[sel]).mean())}
+            by_size[f"{lo}-{hi if hi < 100000 else 'up'} px"] = {
+                "faces": int(sel.sum()),
+                "accuracy": float((pred[sel] == y[sel]).mean()),
+            }
     dev = (photo < MASK_DEV_PHOTOS)[two]
-    by_part = {name: {"photos": int(len(np.unique(photo[two][sel]))), "faces": int(sel.sum()),
-                      "accuracy": float((pred[sel] == y[sel]).mean())}
-               for name, sel in (("design", dev), ("held_out", ~dev)) if sel.any()}
+    by_part = {
+        name: {
+            "photos": int(len(np.unique(photo[two][sel]))),
+            "faces": int(sel.sum()),
+            "accuracy": float((pred[sel] == y[sel]).mean()),
+        }
+        for name, sel in (("design", dev), ("held_out", ~dev))
+        if sel.any()
+    }
     inc = truth_a == "incorrect"
     return {
-        "photos": int(len(np.unique(photo))), "photos_left_out": int(len(np.unique(all_faces.photo)) - len(np.unique(photo))),
-        "faces": int(two.sum()), "with_mask": int(y.sum()), "without_mask": int((~y).sum()),
+        "photos": int(len(np.unique(photo))),
+        "photos_left_out": int(len(np.unique(all_faces.photo)) - len(np.unique(photo))),
+        "faces": int(two.sum()),
+        "with_mask": int(y.sum()),
+        "without_mask": int((~y).sum()),
         "accuracy": float((pred == y).mean()),
         "mask_recall": float(pred[y].mean()) if y.any() else None,
         "no_mask_recall": float((~pred[~y]).mean()) if (~y).any() else None,
-        "confusion": {"with_mask_called_mask": int(pred[y].sum()), "with_mask_called_no_mask": int((~pred[y]).sum()),
-                      "without_mask_called_mask": int(pred[~y].sum()),
-                      "without_mask_called_no_mask": int((~pred[~y]).sum())},
-        "by_face_size": by_size, "by_part": by_part,
-        "incorrect_faces": int(inc.sum()), "incorrect_called_mask": float(called[inc].mean()) if inc.any() else None,
+        "confusion": {
+            "with_mask_called_mask": int(pred[y].sum()),
+            "with_mask_called_no_mask": int((~pred[y]).sum()),
+            "without_mask_called_mask": int(pred[~y].sum()),
+            "without_mask_called_no_mask": int((~pred[~y]).sum()),
+        },
+        "by_face_size": by_size,
+        "by_part": by_part,
+        "incorrect_faces": int(inc.sum()),
+        "incorrect_called_mask": float(called[inc].mean()) if inc.any() else None,
         "threshold": clf.threshold,
     }
 
 
-def choose_threshold(clf: MaskClassifier | MaskDetector, data: str | os.PathLike | AnnotatedFaces, photos: set[str] | None = None,
-                     grid: tuple[float, ...] = MASK_THRESHOLD_GRID) -> tuple[float, dict[str, float]]:
+def choose_threshold(
+    clf: MaskClassifier | MaskDetector,
+    data: str | os.PathLike | AnnotatedFaces,
+    photos: set[str] | None = None,
+    grid: tuple[float, ...] = MASK_THRESHOLD_GRID,
+) -> tuple[float, dict[str, float]]:
     """The threshold on P(mask) with the best with / without-mask accuracy on ``photos`` (names; default the design
     photos, the first ``MASK_DEV_PHOTOS``; the highest threshold on a tie), and the accuracy at each of ``grid``."""
     faces = _faces(data)

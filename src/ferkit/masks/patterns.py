@@ -1,6 +1,7 @@
 """Printed and dyed mask fabrics: random solid colours, stripes, plaid, dots, camouflage and prints, drawn over a
 template's shading. Real masks in street photos are far more varied than the templates' own few colours; a mask
 detector trained only on those calls patterned or skin-coloured masks "no mask"."""
+
 from __future__ import annotations
 
 import cv2
@@ -58,11 +59,21 @@ def fabric(kind: str, h: int, w: int, seed: int) -> np.ndarray:
             shape = rng.integers(3)
             if shape == 0:
                 text = "".join(chr(int(v)) for v in rng.integers(65, 91, int(rng.integers(1, 4))))
-                cv2.putText(m, text, p, int(rng.integers(8)), rng.uniform(0.8, 2.5), 1.0,
-                            int(rng.integers(2, 9)), cv2.LINE_AA)
+                cv2.putText(
+                    m, text, p, int(rng.integers(8)), rng.uniform(0.8, 2.5), 1.0, int(rng.integers(2, 9)), cv2.LINE_AA
+                )
             elif shape == 1:
-                cv2.ellipse(m, p, (int(rng.uniform(w / 15, w / 4)), int(rng.uniform(h / 15, h / 4))),
-                            float(rng.uniform(0, 180)), 0, 360, 1.0, -1 if rng.random() < 0.5 else 5, cv2.LINE_AA)
+                cv2.ellipse(
+                    m,
+                    p,
+                    (int(rng.uniform(w / 15, w / 4)), int(rng.uniform(h / 15, h / 4))),
+                    float(rng.uniform(0, 180)),
+                    0,
+                    360,
+                    1.0,
+                    -1 if rng.random() < 0.5 else 5,
+                    cv2.LINE_AA,
+                )
             else:
                 q = (int(rng.integers(w)), int(rng.integers(h)))
                 cv2.line(m, p, q, 1.0, int(rng.integers(3, 15)), cv2.LINE_AA)

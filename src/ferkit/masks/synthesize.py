@@ -1,5 +1,6 @@
 """Draw a mask template onto a face: six face anchors from 68 landmarks (or, flagged, from the face box), a
 homography from the template's anchors to them, alpha blending. Deterministic for a seed."""
+
 from __future__ import annotations
 
 import zlib
@@ -23,8 +24,14 @@ FACE_ANCHOR_POINTS_LOW = (2, 29, 14, 4, 8, 12)
 SIDE_VIEW_BELOW = 0.35
 #: Mask colours (BGR) besides each template's own; a tint keeps the template's shading.
 MASK_COLOURS: dict[str, tuple[int, int, int]] = {
-    "white": (235, 235, 235), "light_blue": (230, 200, 150), "black": (35, 35, 35), "grey": (140, 140, 140),
-    "pink": (190, 160, 240), "navy": (90, 40, 20), "green": (120, 170, 110), "beige": (170, 200, 225),
+    "white": (235, 235, 235),
+    "light_blue": (230, 200, 150),
+    "black": (35, 35, 35),
+    "grey": (140, 140, 140),
+    "pink": (190, 160, 240),
+    "navy": (90, 40, 20),
+    "green": (120, 170, 110),
+    "beige": (170, 200, 225),
 }
 #: Chance that a mask keeps its template's own colours.
 ORIGINAL_COLOUR_P = 0.5
@@ -38,8 +45,8 @@ BOX = "box"
 class MaskPlacement:
     template: str
     colour: str
-    method: str                      # landmarks | landmarks_default_box | box (no plausible landmarks)
-    anchors: np.ndarray              # (6, 2) face anchors, image coordinates
+    method: str  # landmarks | landmarks_default_box | box (no plausible landmarks)
+    anchors: np.ndarray  # (6, 2) face anchors, image coordinates
     coverage: np.ndarray | None = field(default=None, repr=False)  # mask alpha (H, W) float 0..1
 
     @property
@@ -48,8 +55,12 @@ class MaskPlacement:
         return self.method != DETECTED
 
     def to_dict(self) -> dict:
-        return {"template": self.template, "colour": self.colour, "method": self.method,
-                "anchors": np.round(self.anchors, 1).tolist()}
+        return {
+            "template": self.template,
+            "colour": self.colour,
+            "method": self.method,
+            "anchors": np.round(self.anchors, 1).tolist(),
+        }
 
 
 def rng_for(seed: int, key: str) -> np.random.Generator:
@@ -62,7 +73,9 @@ def anchors_from_landmarks(points: np.ndarray, height: float = 0.5) -> np.ndarra
     return (1 - height) * points[list(FACE_ANCHOR_POINTS)] + height * points[list(FACE_ANCHOR_POINTS_LOW)]
 
 
-def face_anchors(lm: Landmarks | None, frame: tuple[float, float, float], height: float = 0.5) -> tuple[np.ndarray, str]:
+def face_anchors(
+    lm: Landmarks | None, frame: tuple[float, float, float], height: float = 0.5
+) -> tuple[np.ndarray, str]:
     """Six face anchors and how they were found."""
     if lm is not None and lm.plausible:
         return anchors_from_landmarks(lm.points, height), lm.method
@@ -70,8 +83,13 @@ def face_anchors(lm: Landmarks | None, frame: tuple[float, float, float], height
     return mean_anchors() * side + np.array([x0, y0], np.float32), BOX
 
 
-def choose(rng: np.random.Generator, templates: dict[str, MaskTemplate], anchors: np.ndarray,
-           kinds: tuple[str, ...] | None = None, patterns: float = 0.0) -> tuple[MaskTemplate, str]:
+def choose(
+    rng: np.random.Generator,
+    templates: dict[str, MaskTemplate],
+    anchors: np.ndarray,
+    kinds: tuple[str, ...] | None = None,
+    patterns: float = 0.0,
+) -> tuple[MaskTemplate, str]:
     """Template (its kind drawn from ``kinds``, its view from the face's yaw) and colour name, drawn with ``rng``;
     with chance ``patterns`` the colour is a random fabric instead, named ``<fabric>:<seed>`` (no extra draw
     when ``patterns`` is 0, so masks drawn without fabrics do not change)."""
@@ -84,7 +102,7 @@ def choose(rng: np.random.Generator, templates: dict[str, MaskTemplate], anchors
     name = kind if view == "front" else f"{kind}_{view}"
     colour = "original" if rng.random() < ORIGINAL_COLOUR_P else sorted(MASK_COLOURS)[rng.integers(len(MASK_COLOURS))]
     if patterns > 0 and rng.random() < patterns:
-        colour = f"{PATTERNS[rng.integers(len(PATTERNS))]}:{rng.integers(2 ** 31)}"
+        colour = f"{PATTERNS[rng.integers(len(PATTERNS))]}:{rng.integers(2**31)}"
     return templates.get(name, templates[kind] if kind in templates else next(iter(templates.values()))), colour
 
 
@@ -103,7 +121,9 @@ def tint(bgr: np.ndarray, colour: str) -> np.ndarray:
     return np.clip(rel[..., None] * paint, 0, 255).astype(np.uint8)
 
 
-def draw_mask(img: np.ndarray, anchors: np.ndarray, template: MaskTemplate, colour: str) -> tuple[np.ndarray, np.ndarray]:
+def draw_mask(
+    img: np.ndarray, anchors: np.ndarray, template: MaskTemplate, colour: str
+) -> tuple[np.ndarray, np.ndarray]:
     """``img`` (grey or BGR) with the template warped onto ``anchors``; also the mask's alpha map (H, W)."""
     h, w = img.shape[:2]
     H, _ = cv2.findHomography(template.anchors, anchors.astype(np.float32), 0)
@@ -119,9 +139,15 @@ def draw_mask(img: np.ndarray, anchors: np.ndarray, template: MaskTemplate, colo
     return out, alpha
 
 
-def mask_face(img: np.ndarray, frame: tuple[float, float, float], rng: np.random.Generator,
-              templates: dict[str, MaskTemplate] | None = None, kinds: tuple[str, ...] | None = None,
-              lm: Landmarks | None = None, patterns: float = 0.0) -> tuple[np.ndarray, MaskPlacement]:
+def mask_face(
+    img: np.ndarray,
+    frame: tuple[float, float, float],
+    rng: np.random.Generator,
+    templates: dict[str, MaskTemplate] | None = None,
+    kinds: tuple[str, ...] | None = None,
+    lm: Landmarks | None = None,
+    patterns: float = 0.0,
+) -> tuple[np.ndarray, MaskPlacement]:
     """Mask the face framed by ``frame`` (x0, y0, side) in ``img``; small faces are drawn at ``LANDMARK_SIDE``
     px and scaled back, so the mask's edges are anti-aliased. ``patterns``: chance of a random fabric."""
     templates = templates or load_templates()
@@ -136,7 +162,11 @@ def mask_face(img: np.ndarray, frame: tuple[float, float, float], rng: np.random
     rx1, ry1 = min(w, int(np.ceil(x0 + 1.25 * side))), min(h, int(np.ceil(y0 + 1.25 * side)))
     roi = img[ry0:ry1, rx0:rx1]
     s = max(1.0, LANDMARK_SIDE / side)
-    up = cv2.resize(roi, (round(roi.shape[1] * s), round(roi.shape[0] * s)), interpolation=cv2.INTER_CUBIC) if s > 1 else roi
+    up = (
+        cv2.resize(roi, (round(roi.shape[1] * s), round(roi.shape[0] * s)), interpolation=cv2.INTER_CUBIC)
+        if s > 1
+        else roi
+    )
     drawn, alpha = draw_mask(up, (anchors - np.array([rx0, ry0], np.float32)) * s, template, colour)
     if s > 1:
         drawn = cv2.resize(drawn, (roi.shape[1], roi.shape[0]), interpolation=cv2.INTER_AREA)

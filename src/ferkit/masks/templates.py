@@ -5,6 +5,7 @@ Anchors ``a``..``f`` are the mask's top-left, top-centre (nose bridge), top-righ
 ``assets/masks`` (made by ``scripts/pack_mask_templates.py``); ``load_templates(path)`` reads a user's own copy
 (the folder or tar holding ``masks/masks.cfg`` and ``masks/templates/*.png``) instead.
 """
+
 from __future__ import annotations
 
 import configparser
@@ -107,12 +108,17 @@ def mean_anchors() -> np.ndarray:
     return np.array(_packaged_meta()["mean_face_anchors"], np.float32)
 
 
-def save_packaged(templates: dict[str, MaskTemplate], mean_face_anchors: np.ndarray, width: int,
-                  out: Path = MASKS_DIR) -> None:
+def save_packaged(
+    templates: dict[str, MaskTemplate], mean_face_anchors: np.ndarray, width: int, out: Path = MASKS_DIR
+) -> None:
     """Write downscaled templates and ``masks.json`` (anchors, mean face anchors) into ``out``."""
     out.mkdir(parents=True, exist_ok=True)
-    meta = {"source": "MaskTheFace (aqeelanwar/MaskTheFace, MIT licence): masks/templates and masks/masks.cfg",
-            "width": width, "templates": {}, "mean_face_anchors": np.round(mean_face_anchors, 4).tolist()}
+    meta = {
+        "source": "MaskTheFace (aqeelanwar/MaskTheFace, MIT licence): masks/templates and masks/masks.cfg",
+        "width": width,
+        "templates": {},
+        "mean_face_anchors": np.round(mean_face_anchors, 4).tolist(),
+    }
     for name, t in sorted(templates.items()):
         s = width / t.rgba.shape[1]
         small = cv2.resize(t.rgba, (width, max(1, round(t.rgba.shape[0] * s))), interpolation=cv2.INTER_AREA)

@@ -1,4 +1,5 @@
 """Batch augmentation on tensors (runs on the training device): affine jitter, flips, random erasing."""
+
 from __future__ import annotations
 
 import math
@@ -30,7 +31,9 @@ def augment_batch(x: torch.Tensor, r: Recipe) -> torch.Tensor:
         cy, cx = torch.rand(n, device=dev) * h, torch.rand(n, device=dev) * w
         yy = torch.arange(h, device=dev).view(1, h, 1)
         xx = torch.arange(w, device=dev).view(1, 1, w)
-        box = ((yy - cy.view(n, 1, 1)).abs() < eh.view(n, 1, 1) / 2) & ((xx - cx.view(n, 1, 1)).abs() < ew.view(n, 1, 1) / 2)
+        box = ((yy - cy.view(n, 1, 1)).abs() < eh.view(n, 1, 1) / 2) & (
+            (xx - cx.view(n, 1, 1)).abs() < ew.view(n, 1, 1) / 2
+        )
         box &= (torch.rand(n, device=dev) < r.erase).view(n, 1, 1)
         x = torch.where(box.unsqueeze(1), torch.rand_like(x) * 255, x)
     if r.lowres > 0:

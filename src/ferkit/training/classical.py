@@ -1,5 +1,6 @@
 """Training classical (scikit-learn) models: fit on the training split, select hyper-parameters on the
 validation split (PublicTest for FER2013), save the chosen estimator with joblib."""
+
 from __future__ import annotations
 
 import itertools
@@ -18,8 +19,15 @@ from .hardware import CpuLoad, hardware
 from .train import TRAIN_VAL_SPLITS
 
 
-def train_classical(model: str, dataset: str, data: str, out: str | Path, grid: dict[str, list] | None = None,
-                    max_train: int | None = None, seed: int = 0) -> dict:
+def train_classical(
+    model: str,
+    dataset: str,
+    data: str,
+    out: str | Path,
+    grid: dict[str, list] | None = None,
+    max_train: int | None = None,
+    seed: int = 0,
+) -> dict:
     """Fit ``model`` for every combination of ``grid`` (default: the registry's defaults only), keep the one
     with the best validation accuracy; ``max_train`` subsamples the training split at random."""
     out = Path(out)
@@ -32,10 +40,21 @@ def train_classical(model: str, dataset: str, data: str, out: str | Path, grid: 
         best_est, best, trials = grid_search(model, train, val, grid)
     with atomic_path(out / "model.joblib") as tmp:
         joblib.dump(best_est, tmp)
-    summary = {"model": model, "dataset": dataset, "data": str(data), "n_train": len(train), "grid": grid or {},
-               "trials": trials, "best_params": best["params"], "best_val_acc": best["val_acc"],
-               "train_seconds": round(time.perf_counter() - t_all, 1), "hardware": hardware(load.peak),
-               "peak_load_average": load.peak, "command": command_line(), "estimator": str(out / "model.joblib")}
+    summary = {
+        "model": model,
+        "dataset": dataset,
+        "data": str(data),
+        "n_train": len(train),
+        "grid": grid or {},
+        "trials": trials,
+        "best_params": best["params"],
+        "best_val_acc": best["val_acc"],
+        "train_seconds": round(time.perf_counter() - t_all, 1),
+        "hardware": hardware(load.peak),
+        "peak_load_average": load.peak,
+        "command": command_line(),
+        "estimator": str(out / "model.joblib"),
+    }
     write_json_atomic(out / "summary.json", summary)
     return summary
 

@@ -1,4 +1,5 @@
 """Where a run trained: the device, and whether other jobs shared its CPU (which inflates its training time)."""
+
 from __future__ import annotations
 
 import os
@@ -48,8 +49,10 @@ def hardware(peak_load: float | None = None) -> str:
         return f"{torch.cuda.get_device_name(0)} x{torch.cuda.device_count()}"
     cores = os.cpu_count() or 1
     isa = ", ".join(x for x in (cpu_vector_isa(), cpu_bf16()) if x and x != "unknown")
-    out = (f"CPU {platform.processor() or platform.machine()}{f' ({isa})' if isa else ''}, {cores} cores, "
-           f"torch threads {torch.get_num_threads()}")
+    out = (
+        f"CPU {platform.processor() or platform.machine()}{f' ({isa})' if isa else ''}, {cores} cores, "
+        f"torch threads {torch.get_num_threads()}"
+    )
     if peak_load is not None and peak_load > SHARED_CPU_LOAD * cores:
         out += f"; CPU shared with other jobs (1-min load up to {peak_load:.1f}): time inflated"
     return out

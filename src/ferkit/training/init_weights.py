@@ -5,6 +5,7 @@ Unfolding: each convolution takes the ONNX weights; its batch norm is set so tha
 output through unchanged (scale sqrt(var + eps), shift bias + mean) with ``mean`` / ``var`` measured on calibration
 faces, so the net computes the ONNX model's function in eval mode exactly and, in train mode, on batches that
 look like the calibration faces."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -24,6 +25,7 @@ def _onnx_layers(path: Path) -> list[tuple[str, np.ndarray, np.ndarray | None]]:
     """(op, weight, bias) of every Conv and Gemm node of an ONNX file, in graph order."""
     import onnx
     from onnx import numpy_helper
+
     graph = onnx.load(str(path)).graph
     init = {i.name: numpy_helper.to_array(i) for i in graph.initializer}
     layers = []
@@ -58,6 +60,7 @@ def init_from_onnx(model: nn.Module, path: str | Path, faces: np.ndarray) -> Non
     uint8); checked against ONNX Runtime on those faces."""
     from ferkit.face.preprocess import as_nchw
     from ferkit.utils.onnx import ort_session
+
     path = Path(path)
     src, dst = _onnx_layers(path), _torch_layers(model)
     shapes = [tuple(w.shape) for _, w, _ in src], [tuple(m.weight.shape) for m, _ in dst]
@@ -75,8 +78,11 @@ def init_from_onnx(model: nn.Module, path: str | Path, faces: np.ndarray) -> Non
             raise FerkitError(f"{path}: a layer with a bias where the architecture has none")
     x = torch.from_numpy(as_nchw(faces)).float()
     stats: dict[nn.Module, tuple[torch.Tensor, torch.Tensor]] = {}
-    hooks = [m.register_forward_hook(lambda mod, _, y: stats.__setitem__(mod, (y.mean((0, 2, 3)), y.var((0, 2, 3)))))
-             for m, bn in dst if bn is not None]
+    hooks = [
+        m.register_forward_hook(lambda mod, _, y: stats.__setitem__(mod, (y.mean((0, 2, 3)), y.var((0, 2, 3)))))
+        for m, bn in dst
+        if bn is not None
+    ]
     was_training = model.training
     model.eval()
     try:
@@ -98,8 +104,10 @@ def init_from_onnx(model: nn.Module, path: str | Path, faces: np.ndarray) -> Non
     if ref.shape != ours.shape:
         raise FerkitError(f"{path}: gives outputs of shape {ref.shape[1:]}, the architecture {ours.shape[1:]}")
     if np.abs(ref - ours).max() > INIT_TOLERANCE:
-        raise FerkitError(f"{path}: the initialised net does not reproduce the ONNX model "
-                          f"(largest probability difference {np.abs(ref - ours).max():.2g})")
+        raise FerkitError(
+            f"{path}: the initialised net does not reproduce the ONNX model "
+            f"(largest probability difference {np.abs(ref - ours).max():.2g})"
+        )
 
 
 def init_weights(model: nn.Module, source: str, faces: np.ndarray) -> str:
@@ -116,6 +124,7 @@ def init_weights(model: nn.Module, source: str, faces: np.ndarray) -> str:
         model.load_state_dict(own)
         return weights_label(source)
     from ferkit.expression.classifier import model_onnx_path
+
     path = model_onnx_path(source, "fp32")
     if not path.is_file():
         raise FerkitError(f"{path}: no such ONNX file")

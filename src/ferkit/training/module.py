@@ -1,4 +1,5 @@
 """LightningModule for expression classifiers: loss, optimiser, schedule, metrics."""
+
 from __future__ import annotations
 
 import math
@@ -18,13 +19,21 @@ from .recipes import Recipe
 class ExpressionModule(L.LightningModule):
     """Trains ``create_model(model_name)`` on uint8 face batches with a ``Recipe``."""
 
-    def __init__(self, model_name: str, num_classes: int, recipe: dict, class_weights: list[float] | None = None,
-                 steps_per_epoch: int = 1, in_chans: int = 1):
+    def __init__(
+        self,
+        model_name: str,
+        num_classes: int,
+        recipe: dict,
+        class_weights: list[float] | None = None,
+        steps_per_epoch: int = 1,
+        in_chans: int = 1,
+    ):
         super().__init__()
         self.save_hyperparameters()
         self.recipe = Recipe(**recipe)
-        self.model = WithPreprocessing(create_model(model_name, num_classes=num_classes, in_chans=in_chans),
-                                       softmax=False, in_chans=in_chans)
+        self.model = WithPreprocessing(
+            create_model(model_name, num_classes=num_classes, in_chans=in_chans), softmax=False, in_chans=in_chans
+        )
         self.register_buffer("class_weights", torch.tensor(class_weights) if class_weights else None)
 
     def on_fit_start(self) -> None:
@@ -70,7 +79,9 @@ class ExpressionModule(L.LightningModule):
         r = self.recipe
         params = self.parameters()
         if r.optimizer == "sgd":
-            opt = torch.optim.SGD(params, lr=r.lr, momentum=r.momentum, nesterov=r.nesterov, weight_decay=r.weight_decay)
+            opt = torch.optim.SGD(
+                params, lr=r.lr, momentum=r.momentum, nesterov=r.nesterov, weight_decay=r.weight_decay
+            )
         elif r.optimizer == "adam":
             opt = torch.optim.Adam(params, lr=r.lr, weight_decay=r.weight_decay)
         elif r.optimizer == "adamw":
@@ -80,8 +91,9 @@ class ExpressionModule(L.LightningModule):
         else:
             raise ValueError(f"unknown optimizer {r.optimizer!r}")
         if r.schedule == "plateau":
-            sched = torch.optim.lr_scheduler.ReduceLROnPlateau(opt, mode="max", factor=r.plateau_factor,
-                                                               patience=r.plateau_patience)
+            sched = torch.optim.lr_scheduler.ReduceLROnPlateau(
+                opt, mode="max", factor=r.plateau_factor, patience=r.plateau_patience
+            )
             return {"optimizer": opt, "lr_scheduler": {"scheduler": sched, "monitor": "val_acc"}}
         if r.schedule == "constant":
             return opt

@@ -1,6 +1,7 @@
 """Teacher outputs computed once and stored (``ferkit teach``), so a student distils on any machine without
 running the teacher: an ``.npz`` with each face's key and the teacher's log-probabilities (= logits up to a
 per-face constant, which the softmax at any temperature ignores)."""
+
 from __future__ import annotations
 
 import os
@@ -15,8 +16,8 @@ from ferkit.utils.io import atomic_path
 
 @dataclass
 class TeacherOutputs:
-    keys: np.ndarray      # (N,) str: face keys (``FaceSet.keys``)
-    logits: np.ndarray    # (N, C) float32 log-probabilities
+    keys: np.ndarray  # (N,) str: face keys (``FaceSet.keys``)
+    logits: np.ndarray  # (N, C) float32 log-probabilities
     model: str
     split: str
 
@@ -25,8 +26,10 @@ class TeacherOutputs:
         index = {k: i for i, k in enumerate(self.keys.tolist())}
         missing = [k for k in keys if k not in index]
         if missing:
-            raise DatasetLayoutError(f"the teacher file has no output for {len(missing)} face(s), e.g. {missing[0]!r}: "
-                                     f"it was computed on another dataset or split ({self.split})")
+            raise DatasetLayoutError(
+                f"the teacher file has no output for {len(missing)} face(s), e.g. {missing[0]!r}: "
+                f"it was computed on another dataset or split ({self.split})"
+            )
         return self.logits[[index[k] for k in keys]]
 
     def save(self, path: str | os.PathLike) -> None:
@@ -43,12 +46,14 @@ class TeacherOutputs:
             raise DatasetLayoutError(f"{path}: not a ferkit teacher file ({e})") from e
 
 
-def teacher_outputs(model: str, dataset: str, data: str | os.PathLike, split: str = "Training",
-                    precision: str = "fp32", tta: int = 0) -> TeacherOutputs:
+def teacher_outputs(
+    model: str, dataset: str, data: str | os.PathLike, split: str = "Training", precision: str = "fp32", tta: int = 0
+) -> TeacherOutputs:
     """Run a teacher over a dataset split and keep its log-probabilities: a shipped model, an ``.onnx`` file, a
     checkpoint, or several joined by ``+`` (their averaging ensemble); ``tta`` > 1 averages that many views."""
     from ferkit.expression.models import load_classifier
     from ferkit.expression.tta import TTAClassifier
+
     ds = load_dataset(dataset, data, split)
     clf = load_classifier(model, precision=precision)
     if tta > 1:

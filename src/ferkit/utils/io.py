@@ -1,4 +1,5 @@
 """Reading images safely and writing outputs atomically."""
+
 from __future__ import annotations
 
 import io
@@ -29,6 +30,7 @@ def image_pixels(data: bytes) -> int | None:
     import warnings
 
     from PIL import Image
+
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # Pillow's own bomb warning: the caller applies its limit
         limit, Image.MAX_IMAGE_PIXELS = Image.MAX_IMAGE_PIXELS, None
@@ -41,16 +43,19 @@ def image_pixels(data: bytes) -> int | None:
             Image.MAX_IMAGE_PIXELS = limit
 
 
-def decode_image(data: bytes, name: str = "<bytes>", grey: bool = False,
-                 max_pixels: int = MAX_IMAGE_PIXELS) -> np.ndarray:
+def decode_image(
+    data: bytes, name: str = "<bytes>", grey: bool = False, max_pixels: int = MAX_IMAGE_PIXELS
+) -> np.ndarray:
     """Decode image bytes to a BGR (or grey) uint8 array; raise BadInputError if not a whole image or larger than
     ``max_pixels`` (checked on the header, before decoding)."""
     if not data:
         raise BadInputError(f"{name}: empty file")
     pixels = image_pixels(data)
     if pixels is not None and pixels > max_pixels:
-        raise BadInputError(f"{name}: image of {pixels:,} pixels, over the limit of {max_pixels:,} "
-                            "(--max-pixels; a decompression bomb?)")
+        raise BadInputError(
+            f"{name}: image of {pixels:,} pixels, over the limit of {max_pixels:,} "
+            "(--max-pixels; a decompression bomb?)"
+        )
     head = data[:8]
     if head.startswith(b"\xff\xd8") and _JPEG_END not in data[-64:]:
         raise BadInputError(f"{name}: truncated JPEG image (no end marker)")
@@ -64,8 +69,9 @@ def decode_image(data: bytes, name: str = "<bytes>", grey: bool = False,
     if img is None or img.size == 0:
         raise BadInputError(f"{name}: not a readable image")
     if img.shape[0] * img.shape[1] > max_pixels:
-        raise BadInputError(f"{name}: image of {img.shape[0] * img.shape[1]:,} pixels, over the limit of "
-                            f"{max_pixels:,} (--max-pixels)")
+        raise BadInputError(
+            f"{name}: image of {img.shape[0] * img.shape[1]:,} pixels, over the limit of {max_pixels:,} (--max-pixels)"
+        )
     return img
 
 
@@ -155,5 +161,6 @@ def write_image_atomic(dest: str | os.PathLike, img: np.ndarray) -> None:
 def copy_atomic(src: str | os.PathLike, dest: str | os.PathLike) -> None:
     """Copy a file so that ``dest`` is either the old file or the whole new one."""
     import shutil
+
     with atomic_path(dest) as tmp:
         shutil.copyfile(src, tmp)

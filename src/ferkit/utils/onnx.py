@@ -1,4 +1,5 @@
 """ONNX Runtime sessions with ferkit's settings."""
+
 from __future__ import annotations
 
 import os

@@ -1,4 +1,5 @@
 """Files shipped inside other installed packages, found on disk without importing those packages."""
+
 from __future__ import annotations
 
 import importlib.util

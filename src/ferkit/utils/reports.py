@@ -1,4 +1,5 @@
 """Reports: a JSON file and its Markdown twin with the same figures, written together by one command."""
+
 from __future__ import annotations
 
 import shlex
@@ -35,13 +36,17 @@ def markdown_table(d: dict[str, Any], skip: tuple[str, ...] = ()) -> str:
     return "| figure | value |\n|---|---|\n" + "\n".join(rows) + "\n"
 
 
-def write_report(json_path: str | Path, data: dict[str, Any], title: str, extra_md: str = "",
-                 tabled: tuple[str, ...] = ()) -> None:
+def write_report(
+    json_path: str | Path, data: dict[str, Any], title: str, extra_md: str = "", tabled: tuple[str, ...] = ()
+) -> None:
     """Write ``data`` (with the producing command added) as JSON and a ``.md`` twin beside it (keys in ``tabled``
     left out of the summary table: ``extra_md`` shows them)."""
     json_path = Path(json_path)
     data = {**data, "command": data.get("command") or command_line()}
     write_json_atomic(json_path, data)
-    md = (f"# {title}\n\n*Written by `{data['command']}`; the JSON twin is `{json_path.name}`.*\n\n"
-          + markdown_table(data, skip=("command", "confusion_matrix", "per_class", *tabled)) + extra_md)
+    md = (
+        f"# {title}\n\n*Written by `{data['command']}`; the JSON twin is `{json_path.name}`.*\n\n"
+        + markdown_table(data, skip=("command", "confusion_matrix", "per_class", *tabled))
+        + extra_md
+    )
     write_text_atomic(json_path.with_suffix(".md"), md)

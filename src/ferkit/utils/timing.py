@@ -1,4 +1,5 @@
 """The one timer of the benchmarks: the fastest of several timing windows."""
+
 from __future__ import annotations
 
 import time
