@@ -118,11 +118,12 @@ def _track_count(video: str) -> dict:
     import tempfile
 
     from ferkit.app.analyzer import Analyzer
+    from ferkit.app.settings import AnalyzeSettings
     from ferkit.app.video import analyze_video
 
     app = Analyzer()
     with tempfile.TemporaryDirectory() as tmp:
-        analyze_video(app, video, Path(tmp), progress=False, write_video=False)
+        analyze_video(app, video, Path(tmp), AnalyzeSettings(annotate=False), progress=False)
         s = json.loads(next(Path(tmp).glob("*_summary.json")).read_text())
     return {
         "video": Path(video).name,

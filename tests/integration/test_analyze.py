@@ -146,11 +146,12 @@ def test_video_pipeline_equals_frame_by_frame(demo, tmp_path):
     import cv2
 
     from ferkit.app.analyzer import Analyzer
+    from ferkit.app.settings import AnalyzeSettings
     from ferkit.app.video import analyze_video
 
     clip = demo / "tears_of_steel_clip_640x360_10s.mp4"
     app = Analyzer()
-    streamed = analyze_video(app, str(clip), tmp_path, progress=False, write_video=False, prefetch_frames=32)
+    streamed = analyze_video(app, str(clip), tmp_path, AnalyzeSettings(annotate=False, prefetch=32), progress=False)
     cap = cv2.VideoCapture(str(clip))
     for res in streamed:
         ok, frame = cap.read()
@@ -167,6 +168,7 @@ def test_detect_every_and_smoothing(demo, tmp_path):
     """--detect-every 3: the detector runs on frames 0, 3, 6...; the frames between reuse those boxes.
     --smooth 0.6: per track, smoothed = 0.6 * previous smoothed + 0.4 * probabilities."""
     from ferkit.app.analyzer import Analyzer
+    from ferkit.app.settings import AnalyzeSettings
     from ferkit.app.video import analyze_video
     from ferkit.detection import create_detector
 
@@ -184,11 +186,8 @@ def test_detect_every_and_smoothing(demo, tmp_path):
         Analyzer(det),
         str(demo / "tears_of_steel_clip_640x360_10s.mp4"),
         tmp_path,
-        max_frames=90,
+        AnalyzeSettings(max_frames=90, annotate=False, detect_every=3, smooth=0.6),
         progress=False,
-        write_video=False,
-        detect_every=3,
-        smooth=0.6,
     )
     assert len(res) == 90 and det.calls == 30
     for r in res:
@@ -213,6 +212,7 @@ def test_live_view_streams_annotated_frames(demo, tmp_path):
 
     from ferkit.app.analyzer import Analyzer
     from ferkit.app.serve import BOUNDARY, FrameServer
+    from ferkit.app.settings import AnalyzeSettings
     from ferkit.app.video import analyze_video
 
     server = FrameServer(port=0)
@@ -241,9 +241,8 @@ def test_live_view_streams_annotated_frames(demo, tmp_path):
             app,
             str(demo / "tears_of_steel_clip_640x360_10s.mp4"),
             tmp_path,
-            max_frames=48,
+            AnalyzeSettings(max_frames=48, annotate=False),
             progress=False,
-            write_video=False,
             on_frame=server.publish,
         )
         reader.join(timeout=60)

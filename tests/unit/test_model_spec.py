@@ -67,7 +67,7 @@ def test_every_spec_kind_gives_a_classifier():
     np.testing.assert_allclose(mirrored, expect, atol=1e-6)
     with pytest.raises(BadOptionError, match="views per face"):
         load_classifier("default", views=11)
-    with pytest.raises(BadOptionError, match="unknown or untrained model 'nope'"):
+    with pytest.raises(BadOptionError, match="--model: unknown or untrained model .nope."):
         check_model_spec("default+nope")
 
 

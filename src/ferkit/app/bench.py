@@ -120,14 +120,16 @@ def pipeline_run(video: str, detect_every: int = 1, model: str = "default") -> d
     (``python -m ferkit.app.bench VIDEO K``)."""
     import resource
 
+    from ferkit.app.settings import AnalyzeSettings
     from ferkit.app.video import analyze_video
 
     app = Analyzer("default", model)
     with tempfile.TemporaryDirectory() as tmp:
-        analyze_video(app, video, Path(tmp), max_frames=32, progress=False, write_video=False, summary=False)  # warm-up
+        quiet = AnalyzeSettings(annotate=False)
+        analyze_video(app, video, Path(tmp), quiet.replace(max_frames=32), progress=False, summary=False)  # warm-up
         t = time.perf_counter()
         res = analyze_video(
-            app, video, Path(tmp), progress=False, write_video=False, detect_every=detect_every, summary=False
+            app, video, Path(tmp), quiet.replace(detect_every=detect_every), progress=False, summary=False
         )
         seconds = time.perf_counter() - t
     return {

@@ -186,14 +186,9 @@ def _analyze(
                 analyzer,
                 int(s.name) if s.kind == "webcam" else s.name,
                 out,
-                settings.max_frames,
-                settings.every,
-                progress,
-                settings.annotate,
-                settings.detect_every,
-                settings.smooth,
-                on_frame,
-                prefetch_frames=settings.prefetch,
+                settings,
+                progress=progress,
+                on_frame=on_frame,
                 stem=stem,
             ):
                 rep.records += r.records()

@@ -14,7 +14,7 @@ from ferkit.app.analyzer import Analyzer
 from ferkit.app.results import AnalysisResult
 from ferkit.app.settings import AnalyzeSettings
 from ferkit.app.tracking import IoUTracker
-from ferkit.config import EMOTION_COLORS, FRAME_BATCH, FRAME_PREFETCH, TRACK_MIN_FRAMES
+from ferkit.config import EMOTION_COLORS, FRAME_BATCH, TRACK_MIN_FRAMES
 from ferkit.errors import BadInputError
 from ferkit.utils.io import atomic_path, write_json_atomic
 
@@ -131,15 +131,11 @@ def analyze_video(
     analyzer: Analyzer,
     source: str | int,
     out_dir: Path,
-    max_frames: int | None = None,
-    every: int = 1,
+    settings: AnalyzeSettings | None = None,
+    *,
     progress: bool = True,
-    write_video: bool = True,
-    detect_every: int = 1,
-    smooth: float = 0.0,
     on_frame=None,
     summary: bool = True,
-    prefetch_frames: int = FRAME_PREFETCH,
     stem: str | None = None,
 ) -> list[AnalysisResult]:
     """Analyse a video file or webcam; write ``<stem>_annotated.mp4``, ``<stem>_summary.json`` and
@@ -147,18 +143,16 @@ def analyze_video(
     results (without images, to bound memory).
     Nothing is left in ``out_dir`` if the video cannot be decoded.
 
-    Faces are classified in batches of FRAME_BATCH frames; with ``prefetch_frames`` > 0 frames are decoded that far
-    ahead in a background thread (overlapping decoding with inference).
-    ``detect_every`` k > 1 runs the detector on every k-th analysed frame only and carries its boxes to the frames
-    in between; ``smooth`` a in [0, 1) adds each track's exponentially smoothed
-    probabilities to its records; ``on_frame(annotated_bgr)`` is
-    called with every annotated frame (live view, e.g. ``FrameServer.publish``); ``summary=False`` skips the summary
-    JSON and the plot."""
+    ``settings`` (``AnalyzeSettings``, checked) gives the video options: ``every`` N-th frame, ``max_frames``,
+    ``detect_every`` k > 1 (the detector on every k-th analysed frame, its boxes carried to the frames between),
+    ``smooth`` a in [0, 1) (each track's exponentially smoothed probabilities added to its records), ``prefetch``
+    (frames decoded ahead in a background thread), ``annotate`` (write the annotated video). Faces are classified
+    in batches of FRAME_BATCH frames. ``on_frame(annotated_bgr)`` is called with every annotated frame (live view,
+    e.g. ``FrameServer.publish``); ``summary=False`` skips the summary JSON and the plot."""
     from tqdm import tqdm
 
-    AnalyzeSettings(
-        every=every, detect_every=detect_every, max_frames=max_frames, smooth=smooth, prefetch=prefetch_frames
-    ).validate()  # the CLI's rules for the same options
+    s = (settings or AnalyzeSettings()).validate()
+    every, detect_every, max_frames, smooth, write_video = s.every, s.detect_every, s.max_frames, s.smooth, s.annotate
     cap, fps, n = open_video(source)
     stem = stem or (Path(str(source)).stem if isinstance(source, str) else f"webcam{source}")
     tracker = IoUTracker()
@@ -176,8 +170,8 @@ def analyze_video(
             tqdm(total=n if n > 0 else None, unit="frame", desc=stem, disable=None if progress else True)
         )
         batches = read_batches(cap, FRAME_BATCH, max_frames, every)
-        if prefetch_frames > 0:
-            batches = prefetch(batches, max(1, prefetch_frames // FRAME_BATCH))
+        if s.prefetch > 0:
+            batches = prefetch(batches, max(1, s.prefetch // FRAME_BATCH))
         for batch in batches:
             idx, frames = zip(*batch)
             dets = []

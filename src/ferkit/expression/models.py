@@ -13,7 +13,7 @@ from typing import Protocol, runtime_checkable
 import numpy as np
 
 from ferkit.config import DEFAULT_PRECISION, EMOTIONS
-from ferkit.errors import BadOptionError
+from ferkit.errors import BadOptionError, UnknownNameError
 
 from .registry import shipped_models
 from .tta import TTA_MAX_VIEWS
@@ -36,22 +36,30 @@ class Classifier(Protocol):
         ...
 
 
-def check_model_spec(spec: str, option: str = "--model") -> None:
-    """Raise ``BadOptionError`` (one line naming ``option``) unless ``spec`` names models that exist; loads nothing."""
+def model_spec_problem(spec: str) -> str | None:
+    """What is wrong with a model spec (one line), or None when every part names a model that exists."""
     if not isinstance(spec, str) or not spec:
-        raise BadOptionError(f"{option}: must name a model, not {spec!r}")
+        return f"must name a model, not {spec!r}"
     for part in spec.split("+"):
         if part == "default" or part in shipped_models():
             continue
         suffix = Path(part).suffix
         if suffix in MODEL_FILES:
             if not Path(part).is_file():
-                raise BadOptionError(f"{option}: {part}: no such file ({MODEL_FILES[suffix]})")
+                return f"{part}: no such file ({MODEL_FILES[suffix]})"
             continue
-        raise BadOptionError(
-            f"{option}: unknown or untrained model {part!r}; shipped models: "
-            f"{', '.join(shipped_models())}, or a .onnx, .ckpt or .joblib file, or several joined by +"
+        return (
+            f"unknown or untrained model {part!r}; shipped models: {', '.join(shipped_models())}, "
+            "or a .onnx, .ckpt or .joblib file, or several joined by +"
         )
+    return None
+
+
+def check_model_spec(spec: str, option: str = "--model") -> None:
+    """Raise ``BadOptionError`` (one line naming ``option``) unless ``spec`` names models that exist; loads nothing."""
+    problem = model_spec_problem(spec)
+    if problem:
+        raise BadOptionError(f"{option}: {problem}")
 
 
 def check_views(views: int, option: str = "--tta") -> None:
@@ -76,7 +84,9 @@ def load_classifier(
 ) -> Classifier:
     """The classifier ``spec`` names (see the module's docstring). ``classes``: those of a ``.ckpt`` or
     ``.joblib`` (ONNX models carry theirs); ``precision``: a shipped model's int8 or fp32 copy."""
-    check_model_spec(spec)
+    problem = model_spec_problem(spec)
+    if problem:
+        raise UnknownNameError(problem)
     check_views(views)
     if "+" in spec:
         from .ensemble import AverageEnsemble
