@@ -18,15 +18,16 @@ def subsets(fer_zip, private_test):
 
 
 @pytest.mark.parametrize(
-    "name,kw,floor",
-    [
-        ("knn_pixels", {}, 0.22),
-        ("knn_hist", {"k": 9}, 0.17),
-        ("mlp_1024", {"epochs": 8}, 0.25),
-        ("svm_hog", {}, 0.38),
+    "name,kw,measured",
+    [  # accuracy on every 4th PrivateTest face, fitted on every 10th Training face (deterministic; the majority
+        # class scores 0.2361 there: grey-level histograms alone stay under it)
+        ("knn_pixels", {}, 0.2895),
+        ("knn_hist", {"k": 9}, 0.2294),
+        ("mlp_1024", {"epochs": 8}, 0.3474),
+        ("svm_hog", {}, 0.4343),
     ],
 )
-def test_classical_fit_predict(subsets, name, kw, floor):
+def test_classical_fit_predict(subsets, name, kw, measured):
     train, test = subsets
     assert model_kind(name) == "classical"
     model = create_model(name, **kw).fit(train.images, train.labels)
@@ -34,7 +35,8 @@ def test_classical_fit_predict(subsets, name, kw, floor):
     assert proba.shape == (len(test), 7)
     np.testing.assert_allclose(proba.sum(1), 1, atol=1e-6)
     acc = float((model.predict(test.images) == test.labels).mean())
-    assert acc > floor, f"{name}: {acc:.3f}"
+    assert acc == pytest.approx(measured, abs=0.005), f"{name}: {acc:.4f}"
+    assert float(np.bincount(test.labels).max() / len(test)) == pytest.approx(0.2361, abs=1e-4)
 
 
 def test_features_shapes(subsets):

@@ -19,20 +19,21 @@ def mtcnn():
 
 
 @pytest.mark.parametrize(
-    "name,low,landmarks",
-    [
-        ("yunet", 27, (5, 2)),
-        ("yunet_masks", 27, (5, 2)),
-        ("haar", 25, None),
-        ("dlib_hog", 24, (3, 2)),
-        ("mediapipe_tiled", 27, (6, 2)),
-        ("yunet_masks_ms", 27, (5, 2)),
+    "name,found,landmarks",
+    [  # faces found, measured (29 people; Haar and dlib's HOG miss the smallest)
+        ("yunet", 29, (5, 2)),
+        ("yunet_masks", 29, (5, 2)),
+        ("haar", 28, None),
+        ("dlib_hog", 26, (3, 2)),
+        ("mediapipe_tiled", 29, (6, 2)),
+        ("yunet_masks_ms", 29, (5, 2)),
     ],
 )
-def test_backends_find_the_solvay_faces(demo, name, low, landmarks):
-    """Every backend fast enough for a group photo: most of the 29 faces, none on the lower (no-face) half."""
+def test_backends_find_the_solvay_faces(demo, name, found, landmarks):
+    """Every backend fast enough for a group photo: the faces it was measured to find of the 29, none on the lower
+    (no-face) half."""
     faces = create_detector(name).detect(read_image(demo / "Solvay_conference_1927.jpg"))
-    assert low <= len(faces) <= 32
+    assert len(faces) == found
     assert max((f.box[1] + f.box[3]) / 2 for f in faces) < 230
     for f in faces:
         assert (f.landmarks is None) if landmarks is None else f.landmarks.shape == landmarks
@@ -51,9 +52,9 @@ def test_close_range_backends_on_demo_photos(demo, name):
 
 
 def test_mtcnn_finds_the_solvay_faces(mtcnn, demo):
-    """29 people, many faces ~25 px wide: at least 25 found, and no box on the lower (no-face) half."""
+    """29 people, many faces ~25 px wide: all 29 found, and no box on the lower (no-face) half."""
     faces = mtcnn.detect(read_image(demo / "Solvay_conference_1927.jpg"))
-    assert 25 <= len(faces) <= 32
+    assert len(faces) == 29
     centres_y = [(f.box[1] + f.box[3]) / 2 for f in faces]
     assert max(centres_y) < 230  # every face is in the upper part of the photo: boxes below are false
     widths = [f.box[2] - f.box[0] for f in faces]
@@ -132,7 +133,7 @@ def test_yunet_views_find_the_same_faces(demo, flip, sides, fusion):
     img = read_image(demo / "Solvay_conference_1927.jpg")
     one = YuNet(input_side=640).detect(img)
     many = YuNet(input_side=sides, flip=flip, fusion=fusion).detect(img)
-    assert 27 <= len(many) <= 32 and abs(len(many) - len(one)) <= 2
+    assert len(many) == len(one) == 29
     iou = box_iou(np.array([f.box for f in one]), np.array([f.box for f in many]))
     assert (iou.max(1) > 0.7).mean() >= 0.9
     for f in YuNet(input_side=sides, flip=flip, fusion=fusion).detect(read_image(demo / "laos.jpg")):

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from ferkit.detection.metrics import average_precision, match_detections, precision_recall
-from tests.conftest import run_cli
+from tests.conftest import run_cli, run_lab
 
 
 def test_voc_difficult_objects_are_set_aside(shared, tmp_path):
@@ -101,9 +101,10 @@ def test_detect_eval_cli(shared, tmp_path):
 
 
 def test_report_detection_command(shared, tmp_path):
-    """`ferkit report detection` on the dlib faces with two backends: rows, default, PR picture, Markdown twin."""
+    """`python -m lab report detection` on the dlib faces with two backends: rows, default, PR picture, Markdown
+    twin."""
     out = tmp_path / "detection.json"
-    run_cli(
+    run_lab(
         "report",
         "detection",
         "--box-data",

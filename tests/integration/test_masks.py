@@ -146,7 +146,7 @@ def test_grey_mask_detector_on_real_photos(shared, photo_faces):
     assert r["accuracy"] >= 0.85  # measured 0.909 (reports/masked.md)
     assert r["by_part"]["held_out"]["accuracy"] >= 0.85 and r["by_part"]["held_out"]["faces"] == 1047
     assert r["by_part"]["design"]["faces"] + r["by_part"]["held_out"]["faces"] == r["faces"]
-    assert mask_detection_report(clf, photo_faces) == r  # or from faces cropped once, as `ferkit ship` does
+    assert mask_detection_report(clf, photo_faces) == r  # or from faces cropped once, as `python -m lab ship` does
     best, table = choose_threshold(clf, photo_faces)  # the shipped threshold is the one its design photos pick
     assert best == clf.threshold == clf.card["threshold"] and table[f"{best:g}"] == max(table.values())
 

@@ -51,12 +51,14 @@ def test_average_ensemble_and_greedy_selection(faces):
     assert chosen[0] == max(accs, key=accs.get) and "uniform" not in chosen
 
 
-def test_evaluate_with_tta_is_at_least_close(private_test):
+def test_evaluate_with_ten_views_gains_what_was_measured(private_test):
+    """The default model in fp32 on PrivateTest: 69.21% plain, 70.83% averaged over paper 003's 10 views."""
     clf = ExpressionClassifier("default", precision="fp32")
     plain, _ = evaluate_faceset(clf, private_test)
     tta, probs = evaluate_faceset(clf, private_test, tta=10)
     assert probs.shape == (len(private_test), 7)
-    assert tta["accuracy"] > plain["accuracy"] - 0.01
+    assert plain["accuracy"] == pytest.approx(0.6921, abs=0.001)
+    assert tta["accuracy"] - plain["accuracy"] == pytest.approx(0.0162, abs=0.002)
 
 
 def test_emoxnet_meta_classifier_on_real_faces(faces):

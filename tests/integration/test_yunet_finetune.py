@@ -61,7 +61,7 @@ def test_stride4_level_keeps_the_other_levels_and_exports(tmp_path, demo, face_m
     export_onnx(p4, tmp_path / "p4.onnx")
     assert load_onnx_weights(tmp_path / "p4.onnx").stride4  # read back as a 4-level net
     img = read_image(demo / "Solvay_conference_1927.jpg")
-    assert 25 <= len(YuNet(model=tmp_path / "p4.onnx").detect(img)) <= 32
+    assert len(YuNet(model=tmp_path / "p4.onnx").detect(img)) == 29  # all 29, as the 3-level net
     from ferkit.detection.yunet_train import train_yunet
 
     train_yunet(face_mask[:18], tmp_path / "run", epochs=1, stride4=True)  # `train-detector --stride4`

@@ -1,4 +1,4 @@
-"""`ferkit report beyond` on the project's own measured reports: each figure is the source best on validation."""
+"""`python -m lab report beyond` on the project's own measured reports: each figure is the source best on validation."""
 
 from __future__ import annotations
 
