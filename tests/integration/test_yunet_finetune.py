@@ -27,8 +27,9 @@ def test_yunet_masks_beats_the_pretrained_yunet_on_held_out_photos(face_mask, sh
     assert tuned["excluded_training_images"] == 200 and tuned["n_images"] == len(test) == 100
     assert tuned["ranking_floor"] == 0.05  # a YuNet under any name is ranked like YuNet
     pretrained = evaluate_detector("yunet", [i for i in face_mask if i.name in test])
-    assert tuned["ap50"] >= pretrained["ap50"] + 0.05
-    assert evaluate_detector("yunet_masks", shared / "dlib_faces_boxes.tar")["ap50"] >= 0.95  # no loss elsewhere
+    # as measured (reports/detection.md): 0.8659 vs 0.7454 on the held-out third; 1.000 on the dlib faces
+    assert tuned["ap50"] == pytest.approx(0.8659, abs=0.002) and pretrained["ap50"] == pytest.approx(0.7454, abs=0.002)
+    assert evaluate_detector("yunet_masks", shared / "dlib_faces_boxes.tar")["ap50"] == 1.0  # no loss elsewhere
 
 
 def test_exported_yunet_weights_round_trip(tmp_path, demo):
