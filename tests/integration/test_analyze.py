@@ -211,7 +211,7 @@ def test_live_view_streams_annotated_frames(demo, tmp_path):
     import cv2
 
     from ferkit.app.analyzer import Analyzer
-    from ferkit.app.serve import BOUNDARY, FrameServer
+    from ferkit.app.live import BOUNDARY, FrameServer
     from ferkit.app.settings import AnalyzeSettings
     from ferkit.app.video import analyze_video
 

@@ -80,6 +80,20 @@ class Analyzer:
         s = settings.validate()
         return cls(s.detector, s.model, s.threads, s.gallery, s.precision, s.masked, s.masked_model, s.tta, s.calibrate)
 
+    def with_views(self, views: int) -> "Analyzer":
+        """A copy that averages each face over ``views`` test-time views; it shares this analyzer's models."""
+        from copy import copy
+
+        from ferkit.expression.models import check_views
+        from ferkit.expression.tta import TTAClassifier
+
+        check_views(views, "views")
+        other = copy(self)
+        if views > 1:
+            other.model = TTAClassifier(self.model, views)
+            other.masked_model = self.masked_model and TTAClassifier(self.masked_model, views)
+        return other
+
     def classify(self, crops: np.ndarray, routed: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray | None]:
         """Probabilities of each crop and whether it went to the masked model (``routed``: the mask detector's
         decisions in ``auto`` mode; every crop with ``on``)."""

@@ -8,11 +8,7 @@ import sys
 from pathlib import Path
 
 from ferkit.config import (
-    DEFAULT_DETECTOR,
-    DEFAULT_MODEL,
     FRAME_PREFETCH,
-    MASKED_MODEL,
-    MAX_IMAGE_PIXELS,
     TIMING_ROUNDS,
 )
 from ferkit.errors import BadOptionError, FerkitError
@@ -21,7 +17,8 @@ from .crossval import add_crossval, run_crossval
 from .distill import add_teach, run_teach
 from .ensemble import add_ensemble, run_ensemble
 from .masked import add_mask, run_mask
-from .options import MODEL_HELP, add_model_options, check_model_options
+from .options import add_model_options, add_pipeline_options, check_model_options, pipeline_settings
+from .serve import add_serve, run_serve
 
 
 def _add_train(sub) -> None:
@@ -127,13 +124,7 @@ def _add_analyze(sub) -> None:
         help="image files, folders of images, video files, or one webcam index (0, 1...)",
     )
     p.add_argument("--out", required=True, help="output folder (results.json, results.csv, annotated files)")
-    p.add_argument(
-        "--detector",
-        default="default",
-        help=f"face detector (default: {DEFAULT_DETECTOR}; `none`: the "
-        "whole image is one face; see `ferkit detectors`)",
-    )
-    add_model_options(p, model_help=f"expression model (default: {DEFAULT_MODEL}): {MODEL_HELP}")
+    add_pipeline_options(p)
     p.add_argument("--max-frames", type=int, help="stop videos / webcams after this many frames (>= 1)")
     p.add_argument("--every", type=int, default=1, help="analyse every N-th video frame (>= 1)")
     p.add_argument(
@@ -162,49 +153,19 @@ def _add_analyze(sub) -> None:
         help="videos: add per-track smoothed probabilities (moving-average weight of the past, [0, 1))",
     )
     p.add_argument("--no-annotate", action="store_true", help="write results only, no annotated images / video")
-    p.add_argument("--threads", type=int, default=0, help="CPU threads for inference (0 = all cores)")
-    p.add_argument("--gallery", help="gallery file from `ferkit enroll`: label each face with a name or 'unknown'")
-    p.add_argument(
-        "--masked",
-        default="off",
-        help="masked faces: off, on (all faces to the masked-face model) or auto (the mask detector decides)",
-    )
-    p.add_argument("--masked-model", default=MASKED_MODEL, help="expression model for masked faces")
-    p.add_argument(
-        "--no-calibration",
-        action="store_true",
-        help="the model's raw FER2013 probabilities, without its crowd calibration (see docs)",
-    )
-    p.add_argument(
-        "--max-pixels",
-        type=int,
-        default=MAX_IMAGE_PIXELS,
-        help="refuse images larger than this many pixels (read from the header, before decoding)",
-    )
 
 
 def analyze_settings(a):
     """The ``AnalyzeSettings`` of ``ferkit analyze``'s arguments, validated."""
-    from ferkit.app.settings import AnalyzeSettings
-
-    return AnalyzeSettings(
-        detector=a.detector,
-        model=a.model,
-        precision=a.precision,
-        masked=a.masked,
-        masked_model=a.masked_model,
-        tta=a.tta,
-        calibrate=not a.no_calibration,
-        threads=a.threads,
-        gallery=a.gallery,
+    return pipeline_settings(
+        a,
         every=a.every,
         detect_every=a.detect_every,
         max_frames=a.max_frames,
         smooth=a.smooth,
         prefetch=a.prefetch,
         annotate=not a.no_annotate,
-        max_pixels=a.max_pixels,
-    ).validate()
+    )
 
 
 def _run_analyze(a) -> int:
@@ -220,7 +181,7 @@ def _run_analyze(a) -> int:
     analyzer = Analyzer.from_settings(settings)
     server = None
     if a.serve is not None:
-        from ferkit.app.serve import FrameServer
+        from ferkit.app.live import FrameServer
 
         server = FrameServer(a.serve)
         print(f"live view: http://127.0.0.1:{server.port}/", flush=True)
@@ -552,6 +513,7 @@ def build_parser() -> argparse.ArgumentParser:
         add_teach,
         add_crossval,
         add_ensemble,
+        add_serve,
     ):
         add(sub)
     p = sub.add_parser("models", help="list expression models (* = shipped, with measured accuracy)")
@@ -576,6 +538,7 @@ RUNNERS = {
     "teach": run_teach,
     "crossval": run_crossval,
     "ensemble": run_ensemble,
+    "serve": run_serve,
 }
 
 

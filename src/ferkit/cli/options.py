@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import argparse
 
-from ferkit.config import DEFAULT_PRECISION
+from ferkit.config import DEFAULT_DETECTOR, DEFAULT_MODEL, DEFAULT_PRECISION, MASKED_MODEL, MAX_IMAGE_PIXELS
 
 MODEL_HELP = "a shipped model (`ferkit models`), a .onnx, .ckpt or .joblib file, or several joined by + (their average)"
 
@@ -35,3 +35,52 @@ def check_model_options(a: argparse.Namespace) -> None:
     check_precision(a.precision)
     if hasattr(a, "tta"):
         check_views(a.tta)
+
+
+def add_pipeline_options(p: argparse.ArgumentParser, threads: int = 0) -> None:
+    """The pipeline's options, shared by ``analyze`` and ``serve``: detector, model, precision, views, threads,
+    gallery, masked faces, calibration, the pixel limit."""
+    p.add_argument(
+        "--detector",
+        default="default",
+        help=f"face detector (default: {DEFAULT_DETECTOR}; `none`: the whole image is one face; `ferkit detectors`)",
+    )
+    add_model_options(p, model_help=f"expression model (default: {DEFAULT_MODEL}): {MODEL_HELP}")
+    p.add_argument("--threads", type=int, default=threads, help="CPU threads per model (0 = all cores)")
+    p.add_argument("--gallery", help="gallery file from `ferkit enroll`: label each face with a name or 'unknown'")
+    p.add_argument(
+        "--masked",
+        default="off",
+        help="masked faces: off, on (all faces to the masked-face model) or auto (the mask detector decides)",
+    )
+    p.add_argument("--masked-model", default=MASKED_MODEL, help="expression model for masked faces")
+    p.add_argument(
+        "--no-calibration",
+        action="store_true",
+        help="the model's raw FER2013 probabilities, without its crowd calibration (see docs)",
+    )
+    p.add_argument(
+        "--max-pixels",
+        type=int,
+        default=MAX_IMAGE_PIXELS,
+        help="refuse images larger than this many pixels (read from the header, before decoding)",
+    )
+
+
+def pipeline_settings(a: argparse.Namespace, **extra):
+    """The validated ``AnalyzeSettings`` of the pipeline options (and ``extra`` fields)."""
+    from ferkit.app.settings import AnalyzeSettings
+
+    return AnalyzeSettings(
+        detector=a.detector,
+        model=a.model,
+        precision=a.precision,
+        masked=a.masked,
+        masked_model=a.masked_model,
+        tta=a.tta,
+        calibrate=not a.no_calibration,
+        threads=a.threads,
+        gallery=a.gallery,
+        max_pixels=a.max_pixels,
+        **extra,
+    ).validate()
