@@ -203,13 +203,28 @@ def _run_speed(a) -> int:
     return 0
 
 
-RUNNERS = {"ship": _run_ship, "report": _run_report, "speed": _run_speed}
+def _add_serve_bench(sub) -> None:
+    p = sub.add_parser("serve-bench", help="`ferkit serve` under 1, 10, 100 clients vs analyze -> reports/serve.*")
+    p.add_argument("--photos", required=True, help="folder or tar of photos (e.g. ../shared/data/demo_media.tar)")
+    p.add_argument("--json", default="reports/serve.json")
+    p.add_argument("serve_args", nargs="*", help="options for `ferkit serve` (after --)")
+
+
+def _run_serve_bench(a) -> int:
+    from .serve_bench import serve_bench
+
+    rep = serve_bench(a.photos, a.json, a.serve_args)
+    print(json.dumps({k: rep[k] for k in ("runs", "analyze")}, indent=2))
+    return 0
+
+
+RUNNERS = {"ship": _run_ship, "report": _run_report, "speed": _run_speed, "serve-bench": _run_serve_bench}
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = OneLineParser(prog="python -m lab", description=__doc__)
     sub = parser.add_subparsers(dest="verb", required=True)
-    for add in (_add_ship, _add_report, _add_speed):
+    for add in (_add_ship, _add_report, _add_speed, _add_serve_bench):
         add(sub)
     args = parser.parse_args(argv)
     return run_verb(RUNNERS[args.verb], args, "lab")

@@ -58,6 +58,10 @@ python scripts/real_photos.py --photos "$SHARED/muxspace_dev.tar" --box-data "$S
 ferkit export --model default --int8 --calib-data "$DATA" --out runs/int8/default_int8.onnx 2>&1 | tee reports/logs/export_int8.log
 python -m lab speed --json reports/speed.json --fer2013 "$DATA" --detect-every 1,2,3,4 --long-video-minutes 10 \
   ${FER_PYTHON:+--vs-fer "$FER_PYTHON"} 2>&1 | tee reports/logs/bench.log
+# The web service under 1, 10 and 100 clients against analyze's engine, and the browser app's screenshot
+python -m lab serve-bench --photos "$SHARED/demo_media.tar" --json reports/serve.json 2>&1 | tee reports/logs/serve_bench.log
+FERKIT_SCREENSHOT_DIR=reports python -m pytest -q tests/integration/test_serve_browser.py -k solvay 2>&1 \
+  | tee reports/logs/serve_browser.log
 for photo in Solvay_conference_1927.jpg classroom_in_tanzania.jpg; do
   ferkit explain "src/ferkit/assets/examples/$photo" --out reports/gradcam --no-per-face 2>&1 | tee -a reports/logs/explain.log
 done
