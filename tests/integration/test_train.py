@@ -280,3 +280,36 @@ def test_train_from_a_shipped_model(fer_zip, tmp_path):
         "1",
     )
     assert p.returncode == 2 and "no such checkpoint" in p.stderr
+
+
+def test_ddp_on_cpu_with_two_processes(fer_zip, tmp_path):
+    """Lightning DDP smoke test: 2 CPU processes (gloo) train a few steps and write the checkpoints."""
+    run = tmp_path / "ddp"
+    p = run_cli(
+        "train",
+        "--model",
+        "ferkit_cnn_s",
+        "--data",
+        fer_zip,
+        "--out",
+        run,
+        "--accelerator",
+        "cpu",
+        "--devices",
+        "2",
+        "--strategy",
+        "ddp",
+        "--limit-batches",
+        "3",
+        "--batch-size",
+        "32",
+        "--epochs",
+        "1",
+        "--threads",
+        "1",
+    )
+    assert p.returncode == 0, p.stderr
+    assert "Starting with 2 processes" in p.stderr and "MEMBER: 2/2" in p.stderr
+    assert (run / "checkpoints" / "best.ckpt").is_file() and json.loads((run / "summary.json").read_text())[
+        "epochs_done"
+    ] == 1

@@ -13,6 +13,7 @@ from ferkit.config import (
 )
 from ferkit.errors import BadOptionError, FerkitError
 
+from .batch import add_batch, run_batch
 from .crossval import add_crossval, run_crossval
 from .distill import add_teach, run_teach
 from .ensemble import add_ensemble, run_ensemble
@@ -41,6 +42,7 @@ def _add_train(sub) -> None:
     p.add_argument("--lr", type=float, help="override the recipe's learning rate")
     p.add_argument("--accelerator", default="auto", help="Lightning accelerator: auto | cpu | gpu")
     p.add_argument("--devices", default="auto", help="Lightning devices (e.g. 4 for 4 GPUs with DDP)")
+    p.add_argument("--strategy", default="auto", help="Lightning strategy, e.g. ddp (several processes)")
     p.add_argument("--num-nodes", type=int, default=1)
     p.add_argument(
         "--train-precision", default="32-true", help="Lightning's compute precision: 32-true, bf16-mixed, 16-mixed"
@@ -95,6 +97,7 @@ def _run_train(a) -> int:
         accelerator=a.accelerator,
         devices=a.devices,
         num_nodes=a.num_nodes,
+        strategy=a.strategy,
         precision=a.train_precision,
         max_time=a.max_time,
         threads=a.threads,
@@ -514,6 +517,7 @@ def build_parser() -> argparse.ArgumentParser:
         add_crossval,
         add_ensemble,
         add_serve,
+        add_batch,
     ):
         add(sub)
     p = sub.add_parser("models", help="list expression models (* = shipped, with measured accuracy)")
@@ -539,6 +543,7 @@ RUNNERS = {
     "crossval": run_crossval,
     "ensemble": run_ensemble,
     "serve": run_serve,
+    "batch": run_batch,
 }
 
 
