@@ -94,7 +94,7 @@ def batch_bench(demo: str, out: str, photos_n: int = 400, memory_sizes: tuple[in
         clip = next(media.glob("*.mp4"))
         folder = _photo_links(photos, tmp / "photos", photos_n)
         runs = []
-        for name, cmd in (
+        commands = (
             ("analyze", lambda kind, o: _analyze_cmd([str(folder)] if kind == "photos" else [str(clip)], o)),
             (
                 "batch local (2 workers)",
@@ -108,10 +108,11 @@ def batch_bench(demo: str, out: str, photos_n: int = 400, memory_sizes: tuple[in
                 "batch ray (2 workers)",
                 lambda kind, o: _batch_cmd(str(folder if kind == "photos" else clip), o, "ray", 2),
             ),
-        ):
+        )
+        for number, (name, cmd) in enumerate(commands):
             row = {"run": name}
             for kind, count in (("photos", photos_n), ("clip", 240)):
-                r = timed(cmd(kind, tmp / f"{name.split()[0]}_{name[-10:-1].strip()}_{kind}".replace(" ", "_")))
+                r = timed(cmd(kind, tmp / f"run{number}_{kind}"))  # a fresh output folder for every run
                 unit = "images_per_s" if kind == "photos" else "frames_per_s"
                 row[kind] = {
                     unit: round(count / r["seconds"], 2),

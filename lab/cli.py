@@ -79,6 +79,10 @@ def _add_report(sub) -> None:
     p = sub.add_parser("report", help="generate a report: reproduction (from runs) or detection (runs the backends)")
     p.add_argument("kind", choices=["reproduction", "detection", "masked", "beyond"])
     p.add_argument("--runs", default="runs/repro", help="reproduction: folder with one run per model")
+    p.add_argument(
+        "--gpu-teachers",
+        help="reproduction: the GPU runs' folder (../shared/gpu_teachers) for the rows trained on a GPU",
+    )
     p.add_argument("--out", help="JSON output (default reports/<kind>.json); the Markdown twin goes beside it")
     p.add_argument(
         "--box-data",
@@ -154,7 +158,7 @@ def _run_report(a) -> int:
         return 0
     from .reproduction import reproduction_report
 
-    for r in reproduction_report(a.runs, a.out or "reports/reproduction.json"):
+    for r in reproduction_report(a.runs, a.out or "reports/reproduction.json", a.gpu_teachers):
         acc = f"{r['accuracy']:.4f}" if r["accuracy"] is not None else "-"
         print(f"{r['model']:12s} paper {r['paper_accuracy']:.4f}  ferkit {acc}  {r['status']}")
     return 0
@@ -233,7 +237,35 @@ def _run_batch_bench(a) -> int:
     return 0
 
 
+def _add_gpu_runs(sub) -> None:
+    p = sub.add_parser("gpu-runs", help="the GPU runs' rows, checkpoint re-checks and the ensemble over every model")
+    p.add_argument("--gpu-teachers", default="../shared/gpu_teachers")
+    p.add_argument("--fer2013", required=True, help="FER2013 path (the shipped models' probabilities)")
+    p.add_argument("--json", default="reports/gpu_runs.json")
+
+
+def _run_gpu_runs(a) -> int:
+    from ferkit.utils.io import write_json_atomic, write_text_atomic
+    from ferkit.utils.reports import command_line
+
+    from .gpu_runs import ensemble_all, gpu_markdown, gpu_rows
+
+    out = Path(a.json)
+    rows = gpu_rows(Path(a.gpu_teachers), out.parent)
+    ens = ensemble_all(Path(a.gpu_teachers), a.fer2013, out.parent / "ensemble_all.json")
+    rep = {
+        "rows": rows,
+        "ensemble": {k: ens[k] for k in ("members", "selection_accuracy", "accuracy")},
+        "command": command_line(),
+    }
+    write_json_atomic(out, rep)
+    write_text_atomic(out.with_suffix(".md"), gpu_markdown(rows, ens, out.name, rep["command"]))
+    print(json.dumps(rep["ensemble"]))
+    return 0
+
+
 RUNNERS = {
+    "gpu-runs": _run_gpu_runs,
     "ship": _run_ship,
     "report": _run_report,
     "speed": _run_speed,
@@ -245,7 +277,7 @@ RUNNERS = {
 def main(argv: list[str] | None = None) -> int:
     parser = OneLineParser(prog="python -m lab", description=__doc__)
     sub = parser.add_subparsers(dest="verb", required=True)
-    for add in (_add_ship, _add_report, _add_speed, _add_serve_bench, _add_batch_bench):
+    for add in (_add_ship, _add_report, _add_speed, _add_serve_bench, _add_batch_bench, _add_gpu_runs):
         add(sub)
     args = parser.parse_args(argv)
     return run_verb(RUNNERS[args.verb], args, "lab")

@@ -308,17 +308,55 @@ def _heavy_note(rows: list[dict]) -> str:
             )
     if any(r["status"] == AWAITS_GPU for r in rows):
         notes.append(
-            "Rows marked 'awaits a GPU' were not trained: no GPU was lent to this project's sessions so far, "
-            "and a CPU run of their recipes takes days."
+            "Rows marked 'awaits a GPU' were not trained on a CPU (a CPU run of their recipes takes days); the "
+            "`..._gpu` rows are the short GPU runs of some of them."
         )
     return " ".join(notes)
 
 
-def reproduction_report(runs: str | Path = "runs/repro", out: str | Path = "reports/reproduction.json") -> list[dict]:
-    """The table from the runs in ``runs``; rows whose run is missing here keep their previous figures (``out``)."""
+def _gpu_rows(gpu_dir: Path | None, reports: Path, previous: dict[str, dict]) -> list[dict]:
+    """The paper rows trained on a GPU (``../shared/gpu_teachers``): schedule, hardware and source; carried over
+    from the previous table where the folder is not on this machine."""
+    if gpu_dir is None or not (gpu_dir / "runs_logs.tar.gz").is_file():
+        return [{**r, "carried_over": True} for r in previous.values() if r.get("gpu")]
+    from .gpu_runs import gpu_rows
+
+    rows = []
+    for g in gpu_rows(gpu_dir, reports):
+        if not g["paper"]:
+            continue
+        fig = next(f for f in PAPER_FIGURES if f.model == g["model"] and f.dataset == "FER2013")
+        row = {
+            **asdict(fig),
+            "run": f"{g['run']}_gpu",
+            "accuracy": g["privatetest"],
+            "full_recipe": False,
+            "status": f"short schedule: {g['schedule']}",
+            "train_seconds": g["train_seconds"],
+            "hardware": g["hardware"],
+            "command": g["command"],
+            "log": g["source"],
+            "gpu": True,
+            "recipe": g["recipe"],
+            "cpu_check": g.get("cpu_check"),
+        }
+        row["params"], row["macs_per_face"] = _size(fig, Path("-"))
+        row = _with_gap(row, fig)
+        if g["shortfall"] and row["gap_explanation"]:
+            row["gap_explanation"] += "; " + g["shortfall"]
+        rows.append(row)
+    return rows
+
+
+def reproduction_report(
+    runs: str | Path = "runs/repro", out: str | Path = "reports/reproduction.json", gpu_dir: str | Path | None = None
+) -> list[dict]:
+    """The table from the runs in ``runs`` and, with ``gpu_dir``, the GPU runs of paper recipes; rows whose run is
+    missing here keep their previous figures (``out``)."""
     out = Path(out)
     previous = {r["run"]: r for r in read_json(out, [])}
     rows = [_carry_over(f, _row(f, Path(runs)), previous) for f in PAPER_FIGURES]
+    rows += _gpu_rows(Path(gpu_dir) if gpu_dir else None, out.parent, previous)
     write_json_atomic(out, rows)
     lines = [
         "# Reproduction table: the papers' expression models, each on its paper's dataset\n",
@@ -348,6 +386,18 @@ def reproduction_report(runs: str | Path = "runs/repro", out: str | Path = "repo
             f"| {_millions(r['macs_per_face'])} | {r['status']}{' (*)' if r.get('carried_over') else ''} "
             f"| {train} | {cmd} "
             f"| {r['log'] if r['command'] else '-'} |"
+        )
+    checks = [(r, s, c) for r in rows for s, c in (r.get("cpu_check") or {}).items()]
+    if checks:
+        lines.append(
+            "\nRows `..._gpu` were trained on one NVIDIA H200 (`../shared/gpu_teachers`, short schedules: each run "
+            "got a slice of a 6-minute window); their logs and GPU scores are in its `runs_logs.tar.gz`. CPU "
+            "re-check of the checkpoint that came back (`ferkit evaluate --model ../shared/gpu_teachers/RUN.ckpt`): "
+            + "; ".join(
+                f"{r['run']} {s} CPU {c['cpu']:.3%} vs GPU {c['gpu']:.3%} ({c['difference_points']:+.3f} points)"
+                for r, s, c in checks
+            )
+            + "."
         )
     if any(r.get("carried_over") for r in rows):
         lines.append(

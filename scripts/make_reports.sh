@@ -58,6 +58,8 @@ python scripts/real_photos.py --photos "$SHARED/muxspace_dev.tar" --box-data "$S
 ferkit export --model default --int8 --calib-data "$DATA" --out runs/int8/default_int8.onnx 2>&1 | tee reports/logs/export_int8.log
 python -m lab speed --json reports/speed.json --fer2013 "$DATA" --detect-every 1,2,3,4 --long-video-minutes 10 \
   ${FER_PYTHON:+--vs-fer "$FER_PYTHON"} 2>&1 | tee reports/logs/bench.log
+# Batch runs: analyze vs batch local vs batch on Ray, and batch's memory on 1,000 and 10,000 photos
+python -m lab batch-bench --demo "$SHARED/demo_media.tar" --json reports/batch.json 2>&1 | tee reports/logs/batch_bench.log
 # The web service under 1, 10 and 100 clients against analyze's engine, and the browser app's screenshot
 python -m lab serve-bench --photos "$SHARED/demo_media.tar" --json reports/serve.json 2>&1 | tee reports/logs/serve_bench.log
 FERKIT_SCREENSHOT_DIR=reports python -m pytest -q tests/integration/test_serve_browser.py -k solvay 2>&1 \
@@ -117,4 +119,15 @@ for c in runs/ferkit_cnn_s_kd/checkpoints/best.ckpt runs/ferplus_cnn_s/checkpoin
 done
 ferkit ensemble --candidates "$CANDIDATES" --data "$DATA" --tta-choices 0,10 --json reports/ensemble_privatetest.json 2>&1 \
   | grep -v Warn | tee reports/logs/ensemble_privatetest.log
+# The GPU runs (../shared/gpu_teachers: seven short `ferkit train` runs on one NVIDIA H200): a CPU re-check of the two
+# checkpoints that came back, their paper rows in the reproduction table, the ensemble over every model (PublicTest)
+GPU=${GPU_TEACHERS:-$SHARED/../gpu_teachers}
+for run in vgg16_ferkit dcnn6_paper000; do
+  for split in publictest privatetest; do
+    ferkit evaluate --model "$GPU/$run.ckpt" --data "$DATA" --split $split --json reports/gpu_${run}_$split.json \
+      2>&1 | tee reports/logs/gpu_${run}_$split.log
+  done
+done
+python -m lab report reproduction --gpu-teachers "$GPU" 2>&1 | tee reports/logs/report_reproduction.log
+python -m lab gpu-runs --gpu-teachers "$GPU" --fer2013 "$DATA" 2>&1 | tee reports/logs/gpu_runs.log
 python -m lab report beyond 2>&1 | tee reports/logs/report_beyond.log

@@ -71,3 +71,27 @@ def test_unknown_distillation_loss_is_refused():
     module = ExpressionModule("ferkit_cnn_s", 3, get_recipe("ferkit", kd_loss="nope").to_dict())
     with pytest.raises(ValueError, match="unknown distillation loss"):
         module._distillation_loss(torch.zeros(1, 3), torch.zeros(1, 3), torch.tensor([0]))
+
+
+def test_teach_averages_stored_teachers(tmp_path):
+    """`ferkit teach --average A B`: the mean of the teachers' probabilities on the faces both cover."""
+    import json
+
+    import numpy as np
+
+    from ferkit.training.teacher import TeacherOutputs
+    from tests.conftest import run_cli
+
+    rng = np.random.default_rng(0)
+    p = rng.dirichlet(np.ones(7), size=(2, 4)).astype(np.float32)
+    TeacherOutputs(np.array(["a", "b", "c", "d"]), np.log(p[0]), "one", "Training").save(tmp_path / "a.npz")
+    TeacherOutputs(np.array(["d", "c", "b", "x"]), np.log(p[1]), "two", "Training").save(tmp_path / "b.npz")
+    out = tmp_path / "ab.npz"
+    r = run_cli("teach", "--average", tmp_path / "a.npz", tmp_path / "b.npz", "--out", out, check=True)
+    assert json.loads(r.stdout)["faces"] == 3
+    t = TeacherOutputs.load(out)
+    assert t.keys.tolist() == ["b", "c", "d"] and t.model == "one+two"
+    expect = (p[0][[1, 2, 3]] + p[1][[2, 1, 0]]) / 2
+    np.testing.assert_allclose(np.exp(t.logits), expect, atol=1e-5)
+    bad = run_cli("teach", "--average", tmp_path / "nope.npz", "--out", out)
+    assert bad.returncode == 2 and "nope.npz" in bad.stderr

@@ -38,6 +38,18 @@ class TeacherOutputs:
                 np.savez_compressed(f, keys=self.keys, logits=self.logits, model=self.model, split=self.split)
 
     @classmethod
+    def average(cls, teachers: list["TeacherOutputs"]) -> "TeacherOutputs":
+        """The averaging ensemble of stored teachers: the mean of their probabilities on the faces all of them
+        cover (the order of the first)."""
+        common = set(teachers[0].keys.tolist()).intersection(*(t.keys.tolist() for t in teachers[1:]))
+        keys = [k for k in teachers[0].keys.tolist() if k in common]
+        if not keys:
+            raise DatasetLayoutError("the teacher files share no face")
+        probs = np.mean([np.exp(t.for_keys(keys)) for t in teachers], axis=0)
+        logits = np.log(np.clip(probs, 1e-8, None)).astype(np.float32)
+        return cls(np.array(keys), logits, "+".join(t.model for t in teachers), teachers[0].split)
+
+    @classmethod
     def load(cls, path: str | os.PathLike) -> "TeacherOutputs":
         try:
             z = np.load(path, allow_pickle=False)
