@@ -57,8 +57,10 @@ def gpu_rows(gpu_dir: Path, reports: Path) -> list[dict]:
             "model": s.get("model") or info.get("model"),
             "recipe": recipe.get("name"),
             "paper": PAPER_RUNS.get(run),
-            "schedule": f"{s['epochs_done']} of {recipe.get('epochs')} epochs, GPU"
-            + ("" if s.get("full_recipe") else " (short schedule)"),
+            "schedule": f"{s['short_schedule']}, GPU"
+            if s.get("short_schedule")
+            else f"{s['epochs_done']} epochs (its recipe's count, cosine set to it), GPU",
+            "full_recipe": bool(s.get("full_recipe")),
             "hardware": s.get("hardware"),
             "train_seconds": s.get("train_seconds"),
             "command": info.get("command"),
