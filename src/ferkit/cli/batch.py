@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+from ferkit.errors import FerkitError
+
 from .options import add_pipeline_options, pipeline_settings
 
 
@@ -29,6 +31,10 @@ def add_batch(sub) -> None:
 
 
 def run_batch(a) -> int:
+    try:
+        import pyarrow  # noqa: F401
+    except ImportError:
+        raise FerkitError('ferkit batch needs the batch extra (Parquet output): pip install "ferkit[batch]"') from None
     from ferkit.batch.run import batch
 
     settings = pipeline_settings(a, every=a.every, detect_every=a.detect_every, annotate=False)
