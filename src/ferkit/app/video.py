@@ -127,6 +127,29 @@ class _LazyWriter:
             self.writer.release()
 
 
+class StreamAnalysis:
+    """Consecutive frames of one video through the pipeline: the detector on every ``detect_every``-th analysed
+    frame (its boxes carried to the frames between), the faces of a batch of frames classified together, and track
+    ids from an IoU tracker. ``analysed``: frames analysed so far."""
+
+    def __init__(self, analyzer: Analyzer, source: str, detect_every: int = 1):
+        self.analyzer, self.source, self.detect_every = analyzer, source, max(detect_every, 1)
+        self.tracker, self.carried, self.analysed = IoUTracker(), [], 0
+
+    def __call__(self, indices, frames) -> list[AnalysisResult]:
+        dets = []
+        for frame in frames:
+            if self.analysed % self.detect_every == 0:
+                self.carried = self.analyzer.detector.detect(frame)
+            dets.append(self.carried)
+            self.analysed += 1
+        results = self.analyzer.analyze_frames(list(frames), [self.source] * len(frames), list(indices), dets)
+        for res in results:
+            for f, tid in zip(res.faces, self.tracker.update(np.array([f.box for f in res.faces]).reshape(-1, 4))):
+                f.track_id = tid
+        return results
+
+
 def analyze_video(
     analyzer: Analyzer,
     source: str | int,
@@ -155,11 +178,9 @@ def analyze_video(
     every, detect_every, max_frames, smooth, write_video = s.every, s.detect_every, s.max_frames, s.smooth, s.annotate
     cap, fps, n = open_video(source)
     stem = stem or (Path(str(source)).stem if isinstance(source, str) else f"webcam{source}")
-    tracker = IoUTracker()
+    stream = StreamAnalysis(analyzer, str(source), detect_every)
     smoother = TrackSmoother(smooth) if smooth > 0 else None
     results: list[AnalysisResult] = []
-    carried: list = []
-    analysed = 0
     with ExitStack() as stack:
         stack.callback(cap.release)
         video_path = out_dir / f"{stem}{VIDEO_OUTPUTS['video']}"
@@ -174,17 +195,10 @@ def analyze_video(
             batches = prefetch(batches, max(1, s.prefetch // FRAME_BATCH))
         for batch in batches:
             idx, frames = zip(*batch)
-            dets = []
-            for frame in frames:
-                if analysed % max(detect_every, 1) == 0:
-                    carried = analyzer.detector.detect(frame)
-                dets.append(carried)
-                analysed += 1
-            for res in analyzer.analyze_frames(list(frames), [str(source)] * len(frames), list(idx), dets):
-                for f, tid in zip(res.faces, tracker.update(np.array([f.box for f in res.faces]).reshape(-1, 4))):
-                    f.track_id = tid
-                    if smoother is not None:
-                        f.smoothed = smoother(tid, f.probabilities)
+            for res in stream(idx, frames):
+                if smoother is not None:
+                    for f in res.faces:
+                        f.smoothed = smoother(f.track_id, f.probabilities)
                 if write_video or on_frame is not None:
                     annotated = res.plot()
                     if write_video:

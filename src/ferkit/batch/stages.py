@@ -11,9 +11,9 @@ from pathlib import Path
 import numpy as np
 
 from ferkit.app.analyzer import Analyzer
-from ferkit.app.results import AnalysisResult
+from ferkit.app.results import AnalysisResult, flat_rows
 from ferkit.app.settings import AnalyzeSettings
-from ferkit.app.tracking import IoUTracker
+from ferkit.app.video import StreamAnalysis
 from ferkit.config import EMOTIONS, FRAME_BATCH
 from ferkit.errors import FerkitError
 from ferkit.utils.io import atomic_path, decode_image
@@ -97,19 +97,12 @@ def video_batches(shard: Shard, every: int) -> Iterator[tuple[float, list[tuple[
 
 
 def rows_of(result: AnalysisResult, fps: float | None = None, segment: int = 0) -> list[dict]:
-    """The shard rows of one analysed image or frame (an image without a face: one ``no_face`` row)."""
-    rows = []
-    for r in result.records(mark_empty=result.frame is None):
-        box = r.pop("box", None) or [None] * 4
-        probabilities = r.pop("probabilities", None) or {}
-        r.pop("landmarks", None)
-        for k in ("smoothed_emotion", "smoothed_probabilities"):
-            r.pop(k, None)
-        row = {**r, "x1": box[0], "y1": box[1], "x2": box[2], "y2": box[3], "segment": segment}
-        row["time"] = None if result.frame is None or not fps else round(result.frame / fps, 4)
-        row.update({f"p_{c}": p for c, p in probabilities.items()})
-        rows.append(row)
-    return rows
+    """The shard rows of one analysed image or frame (an image without a face: one ``no_face`` row): the CSV's
+    flat rows (``flat_rows``) with the frame's time and the video segment."""
+    time_s = None if result.frame is None or not fps else round(result.frame / fps, 4)
+    return [
+        {**r, "segment": segment, "time": time_s} for r in flat_rows(result.records(mark_empty=result.frame is None))
+    ]
 
 
 class ShardWorker:
@@ -139,22 +132,12 @@ class ShardWorker:
     def rows(self, shard: Shard) -> tuple[list[dict], list[dict]]:
         rows, failures = [], []
         if shard.kind == "video":
-            tracker, analysed, carried = IoUTracker(), 0, []
+            stream = StreamAnalysis(self.analyzer, shard.items[0], self.settings.detect_every)
             for fps, batch in video_batches(shard, self.settings.every):
                 idx, frames = zip(*batch)
-                dets = []
-                for frame in frames:  # the detector on every detect_every-th analysed frame of the segment
-                    if analysed % self.settings.detect_every == 0:
-                        carried = self.analyzer.detector.detect(frame)
-                    dets.append(carried)
-                    analysed += 1
-                results = self.analyzer.analyze_frames(list(frames), [shard.items[0]] * len(frames), list(idx), dets)
-                for res in results:
-                    boxes = np.array([f.box for f in res.faces]).reshape(-1, 4)
-                    for f, tid in zip(res.faces, tracker.update(boxes)):
-                        f.track_id = tid
+                for res in stream(idx, frames):
                     rows += rows_of(res, fps, shard.segment)
-            if not analysed:
+            if not stream.analysed:
                 failures.append(
                     {"source": shard.items[0], "error": f"no frames decoded in {shard.start}..{shard.stop}"}
                 )

@@ -6,7 +6,7 @@ import json
 
 from ferkit.errors import FerkitError
 
-from .options import add_pipeline_options, pipeline_settings
+from .options import add_frame_options, add_pipeline_options, pipeline_settings
 
 
 def add_batch(sub) -> None:
@@ -25,8 +25,7 @@ def add_batch(sub) -> None:
     p.add_argument("--workers", type=int, default=0, help="worker processes / Ray actors (0: one per CPU)")
     p.add_argument("--shard-size", type=int, default=SHARD_IMAGES, help="images per shard")
     p.add_argument("--segment-frames", type=int, default=SEGMENT_FRAMES, help="video frames per segment (shard)")
-    p.add_argument("--every", type=int, default=1, help="analyse every N-th video frame (>= 1)")
-    p.add_argument("--detect-every", type=int, default=1, help="videos: the detector on every K-th analysed frame")
+    add_frame_options(p)
     add_pipeline_options(p, threads=1)
 
 

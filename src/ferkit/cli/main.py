@@ -18,7 +18,7 @@ from .crossval import add_crossval, run_crossval
 from .distill import add_teach, run_teach
 from .ensemble import add_ensemble, run_ensemble
 from .masked import add_mask, run_mask
-from .options import add_model_options, add_pipeline_options, check_model_options, pipeline_settings
+from .options import add_frame_options, add_model_options, add_pipeline_options, check_model_options, pipeline_settings
 from .serve import add_serve, run_serve
 
 
@@ -129,13 +129,7 @@ def _add_analyze(sub) -> None:
     p.add_argument("--out", required=True, help="output folder (results.json, results.csv, annotated files)")
     add_pipeline_options(p)
     p.add_argument("--max-frames", type=int, help="stop videos / webcams after this many frames (>= 1)")
-    p.add_argument("--every", type=int, default=1, help="analyse every N-th video frame (>= 1)")
-    p.add_argument(
-        "--detect-every",
-        type=int,
-        default=1,
-        help="videos: run the detector on every K-th analysed frame, carry its boxes in between (>= 1)",
-    )
+    add_frame_options(p)
     p.add_argument(
         "--prefetch",
         type=int,

@@ -67,6 +67,17 @@ def add_pipeline_options(p: argparse.ArgumentParser, threads: int = 0) -> None:
     )
 
 
+def add_frame_options(p: argparse.ArgumentParser) -> None:
+    """The video frame options, shared by ``analyze`` and ``batch``: ``--every`` and ``--detect-every``."""
+    p.add_argument("--every", type=int, default=1, help="analyse every N-th video frame (>= 1)")
+    p.add_argument(
+        "--detect-every",
+        type=int,
+        default=1,
+        help="videos: run the detector on every K-th analysed frame, carry its boxes in between (>= 1)",
+    )
+
+
 def pipeline_settings(a: argparse.Namespace, **extra):
     """The validated ``AnalyzeSettings`` of the pipeline options (and ``extra`` fields)."""
     from ferkit.app.settings import AnalyzeSettings
