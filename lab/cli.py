@@ -264,7 +264,25 @@ def _run_gpu_runs(a) -> int:
     return 0
 
 
+def _add_train_speed(sub) -> None:
+    p = sub.add_parser(
+        "train-speed", help="`ferkit bench --train` before/after for four models -> reports/train_speed.*"
+    )
+    p.add_argument("--fer2013", required=True, help="FER2013 path (training and validation faces)")
+    p.add_argument("--json", default="reports/train_speed.json")
+    p.add_argument("--no-check", action="store_true", help="skip the learning check (four short training runs)")
+
+
+def _run_train_speed(a) -> int:
+    from .train_speed import train_speed_report
+
+    rep = train_speed_report(a.fer2013, a.json, not a.no_check)
+    print(json.dumps({"ferkit_cnn_s_epoch_speedup": rep["ferkit_cnn_s_epoch_speedup"]}))
+    return 0
+
+
 RUNNERS = {
+    "train-speed": _run_train_speed,
     "gpu-runs": _run_gpu_runs,
     "ship": _run_ship,
     "report": _run_report,
@@ -277,7 +295,15 @@ RUNNERS = {
 def main(argv: list[str] | None = None) -> int:
     parser = OneLineParser(prog="python -m lab", description=__doc__)
     sub = parser.add_subparsers(dest="verb", required=True)
-    for add in (_add_ship, _add_report, _add_speed, _add_serve_bench, _add_batch_bench, _add_gpu_runs):
+    for add in (
+        _add_ship,
+        _add_report,
+        _add_speed,
+        _add_serve_bench,
+        _add_batch_bench,
+        _add_gpu_runs,
+        _add_train_speed,
+    ):
         add(sub)
     args = parser.parse_args(argv)
     return run_verb(RUNNERS[args.verb], args, "lab")

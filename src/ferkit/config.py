@@ -177,6 +177,30 @@ SHARED_CPU_LOAD = 1.5
 CLASSIFY_BATCH = 256
 #: `train --init`: training faces on which the batch norms of an ONNX model's folded convolutions are re-measured
 INIT_CALIBRATION_FACES = 1024
+#: Training precisions (`ferkit train`, `bench --train`, `zoo`); auto: bf16 where the device computes it natively.
+TRAIN_PRECISIONS = ("auto", "32-true", "bf16-mixed", "16-mixed", "bf16-true")
+#: Training batches: device (the face set on the training device, index batches sliced there) or loader (DataLoader).
+DATA_PATHS = ("device", "loader")
+#: Learning-rate rule for a global batch other than the recipe's (training.recipes.lr_scaling).
+LR_SCALES = ("auto", "linear", "sqrt", "none")
+#: Freed memory during training: keep it in the process for reuse (utils.memory; no page faults per step) or return.
+FREED_MEMORY = ("keep", "return")
+#: `ferkit zoo`'s default teachers (model:recipe): the two strongest GPU runs so far (vgg16, resnet18_fc), paper
+#: 001's rmn on ferkit's recipe (its own recipe assumes ImageNet weights), an EmoXNet member not yet tried
+#: (seresnet34), and the paper rows that need a GPU (dcnn6 on paper 000's recipe, resnet50_fc on paper 002's).
+ZOO_MEMBERS = (
+    "vgg16:ferkit",
+    "resnet18_fc:ferkit",
+    "rmn:ferkit",
+    "seresnet34:ferkit",
+    "dcnn6:paper000",
+    "resnet50_fc:paper002",
+)
+#: A zoo's pack: at most this many files (the manifest included), each under 16 MiB.
+PACK_MAX_FILES = 8
+PACK_FILE_LIMIT = (16 << 20) - 1
+#: torch.compile modes; reduce-overhead adds CUDA graphs on GPUs.
+COMPILE_MODES = ("default", "reduce-overhead", "max-autotune")
 
 #: BGR colour per emotion for annotations and plots.
 EMOTION_COLORS: dict[str, tuple[int, int, int]] = {

@@ -21,3 +21,9 @@ class UnknownNameError(FerkitError):
 
 class BadOptionError(FerkitError):
     """An option value out of range, of the wrong type, or naming nothing that exists (checked before any work)."""
+
+
+def check_choice(value: str, choices: tuple[str, ...], option: str) -> None:
+    """A ``BadOptionError`` naming ``option`` when ``value`` is not one of ``choices``."""
+    if value not in choices:
+        raise BadOptionError(f"{option}: {value!r} is not one of {', '.join(choices)}")

@@ -18,8 +18,17 @@ from .crossval import add_crossval, run_crossval
 from .distill import add_teach, run_teach
 from .ensemble import add_ensemble, run_ensemble
 from .masked import add_mask, run_mask
-from .options import add_frame_options, add_model_options, add_pipeline_options, check_model_options, pipeline_settings
+from .options import (
+    add_frame_options,
+    add_model_options,
+    add_pipeline_options,
+    add_train_speed_options,
+    check_model_options,
+    check_train_speed_options,
+    pipeline_settings,
+)
 from .serve import add_serve, run_serve
+from .zoo import add_zoo, run_zoo
 
 
 def _add_train(sub) -> None:
@@ -44,9 +53,7 @@ def _add_train(sub) -> None:
     p.add_argument("--devices", default="auto", help="Lightning devices (e.g. 4 for 4 GPUs with DDP)")
     p.add_argument("--strategy", default="auto", help="Lightning strategy, e.g. ddp (several processes)")
     p.add_argument("--num-nodes", type=int, default=1)
-    p.add_argument(
-        "--train-precision", default="32-true", help="Lightning's compute precision: 32-true, bf16-mixed, 16-mixed"
-    )
+    add_train_speed_options(p)
     p.add_argument("--max-time", help="stop after DD:HH:MM:SS (resume later with --resume)")
     p.add_argument("--threads", type=int, help="torch CPU threads")
     p.add_argument("--seed", type=int, default=0)
@@ -85,6 +92,7 @@ def _run_train(a) -> int:
         )
         print(json.dumps({k: s[k] for k in ("model", "best_params", "best_val_acc", "train_seconds", "estimator")}))
         return 0
+    check_train_speed_options(a)
     from ferkit.training.train import train
 
     s = train(
@@ -113,6 +121,10 @@ def _run_train(a) -> int:
         kd_loss=a.kd_loss,
         kd_alpha=a.kd_alpha,
         kd_temperature=a.kd_temperature,
+        data_path=a.data_path,
+        compile_mode=a.compile,
+        lr_scale=a.lr_scale,
+        freed_memory=a.freed_memory,
     )
     print(json.dumps({k: v for k, v in s.items() if k != "recipe"}, indent=2))
     return 0
@@ -383,9 +395,53 @@ def _add_bench(sub) -> None:
         help="also time a looped 640x480 video this long and report peak memory (e.g. 10)",
     )
     p.add_argument("--json", help="write the figures here (and a Markdown twin)")
+    t = p.add_argument_group("training speed (--train; needs the train extra)")
+    t.add_argument(
+        "--train",
+        metavar="MODEL",
+        help="instead: faces/s of MODEL's training step, seconds per epoch (data + step + validation + "
+        "checkpoint) and the share of the epoch outside the step, for each --train-precision x --data-path x "
+        "--freed-memory (comma-separated lists; each setting in its own process)",
+    )
+    t.add_argument("--batch-size", type=int, default=128, help="--train: faces per step")
+    t.add_argument("--faces", type=int, default=4096, help="--train: training faces per timed epoch (+1/8 validation)")
+    t.add_argument("--epochs", type=int, default=2, help="--train: epochs run; the fastest is kept")
+    add_train_speed_options(t)
+    t.set_defaults(lr_scale="none")
+
+
+def _run_train_bench(a) -> int:
+    check_train_speed_options(a)
+    if a.faces < a.batch_size:
+        raise BadOptionError(f"--faces: at least one batch ({a.batch_size}), not {a.faces}")
+    if a.epochs < 1:
+        raise BadOptionError(f"--epochs: at least 1, not {a.epochs}")
+    from ferkit.expression.registry import model_kind
+
+    if model_kind(a.train) != "torch":
+        raise BadOptionError(f"--train: {a.train} is not a torch model (classical models have no training step)")
+    from ferkit.training.speed import train_speed
+
+    settings = [
+        (p, d, m)
+        for p in a.train_precision.split(",")
+        for d in a.data_path.split(",")
+        for m in a.freed_memory.split(",")
+    ]
+    rep = train_speed(
+        a.train, a.batch_size, settings, a.faces, a.fer2013, a.seconds, a.compile, a.epochs, a.threads, a.rounds
+    )
+    if a.json:
+        from ferkit.utils.reports import write_report
+
+        write_report(a.json, rep, f"Training speed of {a.train} on this machine")
+    print(json.dumps(rep, indent=2))
+    return 0
 
 
 def _run_bench(a) -> int:
+    if a.train:
+        return _run_train_bench(a)
     from ferkit.app.bench import bench
 
     rep = bench(
@@ -512,6 +568,7 @@ def build_parser() -> argparse.ArgumentParser:
         add_ensemble,
         add_serve,
         add_batch,
+        add_zoo,
     ):
         add(sub)
     p = sub.add_parser("models", help="list expression models (* = shipped, with measured accuracy)")
@@ -538,6 +595,7 @@ RUNNERS = {
     "ensemble": run_ensemble,
     "serve": run_serve,
     "batch": run_batch,
+    "zoo": run_zoo,
 }
 
 

@@ -5,7 +5,18 @@ from __future__ import annotations
 
 import argparse
 
-from ferkit.config import DEFAULT_DETECTOR, DEFAULT_MODEL, DEFAULT_PRECISION, MASKED_MODEL, MAX_IMAGE_PIXELS
+from ferkit.config import (
+    COMPILE_MODES,
+    DATA_PATHS,
+    DEFAULT_DETECTOR,
+    DEFAULT_MODEL,
+    DEFAULT_PRECISION,
+    FREED_MEMORY,
+    LR_SCALES,
+    MASKED_MODEL,
+    MAX_IMAGE_PIXELS,
+    TRAIN_PRECISIONS,
+)
 
 MODEL_HELP = "a shipped model (`ferkit models`), a .onnx, .ckpt or .joblib file, or several joined by + (their average)"
 
@@ -95,3 +106,58 @@ def pipeline_settings(a: argparse.Namespace, **extra):
         max_pixels=a.max_pixels,
         **extra,
     ).validate()
+
+
+def add_train_speed_options(p: argparse.ArgumentParser) -> None:
+    """How a training run uses its device: precision, data path, torch.compile, learning-rate scaling."""
+    p.add_argument(
+        "--train-precision",
+        default="auto",
+        help=f"Lightning compute precision: {', '.join(TRAIN_PRECISIONS)} (auto: bf16-mixed where the GPU or CPU "
+        "computes bfloat16 natively, else 32-true)",
+    )
+    p.add_argument(
+        "--data-path",
+        default="device",
+        help="device: the face set on the training device, batches sliced there (default); loader: a DataLoader",
+    )
+    p.add_argument(
+        "--compile",
+        nargs="?",
+        const="default",
+        metavar="MODE",
+        help=f"torch.compile the network ({', '.join(COMPILE_MODES)}; reduce-overhead: CUDA graphs). Pays on "
+        "GPUs; on this project's CPU it measured slower",
+    )
+    p.add_argument(
+        "--freed-memory",
+        default="keep",
+        help="keep: freed tensors' memory stays in the process for the next step (default; no page faults per "
+        "step); return: the C library's default, large blocks go back to the system when freed",
+    )
+    p.add_argument(
+        "--lr-scale",
+        default="auto",
+        help="learning rate for a global batch (batch x devices) other than the recipe's: linear, sqrt, none, auto "
+        "(linear for SGD, sqrt for Adam-type); an explicit --lr is kept as given",
+    )
+
+
+def check_train_speed_options(a: argparse.Namespace) -> None:
+    """One-line errors for bad training speed options, before any data or model loads."""
+    from ferkit.errors import check_choice
+
+    for value in str(a.train_precision).split(","):
+        check_choice(value, TRAIN_PRECISIONS, "--train-precision")
+    for value in str(a.data_path).split(","):
+        check_choice(value, DATA_PATHS, "--data-path")
+    for value in str(a.freed_memory).split(","):
+        check_choice(value, FREED_MEMORY, "--freed-memory")
+    if getattr(a, "compile", None):
+        check_choice(a.compile, COMPILE_MODES, "--compile")
+    if hasattr(a, "lr_scale"):
+        check_choice(a.lr_scale, LR_SCALES, "--lr-scale")
+    if getattr(a, "batch_size", None) is not None and a.batch_size < 1:
+        from ferkit.errors import BadOptionError
+
+        raise BadOptionError(f"--batch-size: a positive number of faces, not {a.batch_size}")

@@ -54,11 +54,39 @@ def export_onnx(model: torch.nn.Module, out: str | Path, opset: int = 17) -> Pat
 class TorchClassifier:
     """A checkpoint used directly: ``predict_proba`` like ``ExpressionClassifier``."""
 
-    def __init__(self, checkpoint: str | Path, classes: tuple[str, ...]):
+    def __init__(self, checkpoint: str | Path, classes: tuple[str, ...], device: str = "cpu"):
         self.model, _ = load_checkpoint(checkpoint)
+        self.model.to(device)
+        self.device, self.batch = torch.device(device), CLASSIFY_BATCH if device == "cpu" else 4 * CLASSIFY_BATCH
         self.name, self.classes = model_file_name(checkpoint), classes
 
     @torch.no_grad()
     def predict_proba(self, faces: np.ndarray) -> np.ndarray:
         x = torch.from_numpy(as_nchw(faces))
-        return torch.cat([self.model(x[i : i + CLASSIFY_BATCH]) for i in range(0, len(x), CLASSIFY_BATCH)]).numpy()
+        out = [self.model(x[i : i + self.batch].to(self.device)).float().cpu() for i in range(0, len(x), self.batch)]
+        return torch.cat(out).numpy()
+
+
+def halve_weights(src: str | Path, out: str | Path, min_elements: int = 1024) -> Path:
+    """A copy of an fp32 ONNX model whose large weights are stored in fp16, each cast back to fp32 when the
+    session loads (constant folding): half the file, fp32 arithmetic on every execution provider."""
+    import onnx
+    from onnx import helper, numpy_helper
+
+    from ferkit.utils.io import atomic_path
+
+    m = onnx.load(str(src))
+    g = m.graph
+    casts = []
+    for init in list(g.initializer):
+        if init.data_type != onnx.TensorProto.FLOAT or np.prod(init.dims) < min_elements:
+            continue
+        half = numpy_helper.from_array(numpy_helper.to_array(init).astype(np.float16), init.name + "_fp16")
+        g.initializer.remove(init)
+        g.initializer.append(half)
+        casts.append(helper.make_node("Cast", [half.name], [init.name], to=onnx.TensorProto.FLOAT))
+    for i, node in enumerate(casts):
+        g.node.insert(i, node)
+    with atomic_path(Path(out)) as tmp:
+        onnx.save(m, str(tmp))
+    return Path(out)

@@ -56,3 +56,13 @@ def hardware(peak_load: float | None = None) -> str:
     if peak_load is not None and peak_load > SHARED_CPU_LOAD * cores:
         out += f"; CPU shared with other jobs (1-min load up to {peak_load:.1f}): time inflated"
     return out
+
+
+def resolve_precision(precision: str, accelerator: str = "auto") -> str:
+    """``auto``: ``bf16-mixed`` where the device computes bfloat16 natively (CUDA GPUs from Ampere on, CPUs with
+    AMX or AVX-512 BF16: about 2x the fp32 training step on this project's CPU), else ``32-true``."""
+    if precision != "auto":
+        return precision
+    if accelerator in ("auto", "gpu", "cuda") and torch.cuda.is_available():
+        return "bf16-mixed" if torch.cuda.is_bf16_supported() else "32-true"
+    return "bf16-mixed" if cpu_bf16() else "32-true"

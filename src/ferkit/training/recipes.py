@@ -191,3 +191,17 @@ def get_recipe(name: str, **overrides) -> Recipe:
         raise UnknownNameError(f"unknown recipe {name!r}; known: {', '.join(sorted(RECIPES))}")
     overrides = {k: v for k, v in overrides.items() if v is not None}
     return replace(RECIPES[name], **overrides)
+
+
+def lr_scaling(rec: Recipe, world_size: int = 1, rule: str = "auto", lr_given: bool = False) -> dict:
+    """The factor applied to ``rec.lr`` for a global batch of ``rec.batch_size * world_size`` against the batch
+    of the named recipe: ``linear`` (Goyal et al. 2017, with the recipe's warmup), ``sqrt`` (adaptive optimisers),
+    ``auto`` (linear for SGD, sqrt for the Adam family), ``none``. An explicit learning rate is never scaled."""
+    named = RECIPES.get(rec.name, rec)
+    ref, batch = named.batch_size, rec.batch_size * world_size
+    if rule == "auto":
+        rule = "linear" if rec.optimizer == "sgd" else "sqrt"
+    if lr_given or batch == ref:
+        rule = "none"
+    factor = {"linear": batch / ref, "sqrt": (batch / ref) ** 0.5}.get(rule, 1.0)
+    return {"rule": rule, "reference_batch": ref, "global_batch": batch, "factor": round(factor, 6)}

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import lightning as L
@@ -13,15 +14,18 @@ import torch
 from lightning.pytorch.callbacks import Callback, EarlyStopping, ModelCheckpoint
 from torch.utils.data import DataLoader, TensorDataset, WeightedRandomSampler
 
-from ferkit.config import INIT_CALIBRATION_FACES
+from ferkit.config import DATA_PATHS, FREED_MEMORY, INIT_CALIBRATION_FACES, LR_SCALES
 from ferkit.data import FaceSet, load_dataset
+from ferkit.errors import check_choice
 from ferkit.face.preprocess import as_nchw
 from ferkit.utils.io import read_json, write_json_atomic
+from ferkit.utils.memory import keep_freed_memory
 from ferkit.utils.reports import command_line
 
-from .hardware import CpuLoad, hardware
+from .batches import BatchesOnDevice, FaceBatches
+from .hardware import CpuLoad, hardware, resolve_precision
 from .module import ExpressionModule
-from .recipes import RECIPES, Recipe, get_recipe
+from .recipes import RECIPES, Recipe, get_recipe, lr_scaling
 
 #: Train and validation splits of each dataset (selection never uses the final test split).
 TRAIN_VAL_SPLITS = {
@@ -31,9 +35,13 @@ TRAIN_VAL_SPLITS = {
     "mask": ("Training", "PublicTest"),
     "mask_photos": ("train", "val"),
 }
+#: Faces per validation batch.
+VAL_BATCH = 512
 
 
-def _tensors(ds: FaceSet, teacher_logits: np.ndarray | None = None, targets: str = "labels") -> TensorDataset:
+def _tensors(
+    ds: FaceSet, teacher_logits: np.ndarray | None = None, targets: str = "labels"
+) -> tuple[torch.Tensor, ...]:
     """Faces, targets (hard labels, or with ``targets="votes"`` the normalised vote distributions) and, when
     distilling, the teacher's stored logits."""
     if targets == "votes":
@@ -43,7 +51,33 @@ def _tensors(ds: FaceSet, teacher_logits: np.ndarray | None = None, targets: str
     else:
         y = torch.from_numpy(ds.labels)
     t = [] if teacher_logits is None else [torch.from_numpy(teacher_logits)]
-    return TensorDataset(torch.from_numpy(as_nchw(ds.images, np.uint8)), y, *t)
+    return (torch.from_numpy(as_nchw(ds.images, np.uint8)), y, *t)
+
+
+def _batches(
+    train_set: FaceSet,
+    val_set: FaceSet,
+    teacher_logits: np.ndarray | None,
+    rec: Recipe,
+    inv_freq: np.ndarray,
+    data_path: str,
+    seed: int,
+):
+    """The training and validation batches: ``FaceBatches`` sliced on the device, or DataLoaders."""
+    train_t, val_t = _tensors(train_set, teacher_logits, rec.targets), _tensors(val_set)
+    weights = torch.from_numpy(inv_freq[train_set.labels]) if rec.balance == "oversample" else None
+    if data_path == "device":
+        train = FaceBatches(train_t, rec.batch_size, weights=weights, seed=seed)
+        return train, FaceBatches(val_t, VAL_BATCH, shuffle=False, drop_last=False, shard=False)
+    sampler = None if weights is None else WeightedRandomSampler(weights, len(train_set), replacement=True)
+    train = DataLoader(
+        TensorDataset(*train_t),
+        batch_size=rec.batch_size,
+        shuffle=sampler is None,
+        sampler=sampler,
+        drop_last=len(train_set) > rec.batch_size,
+    )
+    return train, DataLoader(TensorDataset(*val_t), batch_size=VAL_BATCH)
 
 
 class EpochLog(Callback):
@@ -137,19 +171,33 @@ def fit_faces(
     devices: str | int = "auto",
     num_nodes: int = 1,
     strategy: str = "auto",
-    precision: str = "32-true",
+    precision: str = "auto",
     max_time: str | None = None,
     seed: int = 0,
     limit_batches: int | None = None,
     teacher_logits: np.ndarray | None = None,
     run_info: dict | None = None,
     init: str | None = None,
+    data_path: str = "device",
+    compile_mode: str | None = None,
+    lr_scale: str = "auto",
+    freed_memory: str = "keep",
+    extra_callbacks: list[Callback] | None = None,
     **overrides,
 ) -> dict:
     """Train ``model`` on the faces of ``train_set``, keeping the checkpoint with the best accuracy on
     ``val_set`` (early stopping and plateau schedules watch it too); resumable from ``out``. ``init``: the
-    weights to start from (``init_weights``; batch norms calibrated on training faces)."""
+    weights to start from (``init_weights``; batch norms calibrated on training faces). ``precision``: Lightning's,
+    or ``auto`` (``resolve_precision``). ``data_path``: ``device`` (``FaceBatches``) or ``loader`` (a DataLoader).
+    ``compile_mode``: ``torch.compile`` the network with this mode (``default``, ``reduce-overhead``...).
+    ``lr_scale``: how the recipe's learning rate follows a global batch other than the recipe's (``lr_scaling``).
+    ``freed_memory``: ``keep`` (``utils.memory.keep_freed_memory``) or ``return`` (the C library's default)."""
     rec = recipe if isinstance(recipe, Recipe) else get_recipe(recipe, **overrides)
+    check_choice(data_path, DATA_PATHS, "--data-path")
+    check_choice(lr_scale, LR_SCALES, "--lr-scale")
+    check_choice(freed_memory, FREED_MEMORY, "--freed-memory")
+    if freed_memory == "keep" and not keep_freed_memory():
+        freed_memory = "return (the C library offers no setting)"
     L.seed_everything(seed, workers=True)
     out_dir = Path(out)
     ckpt_dir = out_dir / "checkpoints"
@@ -157,37 +205,33 @@ def fit_faces(
 
     counts = np.bincount(train_set.labels, minlength=len(train_set.classes)).astype(float)
     inv = counts.sum() / np.maximum(counts, 1) / len(counts)
-    sampler = None
-    if rec.balance == "oversample":
-        sampler = WeightedRandomSampler(inv[train_set.labels], len(train_set), replacement=True)
-    train_dl = DataLoader(
-        _tensors(train_set, teacher_logits, rec.targets),
-        batch_size=rec.batch_size,
-        shuffle=sampler is None,
-        sampler=sampler,
-        drop_last=len(train_set) > rec.batch_size,
-    )
-    val_dl = DataLoader(_tensors(val_set), batch_size=512)
+    precision = resolve_precision(precision, accelerator)
+    trainer_kw = dict(accelerator=accelerator, devices=devices, num_nodes=num_nodes, strategy=strategy)
+    world = L.Trainer(**trainer_kw, logger=False, enable_checkpointing=False, enable_progress_bar=False).world_size
+    lr_rule = lr_scaling(rec, world, lr_scale, overrides.get("lr") is not None)
+    rec = replace(rec, lr=rec.lr * lr_rule["factor"])
+    train_dl, val_dl = _batches(train_set, val_set, teacher_logits, rec, inv, data_path, seed)
     module = ExpressionModule(
         model,
         len(train_set.classes),
         rec.to_dict(),
         class_weights=inv.tolist() if rec.balance == "weights" else None,
-        steps_per_epoch=len(train_dl),
+        steps_per_epoch=max(1, len(train_set) // (rec.batch_size * world)),
         in_chans=1 if train_set.images.ndim == 3 else 3,
+        compile_mode=compile_mode,
     )
     callbacks: list[Callback] = [
         ModelCheckpoint(dirpath=ckpt_dir, filename="best", monitor="val_acc", mode="max", save_last=True),
         EpochLog(out_dir / "epochs.jsonl"),
     ]
+    if data_path == "device":
+        callbacks.append(BatchesOnDevice(train_dl, val_dl))
+    callbacks += extra_callbacks or []
     if rec.early_stopping_patience:
         callbacks.append(EarlyStopping(monitor="val_acc", mode="max", patience=rec.early_stopping_patience))
     trainer = L.Trainer(
         max_epochs=rec.epochs,
-        accelerator=accelerator,
-        devices=devices,
-        num_nodes=num_nodes,
-        strategy=strategy,
+        **trainer_kw,
         precision=precision,
         callbacks=callbacks,
         default_root_dir=str(out_dir),
@@ -219,6 +263,11 @@ def fit_faces(
             "command": command_line(),
             "hardware": hardware(),
             "seed": seed,
+            "precision": precision,
+            "data_path": data_path,
+            "compile": compile_mode,
+            "freed_memory": freed_memory,
+            "lr_scaling": lr_rule,
         },
     )
     with CpuLoad() as load:
