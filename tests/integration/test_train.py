@@ -318,3 +318,23 @@ def test_ddp_on_cpu_with_two_processes(fer_zip, tmp_path):
     assert (run / "checkpoints" / "best.ckpt").is_file() and json.loads((run / "summary.json").read_text())[
         "epochs_done"
     ] == 1
+
+
+def test_compiled_and_ddp_runs_train_and_export(fer_zip, tmp_path, private_test):
+    """`--compile` (torch.compile in place: the checkpoint keeps its keys and exports) and `--devices 2 --strategy
+    ddp` on the CPU (two processes, each taking its share of every epoch from the device batches)."""
+    base = ["train", "--model", "ferkit_cnn_s", "--data", fer_zip, "--batch-size", "32", "--epochs", "1"]
+    compiled = tmp_path / "compiled"
+    run_cli(*base, "--out", compiled, "--limit-batches", "3", "--threads", "2", "--compile", check=True)
+    assert json.loads((compiled / "run.json").read_text())["compile"] == "default"
+    _export_matches_checkpoint(compiled, tmp_path / "c.onnx", private_test.images[:32])
+
+    ddp = tmp_path / "ddp"
+    ddp_args = ["--accelerator", "cpu", "--devices", "2", "--strategy", "ddp", "--threads", "1"]
+    run_cli(*base, "--out", ddp, "--max-train", "640", *ddp_args, check=True)
+    info = json.loads((ddp / "run.json").read_text())
+    assert info["lr_scaling"]["global_batch"] == 64  # 32 per process x 2
+    metrics = (ddp / "logs" / "version_0" / "metrics.csv").read_text()
+    assert "val_acc" in metrics
+    summary = json.loads((ddp / "summary.json").read_text())
+    assert summary["epochs_done"] == 1 and summary["epochs_trained"] == 1.0  # 640 faces / 2 processes / 32 = 10 steps

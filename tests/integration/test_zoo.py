@@ -21,12 +21,12 @@ BUDGET_S = 120
 
 @pytest.fixture(scope="module")
 def small_fer(fer_zip, tmp_path_factory):
-    """A fer2013.csv of 1,400 Training, 350 PublicTest and 350 PrivateTest real faces."""
+    """A fer2013.csv of 1,000 Training, 250 PublicTest and 250 PrivateTest real faces."""
     from ferkit.data import FER2013
     from ferkit.data.fer2013 import write_fer2013_csv
 
     path = tmp_path_factory.mktemp("fer") / "fer2013.csv"
-    sizes = {"Training": 1400, "PublicTest": 350, "PrivateTest": 350}
+    sizes = {"Training": 1000, "PublicTest": 250, "PrivateTest": 250}
     write_fer2013_csv([FER2013(fer_zip, s).sample(n, 0) for s, n in sizes.items()], path)
     return path
 
@@ -92,7 +92,7 @@ def test_zoo_within_budget_and_its_pack_teaches(small_fer, tmp_path):
 
 def test_killed_zoo_resumes(small_fer, tmp_path):
     out = tmp_path / "zoo"
-    cmd = [sys.executable, "-m", "ferkit.cli.main", *_zoo(out, small_fer, "60s")]
+    cmd = [sys.executable, "-m", "ferkit.cli.main", *_zoo(out, small_fer, "90s")]
     p = subprocess.Popen(cmd, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
     first = out / "runs" / "ferkit_cnn_s_ferkit" / "checkpoints" / "last.ckpt"
     deadline = time.time() + 90
@@ -102,7 +102,7 @@ def test_killed_zoo_resumes(small_fer, tmp_path):
     os.killpg(p.pid, signal.SIGKILL)  # the zoo and its training process
     p.wait()
     assert not (out / "pack" / "manifest.json").exists()
-    run_cli(*_zoo(out, small_fer, "60s"), check=True)
+    run_cli(*_zoo(out, small_fer, "90s"), check=True)
     manifest = json.loads((out / "pack" / "manifest.json").read_text())
     first_run = next(m for m in manifest["members"] if m["name"] == "ferkit_cnn_s_ferkit")
     assert first_run["command"].endswith("--resume") and first_run["epochs_done"] >= 1

@@ -91,7 +91,7 @@ class EpochLog(Callback):
         self.t0 = time.time()
 
     def on_validation_epoch_end(self, trainer, pl_module):
-        if trainer.sanity_checking:
+        if trainer.sanity_checking or not trainer.is_global_zero:
             return
         m = {k: float(v) for k, v in trainer.callback_metrics.items()}
         row = {
@@ -301,7 +301,8 @@ def fit_faces(
         "hardware": hardware(load.peak),
         "peak_load_average": load.peak,
     }
-    write_json_atomic(out_dir / "summary.json", summary)
+    if trainer.is_global_zero:  # under DDP every process ends here; one writes
+        write_json_atomic(out_dir / "summary.json", summary)
     return summary
 
 

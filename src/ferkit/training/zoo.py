@@ -33,7 +33,9 @@ from .teacher import TeacherOutputs
 #: FER2013's splits, in the order of the packed probabilities.
 SPLITS = ("Training", "PublicTest", "PrivateTest")
 #: Seconds a training process needs before its first step, until one has been measured.
-STARTUP_GUESS = 20.0
+STARTUP_GUESS = 15.0
+#: Epoch time / the estimate from the step alone (validation, data, logging), until a finished run measures it.
+EPOCH_TIME_RATIO = 1.2
 #: A run is not started with less training time than this left in its share.
 MIN_RUN_S = 10
 
@@ -155,13 +157,16 @@ class Zoo:
 
     # -- steps ------------------------------------------------------------------------------------------------
     def run(self) -> dict:
+        from ferkit.utils.memory import keep_freed_memory
+
         t = time.perf_counter()
+        keep_freed_memory()
         self.measure()
         self.train_all()
         t_eval = time.perf_counter()
+        self.export()
         outputs = self.evaluate()
         ensemble = self.select(outputs)
-        self.export()
         manifest = self.pack(outputs, ensemble)
         manifest["seconds"]["this_invocation"] = round(time.perf_counter() - t, 1)
         manifest["seconds"]["evaluate_and_pack_this_invocation"] = round(time.perf_counter() - t_eval, 1)
@@ -216,10 +221,12 @@ class Zoo:
         share = max(0.0, self.s.budget_s - spent) / max(1, len(left))
         rate = (self.state["rates"][m.name].get("step_faces_per_s") or 1.0) * self._n_devices()
         epoch_s = n_train / rate + n_val / (3 * rate)  # validation: a forward pass, about a third of a step
+        epoch_s *= self.state.get("epoch_time_ratio", EPOCH_TIME_RATIO)
         startup = self.state.get("startup_s", STARTUP_GUESS)
         epochs = int(min(RECIPES[m.recipe].epochs, max(1, (share - startup) // epoch_s)))
         plan = {"epochs": epochs, "share_s": round(share, 1), "epoch_s_estimate": round(epoch_s, 2)}
-        plan["max_time"] = _lightning_time(share - startup)  # the time limit counts from the first step
+        # the time limit counts from the first step; Lightning stops at a batch's end, then saves and exits
+        plan["max_time"] = _lightning_time((share - startup) * 0.9)
         self.state["plan"][m.name] = plan
         self._save()
         return plan
@@ -274,6 +281,9 @@ class Zoo:
                 rec["short_schedule"], rec["full_recipe"] = summary["short_schedule"], summary["full_recipe"]
                 if not resume:
                     self.state["startup_s"] = round(max(0.0, wall - summary["train_seconds"]), 1)
+                    estimate = plan["epoch_s_estimate"] / self.state.get("epoch_time_ratio", EPOCH_TIME_RATIO)
+                    per_epoch = summary["train_seconds"] / max(1, summary["epochs_done"])
+                    self.state["epoch_time_ratio"] = round(max(1.0, per_epoch / estimate), 3)
             else:
                 tail = (run.parent / f"{m.name}.log").read_text().strip().splitlines()[-1:] or ["no output"]
                 rec["failed"] = f"exit {rc}: {tail[0][:300]}"
@@ -299,10 +309,19 @@ class Zoo:
                     )
         return self._face_sets
 
+    def _classifier(self, m: ZooMember):
+        """The member for scoring: its checkpoint in torch on a GPU, its ONNX export in ONNX Runtime on a CPU."""
+        if self.device == "cpu":
+            from ferkit.expression.classifier import ExpressionClassifier
+
+            return ExpressionClassifier(str(self.out / "onnx" / f"{m.name}.onnx"), precision="fp32")
+        from ferkit.expression.export import TorchClassifier
+
+        return TorchClassifier(self.run_dir(m) / "checkpoints" / "best.ckpt", self._faces()["Training"].classes, "cuda")
+
     def evaluate(self) -> dict[str, dict[str, np.ndarray]]:
         """Each trained member's probabilities, plain and with views, on every split (kept per member)."""
-        from ferkit.expression.export import TorchClassifier
-        from ferkit.expression.tta import TTAClassifier
+        from ferkit.expression.tta import tta_views
 
         t = time.perf_counter()
         out = {}
@@ -310,13 +329,12 @@ class Zoo:
         for m in self._trained():
             path = self.out / "outputs" / f"{m.name}.npz"
             if not path.exists():
-                clf = TorchClassifier(
-                    self.run_dir(m) / "checkpoints" / "best.ckpt", faces["Training"].classes, self.device
-                )
+                clf = self._classifier(m)
                 probs = {}
-                for sp, ds in faces.items():
-                    probs[f"{sp}/plain"] = clf.predict_proba(ds.images).astype(np.float16)
-                    probs[f"{sp}/tta"] = TTAClassifier(clf, self.s.views).predict_proba(ds.images).astype(np.float16)
+                for sp, ds in faces.items():  # every view once; the first view is the face itself
+                    views = tta_views(ds.images, self.s.views)
+                    p = clf.predict_proba(views.reshape(-1, *ds.images.shape[1:])).reshape(len(views), len(ds), -1)
+                    probs[f"{sp}/plain"], probs[f"{sp}/tta"] = p[0].astype(np.float16), p.mean(0).astype(np.float16)
                 path.parent.mkdir(parents=True, exist_ok=True)
                 from ferkit.utils.io import atomic_path
 
