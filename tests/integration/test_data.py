@@ -188,7 +188,7 @@ def test_ferplus8_keeps_contempt_and_vote_targets(shared):
     eight = load_dataset("ferplus8", csv, "PrivateTest", images=images)
     seven = load_dataset("ferplus", csv, "PrivateTest", images=images)
     assert eight.classes[-1] == "contempt" and eight.counts()["contempt"] > 0 and len(eight) > len(seven)
-    _, y = _tensors(seven, targets="votes").tensors
+    _, y = _tensors(seven, targets="votes")
     assert y.shape == (len(seven), 7) and np.allclose(y.sum(1).numpy(), 1, atol=1e-6)
     assert (y.argmax(1).numpy() == seven.labels).mean() > 0.99
     with pytest.raises(ValueError, match="vote"):

@@ -126,8 +126,7 @@ def add_train_speed_options(p: argparse.ArgumentParser) -> None:
         nargs="?",
         const="default",
         metavar="MODE",
-        help=f"torch.compile the network ({', '.join(COMPILE_MODES)}; reduce-overhead: CUDA graphs). Pays on "
-        "GPUs; on this project's CPU it measured slower",
+        help=f"torch.compile the network ({', '.join(COMPILE_MODES)}; reduce-overhead: CUDA graphs); meant for GPUs",
     )
     p.add_argument(
         "--freed-memory",

@@ -17,8 +17,8 @@ def keep_freed_memory() -> bool:
     """Raise glibc's mmap and trim thresholds for this process; True where it took effect (glibc on Linux).
 
     glibc serves blocks above its mmap threshold (at most 32 MiB by default) with their own mapping and unmaps
-    them when freed; a training step's largest activations are such blocks, so every step page-faulted about
-    300 MB back in (76,000 faults, 0.13 s of system time per ``ferkit_cnn_s`` step on this project's CPU)."""
+    them when freed; a training step's largest activations are such blocks, so every step page-faulted hundreds of
+    megabytes back in (tens of thousands of faults per ``ferkit_cnn_s`` step; ``tests/unit/test_training_speed.py``)."""
     if not sys.platform.startswith("linux"):
         return False
     try:
