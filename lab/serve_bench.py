@@ -6,19 +6,16 @@ from __future__ import annotations
 
 import http.client
 import json
-import socket
-import subprocess
-import sys
 import tarfile
 import tempfile
 import threading
 import time
-import urllib.request
 from pathlib import Path
 
 import numpy as np
 
 from ferkit.config import IMAGE_EXTENSIONS
+from ferkit.serve.process import serve_process
 from ferkit.utils.io import write_json_atomic, write_text_atomic
 from ferkit.utils.reports import command_line
 
@@ -135,24 +132,11 @@ def load_run(port: int, photos, clients: int, count: int) -> dict:
 
 def serve_bench(photos_source: str, out: str, serve_args: list[str]) -> dict:
     photos = load_photos(photos_source)
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
     with tempfile.TemporaryDirectory() as jobs:
-        cmd = [sys.executable, "-m", "ferkit.cli.main", "serve", "--port", str(port), "--jobs-dir", jobs, *serve_args]
-        proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-        try:
-            for _ in range(600):
-                try:
-                    urllib.request.urlopen(f"http://127.0.0.1:{port}/readyz", timeout=1)
-                    break
-                except OSError:
-                    time.sleep(0.1)
-            load_run(port, photos, 2, 20)  # warm-up
-            rows = [load_run(port, photos, clients, count) for clients, count in RUNS.items()]
-        finally:
-            proc.terminate()
-            _, err = proc.communicate(timeout=30)
+        with serve_process(["--jobs-dir", jobs, *serve_args]) as server:
+            load_run(server.port, photos, 2, 20)  # warm-up
+            rows = [load_run(server.port, photos, clients, count) for clients, count in RUNS.items()]
+    err = server.stderr
     analyze = analyze_rate(photos, copies=10)
     for r in rows:
         r["vs_analyze"] = round(r["images_per_s"] / analyze["images_per_s"], 2)

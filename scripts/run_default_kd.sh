@@ -15,7 +15,14 @@
 # taught by its own 10-view outputs (reports/ferkit_cnn_s_kd_*): TEACHER_MODEL=ferkit_cnn_s STUDENT=ferkit_cnn_s
 # NAME=ferkit_cnn_s_kd TRAIN_ARGS=. The fourth (reports/ferkit_cnn_m2_kd4_*; not shipped: its int8 copy lost on
 # PublicTest): TEACHER_MODEL=ferkit_cnn_m+ferkit_cnn_m_kd+ferkit_cnn_s2+ferkit_cnn_m2_kd NAME=ferkit_cnn_m2_kd4
-# TEACH_PRECISION=int8.
+# TEACH_PRECISION=int8. The sixth (reports/ferkit_cnn_m2_kd6_*): the GPU-trained vgg16_ferkit's stored 10-view outputs
+# averaged with ferkit_cnn_m's, from the default's weights:
+#   ferkit teach --model ferkit_cnn_m --tta 10 --data DATA --split training --out runs/teacher_ferkit_cnn_m_tta10.npz
+#   ferkit teach --average ../shared/gpu_teachers/teachers/vgg16_ferkit_tta10.npz runs/teacher_ferkit_cnn_m_tta10.npz \
+#     --out runs/teacher_vgg16_ferkit_ferkit_cnn_m_tta10.npz
+#   TEACHER=runs/teacher_vgg16_ferkit_ferkit_cnn_m_tta10.npz NAME=ferkit_cnn_m2_kd6 \
+#     TRAIN_ARGS="--init ferkit_cnn_m2_kd --epochs 30 --lr 0.01" scripts/run_default_kd.sh
+# (scripts/run_kd6.sh runs these three steps.)
 set -euo pipefail
 DATA=${1:-../shared/data/fer2013_images.zip}
 TEACHER_MODEL=${TEACHER_MODEL:-ferkit_cnn_m+ferkit_cnn_m_kd+ferkit_cnn_s2}
@@ -23,9 +30,9 @@ STUDENT=${STUDENT:-ferkit_cnn_m2}
 NAME=${NAME:-ferkit_cnn_m2_kd}
 TRAIN_ARGS=${TRAIN_ARGS-"--train-precision bf16-mixed --epochs 70"}
 TEACH_PRECISION=${TEACH_PRECISION:-fp32}  # int8: the members' shipped int8 copies (3.4x fp32's faces/s in reports/speed.md)
-TAG=$([ "$TEACHER_MODEL" = ferkit_cnn_s ] && echo default || echo "${TEACHER_MODEL//+/_}")$([ "$TEACH_PRECISION" = int8 ] && echo _int8)
+TAG=$([ "$TEACHER_MODEL" = ferkit_cnn_s ] && echo default || echo "${TEACHER_MODEL//+/_}")$([ "$TEACH_PRECISION" = int8 ] && echo _int8 || true)
 TAG=${TAG//\//_}  # a teacher given as a checkpoint path names its file without the slashes
-TEACHER=runs/teacher_${TAG}_tta10.npz
+TEACHER=${TEACHER:-runs/teacher_${TAG}_tta10.npz}  # a stored teacher file (e.g. averaged with `ferkit teach --average`)
 out=runs/$NAME
 mkdir -p reports/logs
 [ -e "$TEACHER" ] || ferkit teach --model "$TEACHER_MODEL" --tta 10 --data "$DATA" --split training --precision "$TEACH_PRECISION" \

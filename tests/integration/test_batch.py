@@ -145,13 +145,13 @@ def test_bad_inputs_are_listed_and_the_run_goes_on(demo, tmp_path):
 def test_parquet_of_image_bytes(demo, tmp_path):
     import pyarrow as pa
 
-    names = ["laos.jpg", "two_people.jpg"]
+    names = ["laos.jpg", "two_people.jpg", "laos.jpg"]
     table = pa.table({"name": names, "image": [(demo / n).read_bytes() for n in names]})
-    pq.write_table(table, tmp_path / "images.parquet")
+    pq.write_table(table, tmp_path / "images.parquet", row_group_size=2)  # a shard's rows span two row groups
     run_cli("batch", tmp_path / "images.parquet", "--out", tmp_path / "out", check=True)
     rows = _rows(tmp_path / "out")
-    assert [r["source"].rsplit("#", 1)[1] for r in rows if r["face"] == 0] == ["0", "1"]
-    assert len(rows) == 4  # two faces in each photo
+    assert [r["source"].rsplit("#", 1)[1] for r in rows if r["face"] == 0] == ["0", "1", "2"]
+    assert len(rows) == 6  # two faces in each photo
 
 
 def test_ray_worker_killed_mid_run_loses_nothing(photos, analyzed, tmp_path):

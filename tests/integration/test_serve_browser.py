@@ -7,9 +7,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import socket
-import subprocess
-import sys
 import time
 import urllib.request
 from pathlib import Path
@@ -22,39 +19,14 @@ from tests.conftest import CLIP, SOLVAY
 pytest.importorskip("fastapi", reason="ferkit serve needs the serve extra")
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     """`ferkit serve` on a free port, as a user starts it; its URL once /readyz answers."""
-    port = _free_port()
-    jobs = tmp_path_factory.mktemp("jobs")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "ferkit.cli.main", "serve", "--port", str(port), "--jobs-dir", str(jobs)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(600):
-            try:
-                with urllib.request.urlopen(f"{url}/readyz", timeout=1) as r:
-                    if r.status == 200:
-                        break
-            except OSError:
-                if proc.poll() is not None:
-                    raise AssertionError(proc.stderr.read()) from None
-                time.sleep(0.1)
-        yield url
-    finally:
-        proc.terminate()
-        _, err = proc.communicate(timeout=30)
-        assert "Traceback" not in err, err
+    from ferkit.serve.process import serve_process
+
+    with serve_process(["--jobs-dir", str(tmp_path_factory.mktemp("jobs"))]) as s:
+        yield s.url
+    assert "Traceback" not in s.stderr, s.stderr
 
 
 def test_real_process_answers_over_http(server):

@@ -10,10 +10,9 @@ from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-import cv2
-
 from ferkit.config import IMAGE_EXTENSIONS, VIDEO_EXTENSIONS
 from ferkit.errors import BadOptionError
+from ferkit.utils.io import video_frame_count
 
 #: Images per shard, and video frames per segment, by default.
 SHARD_IMAGES = 256
@@ -91,7 +90,7 @@ def plan_shards(sources: list[str], shard_images: int = SHARD_IMAGES, segment_fr
 
     for s in sources:
         if Path(s.split("#")[0]).suffix.lower() in VIDEO_EXTENSIONS and not s.startswith("parquet:"):
-            n = _frame_count(s)
+            n = video_frame_count(s)
             if n <= 0:
                 failures.append({"source": s, "error": "cannot open the video or it has no frames"})
                 continue
@@ -108,11 +107,3 @@ def plan_shards(sources: list[str], shard_images: int = SHARD_IMAGES, segment_fr
 def _shard(kind: str, items: tuple[str, ...], start: int = 0, stop: int = 0, segment: int = 0) -> Shard:
     key = json.dumps([kind, items, start, stop]).encode()
     return Shard(hashlib.sha1(key).hexdigest()[:16], kind, items, start, stop, segment)
-
-
-def _frame_count(path: str) -> int:
-    cap = cv2.VideoCapture(path)
-    try:
-        return int(cap.get(cv2.CAP_PROP_FRAME_COUNT)) if cap.isOpened() else 0
-    finally:
-        cap.release()

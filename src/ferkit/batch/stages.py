@@ -44,24 +44,47 @@ COLUMNS = (
 )
 
 
-def read_media(ref: str, max_pixels: int) -> np.ndarray:
-    """Decode one image: a file path or a ``parquet:FILE#ROW`` reference (its ``image`` bytes column)."""
-    if ref.startswith("parquet:"):
-        import pyarrow.parquet as pq
+def parquet_images(refs: list[str]) -> dict[str, bytes]:
+    """The ``image`` bytes of ``parquet:FILE#ROW`` references, each file's row groups that hold them read once (a
+    shard's rows are consecutive, so a few groups at most)."""
+    import pyarrow.parquet as pq
 
+    wanted: dict[str, dict[int, str]] = {}
+    for ref in refs:
         path, row = ref[len("parquet:") :].rsplit("#", 1)
-        table = pq.read_table(path, columns=["image"])
-        data = table.column("image")[int(row)].as_py()
-        return decode_image(data, ref, max_pixels=max_pixels)
-    return decode_image(Path(ref).read_bytes(), ref, max_pixels=max_pixels)
+        wanted.setdefault(path, {})[int(row)] = ref
+    out = {}
+    for path, rows in wanted.items():
+        pf = pq.ParquetFile(path)
+        start = 0
+        for g in range(pf.metadata.num_row_groups):
+            stop = start + pf.metadata.row_group(g).num_rows
+            inside = [r for r in rows if start <= r < stop]
+            if inside:
+                column = pf.read_row_group(g, columns=["image"]).column("image")
+                out.update({rows[r]: column[r - start].as_py() for r in inside})
+            start = stop
+    return out
 
 
 def image_batches(shard: Shard, max_pixels: int) -> Iterator[list[tuple[str, np.ndarray | None, str | None]]]:
-    """The shard's images, FRAME_BATCH at a time: (reference, image or None, error or None)."""
+    """The shard's images, FRAME_BATCH at a time: (reference, image or None, error or None). An image is a file
+    path or a ``parquet:FILE#ROW`` reference (its file's ``image`` bytes column)."""
+    stored = [r for r in shard.items if r.startswith("parquet:")]
+    try:
+        blobs, failed = parquet_images(stored), None
+    except (OSError, KeyError, ValueError) as e:  # pyarrow's errors derive from these
+        blobs, failed = {}, f"cannot read the Parquet file: {e}"
     batch = []
     for ref in shard.items:
         try:
-            batch.append((ref, read_media(ref, max_pixels), None))
+            if ref in blobs:
+                data = blobs[ref]
+            elif ref.startswith("parquet:"):
+                raise FerkitError(f"{ref}: {failed or 'no such row'}")
+            else:
+                data = Path(ref).read_bytes()
+            batch.append((ref, decode_image(data, ref, max_pixels=max_pixels), None))
         except (FerkitError, OSError) as e:
             batch.append((ref, None, str(e)))
         if len(batch) == FRAME_BATCH:

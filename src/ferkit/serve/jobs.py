@@ -14,14 +14,12 @@ import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import cv2
-
 from ferkit.app.jobs import analyze_sources
 from ferkit.app.results import write_records
 from ferkit.app.settings import AnalyzeSettings
 from ferkit.config import EMOTIONS, IMAGE_EXTENSIONS, VIDEO_EXTENSIONS
 from ferkit.errors import BadInputError, FerkitError
-from ferkit.utils.io import write_json_atomic
+from ferkit.utils.io import video_frame_count, write_json_atomic
 
 #: What a finished job's files are called for the client (``GET /v1/jobs/{id}/<name>``): never a client's path.
 JOB_FILES = {"results": "results.json", "csv": "results.csv"}
@@ -192,13 +190,10 @@ def job_classes(records: list[dict]) -> tuple[str, ...]:
 
 
 def _frame_count(path: Path) -> int:
-    cap = cv2.VideoCapture(str(path))
-    try:
-        if not cap.isOpened():
-            raise BadInputError("upload: not a readable video")
-        return max(int(cap.get(cv2.CAP_PROP_FRAME_COUNT)), 0)
-    finally:
-        cap.release()
+    n = video_frame_count(path)
+    if n < 0:
+        raise BadInputError("upload: not a readable video")
+    return n
 
 
 def _extract_images(data: bytes, target: Path) -> None:

@@ -60,14 +60,17 @@ class ExpressionModule(L.LightningModule):
             return r.kd_alpha * self._loss(logits, y) + (1 - r.kd_alpha) * soft
         raise ValueError(f"unknown distillation loss {r.kd_loss!r} (hinton | soft_labels)")
 
-    def training_step(self, batch, _):
+    def step_loss(self, batch) -> torch.Tensor:
+        """The training loss of one batch (faces, labels[, stored teacher logits]): augmented, channels-last."""
         x, y = batch[:2]
         x = augment_batch(x.float(), self.recipe)
         logits = self(x.contiguous(memory_format=torch.channels_last))
         if len(batch) == 3:  # stored teacher logits: distillation
-            loss = self._distillation_loss(logits, batch[2], y)
-        else:
-            loss = self._loss(logits, y)
+            return self._distillation_loss(logits, batch[2], y)
+        return self._loss(logits, y)
+
+    def training_step(self, batch, _):
+        loss = self.step_loss(batch)
         self.log("train_loss", loss, prog_bar=True, on_step=False, on_epoch=True)
         return loss
 

@@ -16,14 +16,13 @@ from ferkit.config import EMOTIONS, FACE_SIZE
 from ferkit.data import FaceSet
 from ferkit.utils.memory import keep_freed_memory
 
-from .augment import augment_batch
 from .hardware import hardware, resolve_precision
 from .module import ExpressionModule
 from .recipes import get_recipe
 
 
 def speed_faces(n: int, fer2013: str | None = None, split: str = "Training", seed: int = 0) -> FaceSet:
-    """``n`` faces to time on: the first ``n`` of a FER2013 split, or random grey faces (timing does not depend
+    """``n`` faces to time on: a seeded random sample of a FER2013 split, or random grey faces (timing does not depend
     on the pixels of a dense CNN)."""
     if fer2013:
         from ferkit.data import load_dataset
@@ -65,8 +64,7 @@ def step_rate(
 
     def step() -> None:
         with _autocast(precision, device.split(":")[0]):
-            xb = augment_batch(x.float(), rec).contiguous(memory_format=torch.channels_last)
-            loss = module._loss(module(xb), y)
+            loss = module.step_loss((x, y))
         loss.backward()
         opt.step()
         opt.zero_grad(set_to_none=True)

@@ -206,20 +206,7 @@ def fit_faces(
     counts = np.bincount(train_set.labels, minlength=len(train_set.classes)).astype(float)
     inv = counts.sum() / np.maximum(counts, 1) / len(counts)
     precision = resolve_precision(precision, accelerator)
-    trainer_kw = dict(accelerator=accelerator, devices=devices, num_nodes=num_nodes, strategy=strategy)
-    world = L.Trainer(**trainer_kw, logger=False, enable_checkpointing=False, enable_progress_bar=False).world_size
-    lr_rule = lr_scaling(rec, world, lr_scale, overrides.get("lr") is not None)
-    rec = replace(rec, lr=rec.lr * lr_rule["factor"])
     train_dl, val_dl = _batches(train_set, val_set, teacher_logits, rec, inv, data_path, seed)
-    module = ExpressionModule(
-        model,
-        len(train_set.classes),
-        rec.to_dict(),
-        class_weights=inv.tolist() if rec.balance == "weights" else None,
-        steps_per_epoch=max(1, len(train_set) // (rec.batch_size * world)),
-        in_chans=1 if train_set.images.ndim == 3 else 3,
-        compile_mode=compile_mode,
-    )
     callbacks: list[Callback] = [
         ModelCheckpoint(dirpath=ckpt_dir, filename="best", monitor="val_acc", mode="max", save_last=True),
         EpochLog(out_dir / "epochs.jsonl"),
@@ -231,7 +218,10 @@ def fit_faces(
         callbacks.append(EarlyStopping(monitor="val_acc", mode="max", patience=rec.early_stopping_patience))
     trainer = L.Trainer(
         max_epochs=rec.epochs,
-        **trainer_kw,
+        accelerator=accelerator,
+        devices=devices,
+        num_nodes=num_nodes,
+        strategy=strategy,
         precision=precision,
         callbacks=callbacks,
         default_root_dir=str(out_dir),
@@ -242,6 +232,18 @@ def fit_faces(
         deterministic=False,
         limit_train_batches=limit_batches,
         limit_val_batches=limit_batches,
+    )
+    world = trainer.world_size
+    lr_rule = lr_scaling(rec, world, lr_scale, overrides.get("lr") is not None)
+    rec = replace(rec, lr=rec.lr * lr_rule["factor"])
+    module = ExpressionModule(
+        model,
+        len(train_set.classes),
+        rec.to_dict(),
+        class_weights=inv.tolist() if rec.balance == "weights" else None,
+        steps_per_epoch=max(1, len(train_set) // (rec.batch_size * world)),
+        in_chans=1 if train_set.images.ndim == 3 else 3,
+        compile_mode=compile_mode,
     )
     last = ckpt_dir / "last.ckpt"
     if not resume and last.exists():

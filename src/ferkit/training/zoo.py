@@ -202,14 +202,10 @@ class Zoo:
             torch.cuda.empty_cache()
 
     def _train_faces(self) -> tuple[int, int]:
-        n_train = self.state.get("n_train")
-        if n_train is None:
-            ds = load_dataset("fer2013", self.s.data, "Training")
-            val = load_dataset("fer2013", self.s.data, "PublicTest")
-            n_train = min(len(ds), self.s.max_train or len(ds))
-            self.state["n_train"], self.state["n_val"] = n_train, len(val)
-            self._save()
-        return n_train, self.state["n_val"]
+        """The training faces a run sees (``max_train`` cuts them) and the validation faces."""
+        faces = self._faces()
+        n_train = len(faces["Training"])
+        return min(n_train, self.s.max_train or n_train), len(faces["PublicTest"])
 
     def plan(self, m: ZooMember) -> dict:
         """Epochs and time limit of ``m``'s run: an equal share of the budget left among the runs not done."""

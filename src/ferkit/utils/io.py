@@ -89,6 +89,15 @@ def read_image(path: str | os.PathLike, grey: bool = False, max_pixels: int = MA
     return decode_image(data, str(p), grey=grey, max_pixels=max_pixels)
 
 
+def video_frame_count(path: str | os.PathLike) -> int:
+    """The frame count a video file's header states (0 when it states none); -1 when OpenCV cannot open it."""
+    cap = cv2.VideoCapture(str(path))
+    try:
+        return max(int(cap.get(cv2.CAP_PROP_FRAME_COUNT)), 0) if cap.isOpened() else -1
+    finally:
+        cap.release()
+
+
 def as_image(array: np.ndarray, name: str = "array") -> np.ndarray:
     """An image array as analysis takes it: BGR (or grey) uint8. Grey HxW or HxWx1, BGR HxWx3 and BGRA HxWx4
     (alpha dropped) are taken; 16-bit is scaled to 8-bit, floats in 0..1 to 0..255 (floats above 1: taken as
