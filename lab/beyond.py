@@ -32,7 +32,7 @@ class Source:
 
 
 #: The distilled students (scripts/run_default_kd.sh), newest first; the newest is the candidate for the default.
-STUDENTS = ("ferkit_cnn_m2_kd4", "ferkit_cnn_m2_kd", "ferkit_cnn_m_kd")
+STUDENTS = ("ferkit_cnn_m2_kd6", "ferkit_cnn_m2_kd4", "ferkit_cnn_m2_kd", "ferkit_cnn_m_kd")
 STUDENT_RUN = STUDENTS[0]
 
 
@@ -168,7 +168,7 @@ def _card(name: str) -> dict:
         return {}
 
 
-def _default_why_not(default: dict, rows: list[dict]) -> str:
+def _default_why_not(default: dict, rows: list[dict], student: dict | None) -> str:
     if default["privatetest"] is not None and default["privatetest"] >= DEFAULT_TARGET:
         return "accurate enough, not fast enough"
     teachers = "the stronger teachers (full GPU schedules of the RMN, backbones, ensembles) do not exist yet"
@@ -179,9 +179,15 @@ def _default_why_not(default: dict, rows: list[dict]) -> str:
             f"because {teachers}"
         )
     best = next((r for r in rows if r["key"] == "best_single_privatetest"), {}).get("accuracy")
+    closest = (
+        f"; the newest distilled candidate, taught by {student['teacher_model']}, reaches "
+        f"{_pct(student['privatetest'])} PrivateTest and is {_verdict(student)} (below)"
+        if student and not student["shipped_as_default"] and student.get("privatetest") is not None
+        else ""
+    )
     return (
         f"fast enough, not accurate enough: it is distilled from {kd['teacher_model']}; the best single model "
-        f"measured here reaches {_pct(best)} PrivateTest, and {teachers}"
+        f"measured here reaches {_pct(best)} PrivateTest{closest}; {teachers}"
     )
 
 
@@ -225,6 +231,8 @@ def _student(reports: Path, runs: Path, default_name: str) -> dict | None:
         "accuracy", card.get("int8", {}).get("publictest_accuracy")
     )
     default_card = _card(default_name)
+    photos = _pipeline(read_json(reports / f"calibration_{STUDENT_RUN}.json"), STUDENT_RUN)
+    default_photos = _pipeline(read_json(reports / "calibration.json"), default_name)
     return {
         "run": str(run),
         **{k: kd.get(k) for k in ("teacher_file", "teacher_model", "loss", "alpha")},
@@ -235,7 +243,24 @@ def _student(reports: Path, runs: Path, default_name: str) -> dict | None:
         "default_int8_publictest": default_card.get("int8", {}).get("publictest_accuracy"),
         "privatetest": read_json(reports / f"{STUDENT_RUN}_privatetest.json").get("accuracy"),
         **{k: train[k] for k in ("train_seconds", "hardware", "command")},
+        "photos_right": photos.get("photos_right"),
+        "default_photos_right": default_photos.get("photos_right"),
+        "publictest_pipeline_crops": photos.get("publictest_pipeline_crops"),
+        "default_publictest_pipeline_crops": default_photos.get("publictest_pipeline_crops"),
         "shipped_as_default": default_name == STUDENT_RUN,
+    }
+
+
+def _pipeline(calibration: dict, model: str) -> dict:
+    """A model's full-pipeline figures from its crop and calibration report (scripts/select_crop_and_calibration.py):
+    the largest face of each muxspace_dev photo labelled right at the chosen zoom and prior weight, and FER2013
+    PublicTest through the detector at that zoom; empty where the report is missing or measured another model."""
+    if calibration.get("model") != model:
+        return {}
+    zoom = calibration["chosen_template_zoom"]
+    return {
+        "photos_right": calibration["zoom_x_prior_weight"][f"{zoom} x {calibration['chosen_prior_weight']}"],
+        "publictest_pipeline_crops": calibration["crops"][str(zoom)]["publictest_pipeline_crops"],
     }
 
 
@@ -325,12 +350,13 @@ def beyond_report(
         and default["faces_per_s"] >= DEFAULT_SPEED_TARGET
     )
     default["distilled_from"] = _card(default["name"]).get("distillation")
+    student = _student(reports, runs, default["name"]) or _carried_student(out)
     if not default["reached"]:
-        default["why_not"] = _default_why_not(default, rows)
+        default["why_not"] = _default_why_not(default, rows, student)
     result = {
         **{r["key"]: r["accuracy"] for r in rows},
         "default_model": default,
-        "distilled_student": _student(reports, runs, default["name"]) or _carried_student(out),
+        "distilled_student": student,
         "rows": rows,
         "command": command_line(),
     }
@@ -361,25 +387,50 @@ def _distilled_line(d: dict) -> str:
 def _student_lines(st: dict | None) -> list[str]:
     if not st:
         return []
-    by_int8 = st.get("int8_publictest") is not None and st.get("default_int8_publictest") is not None
-    verdict = (
-        "shipped as the default"
-        if st["shipped_as_default"]
-        else "not shipped: its int8 copy's PublicTest accuracy (the copy `analyze` runs) does not beat the default's"
-        if by_int8
-        else "not shipped: its PublicTest accuracy does not beat the default's"
-    )
     return [
         "\n## The distilled student\n",
-        "| student | teacher | loss | PublicTest (selection): fp32 / int8 | the default's: fp32 / int8 | PrivateTest "
-        "| training | decision |",
-        "|---|---|---|---|---|---|---|---|",
+        "| student | teacher | loss | PublicTest (selection): fp32 / int8 | the default's: fp32 / int8 "
+        "| real photos, full pipeline: student / default | PublicTest through the detector: student / default "
+        "| PrivateTest | training | decision |",
+        "|---|---|---|---|---|---|---|---|---|---|",
         f"| `{st['run']}` | `{st['teacher_model']}` | `{st['loss']}`, hard-label weight {st['alpha']} "
         f"| {_pct(st['publictest'])} / {_pct(st.get('int8_publictest'))} "
-        f"| {_pct(st['default_publictest'])} / {_pct(st.get('default_int8_publictest'))} | {_pct(st['privatetest'])} "
-        f"| {st['epochs']} epochs, {st['train_seconds'] / 60:.0f} min, {st['hardware']} | {verdict} |",
-        f"\nCommand: `{st['command']}` (`scripts/run_default_kd.sh`).\n",
+        f"| {_pct(st['default_publictest'])} / {_pct(st.get('default_int8_publictest'))} "
+        f"| {_pct(st.get('photos_right'))} / {_pct(st.get('default_photos_right'))} "
+        f"| {_pct(st.get('publictest_pipeline_crops'))} / {_pct(st.get('default_publictest_pipeline_crops'))} "
+        f"| {_pct(st['privatetest'])} "
+        f"| {st['epochs']} epochs, {st['train_seconds'] / 60:.0f} min, {st['hardware']} | {_verdict(st)} |",
+        f"\nCommand: `{st['command']}` (`scripts/run_default_kd.sh`). Real photos: the largest face of each "
+        "muxspace_dev photo (validation) labelled right by the whole pipeline, at the crop zoom and calibration "
+        "chosen there for each model; both pipeline figures from `scripts/select_crop_and_calibration.py` "
+        "(reports/calibration*.json).\n",
     ]
+
+
+def _verdict(st: dict) -> str:
+    """Why the candidate is or is not the default: PublicTest (int8 where both are measured), then the full pipeline
+    on real photos and on PublicTest through the detector, none of which may get worse."""
+    if st["shipped_as_default"]:
+        return "shipped as the default"
+    by_int8 = st.get("int8_publictest") is not None and st.get("default_int8_publictest") is not None
+    mine, theirs = ("int8_publictest", "default_int8_publictest") if by_int8 else ("publictest", "default_publictest")
+    if st[mine] is None or st[theirs] is None or st[mine] <= st[theirs]:
+        what = "its int8 copy's PublicTest accuracy (the copy `analyze` runs)" if by_int8 else "its PublicTest accuracy"
+        return f"not shipped: {what} does not beat the default's"
+    worse = [
+        what
+        for key, what in (
+            ("photos_right", "the real photos"),
+            ("publictest_pipeline_crops", "PublicTest through the detector"),
+        )
+        if st.get(key) is not None and st.get(f"default_{key}") is not None and st[key] < st[f"default_{key}"]
+    ]
+    if worse:
+        return (
+            "not the default: it beats the default on PublicTest, but the full pipeline gets worse on "
+            + " and ".join(worse)
+        )
+    return "a candidate for the default: ship it, and switch `config.DEFAULT_MODEL` where it is fast enough"
 
 
 def _markdown(r: dict, json_name: str) -> str:

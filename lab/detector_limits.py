@@ -16,7 +16,7 @@ import numpy as np
 
 from ferkit.app.bench import machine_info
 from ferkit.config import DEFAULT_DETECTOR, YUNET_CONTEXT_VIEW
-from ferkit.data.voc import BoxedImage, held_out, load_voc
+from ferkit.data.voc import BoxedImage, benchmark_items
 from ferkit.detection.base import Detector
 from ferkit.detection.evaluate import frame_latency_ms
 from ferkit.detection.nms import box_iou, nms
@@ -82,12 +82,9 @@ def _items(paths: list[str]) -> tuple[list[BoxedImage], dict[str, str]]:
     """The benchmark's images (a face-mask set: its held-out third) and each image's source name."""
     items, source = [], {}
     for p in paths:
-        loaded = load_voc(p)
-        keep = held_out([i.name for i in loaded]) if "mask" in Path(p).name else {i.name for i in loaded}
-        for i in loaded:
-            if i.name in keep:
-                items.append(i)
-                source[i.name] = Path(p).name.split(".")[0]
+        for i in benchmark_items(p):
+            items.append(i)
+            source[i.name] = Path(p).name.split(".")[0]
     return items, source
 
 

@@ -1,4 +1,4 @@
-"""``ferkit ship``: put a trained run into the package as an ONNX model with a measured model card."""
+"""``python -m lab ship``: put a trained run into the package as an ONNX model with a measured model card."""
 
 from __future__ import annotations
 
@@ -68,9 +68,11 @@ def ship_model(
     logs = reports / "logs"
     logs.mkdir(exist_ok=True)
     copy_atomic(run / "epochs.jsonl", logs / f"{name}_train_epochs.jsonl")
+    distillation = _distillation(info)
+    taught = f", distilled from {distillation['teacher_model']}" if distillation else ""
     card = {
         "name": name,
-        "description": info.get("description", f"{info['model']} trained on {test_set} Training"),
+        "description": info.get("description", f"{info['model']} trained on {test_set} Training{taught}"),
         "architecture": info["model"],
         "classes": list(EMOTIONS),
         "input": "48x48 grey face crop, pixels 0..255",
@@ -79,8 +81,7 @@ def ship_model(
         "data": description or "FER2013 Training (28,709 faces); selection on PublicTest; reported on PrivateTest",
         "recipe": info["recipe"],
         "train_command": info["command"],
-        "ship_command": f"ferkit ship --run {run} --name {name} --data {data}"
-        + (f" --description {shlex.quote(description)}" if description else ""),
+        "ship_command": command_line(),
         "train_hardware": summary["hardware"],
         "train_seconds": summary["train_seconds"],
         "train_precision": summary.get("precision")
@@ -96,7 +97,7 @@ def ship_model(
         "test_set": test_set,
         "onnx_vs_torch_max_abs_diff": max_diff,
         "int8": int8,
-        "distillation": _distillation(info),
+        "distillation": distillation,
         "init": weights_label(info.get("init")),
     }
     write_json_atomic(dest / "card.json", card)

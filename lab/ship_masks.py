@@ -14,6 +14,7 @@ from ferkit.masks.detector import MaskClassifier, MaskDetector, colour_alone
 from ferkit.masks.evaluate import choose_threshold, mask_detection_report
 from ferkit.utils.io import copy_atomic, write_json_atomic
 from ferkit.utils.onnx import ort_session
+from ferkit.utils.reports import command_line
 
 
 def ship_mask_detector(
@@ -41,8 +42,7 @@ def ship_mask_detector(
         "train_seconds": summary["train_seconds"],
         "train_hardware": summary["hardware"],
         "epochs": summary["epochs_done"],
-        "ship_command": f"ferkit ship --mask-detector --run {run} --data {masked} --images {plain}"
-        + (f" --photos {photos}" if photos else ""),
+        "ship_command": command_line(),
     }
     write_json_atomic(MASK_DETECTOR_DIR / "card.json", card)
     clf = MaskClassifier()
@@ -90,7 +90,7 @@ def ship_photo_mask_detector(run: str | Path, reports: str | Path = "reports") -
         "train_seconds": summary["train_seconds"],
         "train_hardware": summary["hardware"],
         "epochs": summary["epochs_done"],
-        "ship_command": f"ferkit ship --mask-detector --run {run}",
+        "ship_command": command_line(),
         "trained_on": train,
         "validated_on": val,
     }

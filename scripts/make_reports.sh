@@ -75,7 +75,7 @@ done
 # detector, students without / with distillation, from random weights and from the teacher's); ship the student with
 # the best masked-PublicTest accuracy (summary.json's best_val_acc) and the mask detector, then report.
 MASKED_BEST=$(python -c 'import json, sys; print(max(sys.argv[1:], key=lambda r: json.load(open(r + "/summary.json"))["best_val_acc"]))' \
-  $(for r in runs/masked_student runs/masked_kd runs/masked_{student,kd,kd_ensemble}_init; do [ -e $r/summary.json ] && echo $r; done))
+  $(for r in runs/masked_student runs/masked_kd runs/masked_{student,kd,kd_ensemble,kd_gpu_ensemble}_init; do [ -e $r/summary.json ] && echo $r; done))
 python -m lab ship --run "$MASKED_BEST" --name ferkit_cnn_s_masked --data runs/masked_fer2013 \
   --description "masked FER2013 Training (ferkit mask, seed 0), 15 epochs ($MASKED_BEST); the best of the masked students on masked PublicTest; reported on masked PrivateTest" \
   2>&1 | grep -v Warning | tee reports/logs/ship_ferkit_cnn_s_masked.log

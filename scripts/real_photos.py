@@ -24,7 +24,7 @@ from ferkit.app.analyzer import Analyzer
 from ferkit.config import DEFAULT_DETECTOR, DEFAULT_MODEL
 from ferkit.data.fer2013 import FER2013
 from ferkit.data.photos import LabelledPhotos
-from ferkit.data.voc import held_out, load_voc
+from ferkit.data.voc import benchmark_items
 from ferkit.detection.evaluate import frame_latency_ms
 from ferkit.detection.registry import create_detector
 from ferkit.detection.scale_bench import scale_bands, scale_benchmark
@@ -51,12 +51,7 @@ SOLVAY = Path(__file__).resolve().parents[1] / "src/ferkit/assets/examples/Solva
 
 
 def box_items(paths: list[str]) -> list:
-    items = []
-    for p in paths:
-        loaded = load_voc(p)
-        keep = held_out([i.name for i in loaded]) if "mask" in Path(p).name else {i.name for i in loaded}
-        items += [i for i in loaded if i.name in keep]
-    return items
+    return [i for p in paths for i in benchmark_items(p)]
 
 
 def main() -> None:

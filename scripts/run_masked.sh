@@ -40,4 +40,12 @@ done_run runs/masked_kd_init || ferkit train --model ferkit_cnn_s --data $MASKED
 done_run runs/masked_kd_ensemble_init || ferkit train --model ferkit_cnn_s --data $MASKED --recipe ferkit \
   --epochs "$EPOCHS" --init ferkit_cnn_s --teacher runs/teacher_ensemble_full_face.npz --out runs/masked_kd_ensemble_init \
   --threads 2 $(resume runs/masked_kd_ensemble_init) > reports/logs/masked_kd_ensemble_init_train.log 2>&1
+# ... and from the strongest PublicTest ensemble (GPU-trained vgg16_ferkit of ../shared/gpu_teachers + ferkit_cnn_m, 10
+# views: reports/ensemble_all.json), the default candidate's teacher (scripts/run_kd6.sh writes its file)
+GPU_TEACHER=runs/teacher_vgg16_ferkit_ferkit_cnn_m_tta10.npz
+if [ -e $GPU_TEACHER ]; then
+  done_run runs/masked_kd_gpu_ensemble_init || ferkit train --model ferkit_cnn_s --data $MASKED --recipe ferkit \
+    --epochs "$EPOCHS" --init ferkit_cnn_s --teacher $GPU_TEACHER --out runs/masked_kd_gpu_ensemble_init --threads 2 \
+    $(resume runs/masked_kd_gpu_ensemble_init) > reports/logs/masked_kd_gpu_ensemble_init_train.log 2>&1
+fi
 echo "masked runs done"

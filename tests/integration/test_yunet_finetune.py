@@ -32,6 +32,16 @@ def test_yunet_masks_beats_the_pretrained_yunet_on_held_out_photos(face_mask, sh
     assert evaluate_detector("yunet_masks", shared / "dlib_faces_boxes.tar")["ap50"] == 1.0  # no loss elsewhere
 
 
+def test_detector_benchmarks_score_a_face_mask_sets_held_out_third_only(face_mask, shared):
+    """The photos the detector was fine-tuned on stay out of every benchmark of it; other box sets count whole."""
+    from ferkit.data.voc import benchmark_items
+
+    names = sorted(i.name for i in benchmark_items(shared / "face_mask_detection_subset300.tar"))
+    assert names == sorted(held_out([i.name for i in face_mask])) and len(names) == 100
+    dlib = shared / "dlib_faces_boxes.tar"
+    assert [i.name for i in benchmark_items(dlib)] == [i.name for i in load_voc(dlib)]
+
+
 def test_exported_yunet_weights_round_trip(tmp_path, demo):
     """The shipped ONNX file loads into the PyTorch net and exports back to the same detections."""
     from ferkit.detection.yunet import YUNET_ONNX, YuNet

@@ -74,3 +74,26 @@ def test_beyond_student_falls_back_to_its_card(tmp_path, monkeypatch):
     assert st["int8_publictest"] == card["int8"]["publictest_accuracy"]  # no int8 report copied: the card's figure
     assert st["default_int8_publictest"] == default["int8"]["publictest_accuracy"]
     assert "## The distilled student" in (tmp_path / "beyond.md").read_text()
+
+
+def test_the_default_rule_weighs_the_full_pipeline_on_real_photos():
+    """A distilled candidate that beats the default on PublicTest is still not the default where the whole pipeline
+    gets worse on the real photos (muxspace_dev); its pipeline figures come from its own calibration report."""
+    from ferkit.config import DEFAULT_MODEL
+    from ferkit.utils.io import read_json
+    from lab import beyond
+
+    cand = beyond._pipeline(read_json(REPORTS / "calibration_ferkit_cnn_m2_kd6.json"), "ferkit_cnn_m2_kd6")
+    default = beyond._pipeline(read_json(REPORTS / "calibration.json"), DEFAULT_MODEL)
+    assert beyond._pipeline(read_json(REPORTS / "calibration.json"), "ferkit_cnn_m2_kd6") == {}  # another model's
+    assert cand["photos_right"] == 0.5417 and default["photos_right"] == 0.5567  # as measured
+    st = {
+        "shipped_as_default": False,
+        "int8_publictest": 0.6868,
+        "default_int8_publictest": 0.6829,
+        **cand,
+        **{f"default_{k}": v for k, v in default.items()},
+    }
+    assert "gets worse on the real photos" in beyond._verdict(st)
+    assert beyond._verdict({**st, "photos_right": 0.56, "publictest_pipeline_crops": 0.68}).startswith("a candidate")
+    assert "does not beat" in beyond._verdict({**st, "int8_publictest": 0.6829})

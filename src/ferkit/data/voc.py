@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 
@@ -31,6 +32,16 @@ def held_out(names: list[str], every: int = 3) -> set[str]:
     """Every ``every``-th image name in sorted order: the test images of a box set that detectors are trained on
     (``ferkit train-detector``); the rest are theirs."""
     return {n for i, n in enumerate(sorted(names)) if i % every == every - 1}
+
+
+def benchmark_items(root: str | os.PathLike) -> list[BoxedImage]:
+    """A box set's images for scoring detectors: all of them, except that a face-mask set (whose name holds "mask":
+    the set ferkit's detector is fine-tuned on) keeps only its ``held_out`` test third."""
+    loaded = load_voc(root)
+    if "mask" not in Path(root).name:
+        return loaded
+    keep = held_out([i.name for i in loaded])
+    return [i for i in loaded if i.name in keep]
 
 
 def train_val_test(

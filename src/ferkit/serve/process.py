@@ -5,11 +5,13 @@ from __future__ import annotations
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import IO
 
 from ferkit.errors import FerkitError
 
@@ -35,22 +37,31 @@ def serve_process(args: list[str], timeout_s: float = 120.0) -> Iterator[ServerP
     """``ferkit serve --port P ARGS``, yielded once ``/readyz`` answers 200; stopped (terminated) on exit."""
     port = free_port()
     cmd = [sys.executable, "-m", "ferkit.cli.main", "serve", "--port", str(port), *args]
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    server = ServerProcess(port, f"http://127.0.0.1:{port}", proc)
-    try:
-        deadline = time.monotonic() + timeout_s
-        while True:
-            try:
-                with urllib.request.urlopen(f"{server.url}/readyz", timeout=1) as r:
-                    if r.status == 200:
-                        break
-            except OSError:
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    raise FerkitError(
-                        f"ferkit serve did not start: {proc.stderr.read() if proc.poll() is not None else 'timed out'}"
-                    )
-                time.sleep(0.1)
-        yield server
-    finally:
-        proc.terminate()
-        _, server.stderr = proc.communicate(timeout=30)
+    with tempfile.TemporaryFile("w+") as log:  # a file, not a pipe: a chatty server never blocks on a full pipe
+        proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=log, text=True)
+        server = ServerProcess(port, f"http://127.0.0.1:{port}", proc)
+        try:
+            _wait_ready(server, log, timeout_s)
+            yield server
+        finally:
+            proc.terminate()
+            proc.wait(timeout=30)
+            log.seek(0)
+            server.stderr = log.read()
+
+
+def _wait_ready(server: ServerProcess, log: IO[str], timeout_s: float) -> None:
+    """Return once ``/readyz`` answers 200; a FerkitError with the server's log if it exits or times out first."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        try:
+            with urllib.request.urlopen(f"{server.url}/readyz", timeout=1) as r:
+                if r.status == 200:
+                    return
+        except OSError:
+            if server.proc.poll() is not None:
+                log.seek(0)
+                raise FerkitError(f"ferkit serve did not start: {log.read().strip()}") from None
+            if time.monotonic() > deadline:
+                raise FerkitError(f"ferkit serve did not answer /readyz within {timeout_s:.0f} s") from None
+            time.sleep(0.1)

@@ -313,7 +313,9 @@ class Zoo:
             return ExpressionClassifier(str(self.out / "onnx" / f"{m.name}.onnx"), precision="fp32")
         from ferkit.expression.export import TorchClassifier
 
-        return TorchClassifier(self.run_dir(m) / "checkpoints" / "best.ckpt", self._faces()["Training"].classes, "cuda")
+        return TorchClassifier(
+            self.run_dir(m) / "checkpoints" / "best.ckpt", self._faces()["Training"].classes, self.device
+        )
 
     def evaluate(self) -> dict[str, dict[str, np.ndarray]]:
         """Each trained member's probabilities, plain and with views, on every split (kept per member)."""
