@@ -26,3 +26,5 @@ def test_bench_json(tmp_path):
     assert clip["frames"] == v640["frames"] == 240 and clip["detect_every"] == 3
     assert clip["fps"] > 0 and 0 < v640["peak_memory_mb"] < 2000
     assert rep["precisions"]["int8"]["file"] == "model_int8.onnx" and rep["classifier_precision"] == "int8"
+    md = out.with_suffix(".md").read_text()  # the Markdown twin, with the same figures
+    assert f"| video_faces | {rep['video_faces']} |" in md and rep["command"] in md

@@ -457,11 +457,10 @@ def _run_bench(a) -> int:
         a.rounds,
     )
     if a.json:
-        from ferkit.utils.io import write_json_atomic
-        from ferkit.utils.reports import command_line
+        from ferkit.utils.reports import command_line, write_report
 
         rep["command"] = command_line()
-        write_json_atomic(a.json, rep)
+        write_report(a.json, rep, "Speed of ferkit on this machine (`ferkit bench`)")
     print(json.dumps(rep, indent=2))
     return 0
 
