@@ -242,6 +242,12 @@ def _add_gpu_runs(sub) -> None:
     p.add_argument("--gpu-teachers", default="../shared/gpu_teachers")
     p.add_argument("--fer2013", required=True, help="FER2013 path (the shipped models' probabilities)")
     p.add_argument("--json", default="reports/gpu_runs.json")
+    p.add_argument(
+        "--candidate",
+        action="append",
+        default=[],
+        help="a trained run's checkpoint (runs/NAME/checkpoints/best.ckpt) that joins the ensemble's candidates",
+    )
 
 
 def _run_gpu_runs(a) -> int:
@@ -252,7 +258,7 @@ def _run_gpu_runs(a) -> int:
 
     out = Path(a.json)
     rows = gpu_rows(Path(a.gpu_teachers), out.parent)
-    ens = ensemble_all(Path(a.gpu_teachers), a.fer2013, out.parent / "ensemble_all.json")
+    ens = ensemble_all(Path(a.gpu_teachers), a.fer2013, out.parent / "ensemble_all.json", tuple(a.candidate))
     rep = {
         "rows": rows,
         "ensemble": {k: ens[k] for k in ("members", "selection_accuracy", "accuracy")},

@@ -87,19 +87,27 @@ def gpu_rows(gpu_dir: Path, reports: Path) -> list[dict]:
     return rows
 
 
-def _shipped_probabilities(fer2013: str, views: tuple[int, ...]) -> dict[str, dict[str, np.ndarray]]:
-    """name -> split -> probabilities of every shipped full-face model at each view count (fp32 copies)."""
+def _candidate_name(spec: str) -> str:
+    """A candidate's name in the report: a shipped model's own, a run checkpoint's run folder."""
+    path = Path(spec)
+    return path.parents[1].name if path.suffix == ".ckpt" and path.parent.name == "checkpoints" else path.stem
+
+
+def _shipped_probabilities(
+    fer2013: str, views: tuple[int, ...], extra: tuple[str, ...] = ()
+) -> dict[str, dict[str, np.ndarray]]:
+    """name -> split -> probabilities of every shipped full-face model, and of the ``extra`` models (trained runs'
+    checkpoints not shipped), at each view count (fp32 copies)."""
     from ferkit.data import FER2013
     from ferkit.expression.models import load_classifier
     from ferkit.expression.registry import shipped_models
 
     out: dict[str, dict[str, np.ndarray]] = {}
     splits = {s: FER2013(fer2013, s) for s in ("PublicTest", "PrivateTest")}
-    for name in shipped_models():
-        if "masked" in name:
-            continue
+    specs = {n: n for n in shipped_models() if "masked" not in n} | {_candidate_name(e): e for e in extra}
+    for name, spec in specs.items():
         for v in views:
-            clf = load_classifier(name, precision="fp32", views=v)
+            clf = load_classifier(spec, precision="fp32", views=v)
             key = name + (f"+tta{v}" if v > 1 else "")
             out[key] = {s: clf.predict_proba(ds.images) for s, ds in splits.items()}
     out["_labels"] = {s: ds.labels for s, ds in splits.items()}
@@ -121,13 +129,13 @@ def _gpu_probabilities(gpu_dir: Path, keys: dict[str, list]) -> dict[str, dict[s
     return out
 
 
-def ensemble_all(gpu_dir: Path, fer2013: str, out: Path) -> dict:
-    """The greedy averaging ensemble over the shipped models (plain, 10 views) and the GPU runs (plain, 10 views),
-    members chosen on PublicTest, measured once on PrivateTest."""
+def ensemble_all(gpu_dir: Path, fer2013: str, out: Path, extra: tuple[str, ...] = ()) -> dict:
+    """The greedy averaging ensemble over the shipped models, the ``extra`` run checkpoints and the GPU runs (each
+    plain and at 10 views), members chosen on PublicTest, measured once on PrivateTest."""
     from ferkit.evaluation.metrics import classification_report
     from ferkit.expression.ensemble import greedy_members
 
-    shipped = _shipped_probabilities(fer2013, (1, 10))
+    shipped = _shipped_probabilities(fer2013, (1, 10), extra)
     labels, keys = shipped.pop("_labels"), shipped.pop("_keys")
     probs = {**shipped, **_gpu_probabilities(gpu_dir, keys)}
     chosen = greedy_members({k: p["PublicTest"] for k, p in probs.items()}, labels["PublicTest"])
@@ -142,7 +150,9 @@ def ensemble_all(gpu_dir: Path, fer2013: str, out: Path) -> dict:
         **private,
         "split": "PrivateTest",
         "candidates_selection_accuracy": dict(sorted(single.items(), key=lambda kv: -kv[1])),
-        "sources": "shipped models (fp32, computed here) and "
+        "sources": "shipped models"
+        + (f", trained runs not shipped ({', '.join(extra)})" if extra else "")
+        + " (fp32, computed here) and "
         "../shared/gpu_teachers/teachers/all_runs_probabilities.npz "
         "(GPU runs, short schedules; stored probabilities)",
         "command": command_line(),

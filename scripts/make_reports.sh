@@ -133,5 +133,7 @@ for run in vgg16_ferkit dcnn6_paper000; do
   done
 done
 python -m lab report reproduction --gpu-teachers "$GPU" 2>&1 | tee reports/logs/report_reproduction.log
-python -m lab gpu-runs --gpu-teachers "$GPU" --fer2013 "$DATA" 2>&1 | tee reports/logs/gpu_runs.log
+KD6=runs/ferkit_cnn_m2_kd6/checkpoints/best.ckpt  # scripts/run_kd6.sh; a candidate member where it is here
+python -m lab gpu-runs --gpu-teachers "$GPU" --fer2013 "$DATA" $([ -e $KD6 ] && echo --candidate $KD6) 2>&1 \
+  | tee reports/logs/gpu_runs.log
 python -m lab report beyond 2>&1 | tee reports/logs/report_beyond.log
