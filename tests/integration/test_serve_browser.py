@@ -29,6 +29,16 @@ def server(tmp_path_factory):
     assert "Traceback" not in s.stderr, s.stderr
 
 
+def test_a_server_that_cannot_start_says_why():
+    """serve_process (the serve bench's and these tests' starter) raises with the server's own one-line error."""
+    from ferkit.errors import FerkitError
+    from ferkit.serve.process import serve_process
+
+    with pytest.raises(FerkitError, match="did not start: .*--model: unknown or untrained model 'no_such_model'"):
+        with serve_process(["--model", "no_such_model"]):
+            pass
+
+
 def test_real_process_answers_over_http(server):
     req = urllib.request.Request(f"{server}/v1/analyze", data=SOLVAY.read_bytes(), method="POST")
     with urllib.request.urlopen(req, timeout=60) as r:
