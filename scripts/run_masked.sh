@@ -11,7 +11,9 @@ MASKED=runs/masked_fer2013
 FABRICS=runs/masked_fer2013_fabrics  # the mask detector's training data: half the masks get a random fabric
 mkdir -p reports/logs runs
 resume() { [ -e "$1/checkpoints/last.ckpt" ] && echo --resume || true; }
-done_run() { [ -e "$1/summary.json" ] && grep -q '"full_recipe": true' "$1/summary.json"; }
+# a run is done when it stopped on its own (epochs or early stopping), not by a time limit or a kill; each runs
+# EPOCHS of its recipe (a short schedule where that is fewer than the recipe's)
+done_run() { [ -e "$1/summary.json" ] && ! grep -q '"stopped_by": "time limit or interruption"' "$1/summary.json"; }
 
 [ -e $MASKED/masking_report.json ] || ferkit mask --dataset fer2013 --data "$DATA" --out $MASKED --seed 0 --workers 2 \
   > reports/logs/masked_synthesis.log 2>&1
