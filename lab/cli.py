@@ -306,7 +306,25 @@ def _run_detector_limits(a) -> int:
     return 0
 
 
+def _add_photo_models(sub) -> None:
+    p = sub.add_parser(
+        "photo-models",
+        help="candidate models through the same full pipeline on labelled real photos -> reports/photo_models.*",
+    )
+    p.add_argument("--photos", required=True, help="labelled photos (muxspace_dev.tar: validation)")
+    p.add_argument("--model", action="append", default=[], help="a model spec as --model takes it (repeatable)")
+    p.add_argument("--json", default="reports/photo_models.json")
+
+
+def _run_photo_models(a) -> int:
+    from .photo_models import photo_models_report
+
+    photo_models_report(a.photos, a.model, a.json)
+    return 0
+
+
 RUNNERS = {
+    "photo-models": _run_photo_models,
     "detector-limits": _run_detector_limits,
     "train-speed": _run_train_speed,
     "gpu-runs": _run_gpu_runs,
@@ -330,6 +348,7 @@ def main(argv: list[str] | None = None) -> int:
         _add_gpu_runs,
         _add_train_speed,
         _add_detector_limits,
+        _add_photo_models,
     ):
         add(sub)
     args = parser.parse_args(argv)

@@ -97,3 +97,22 @@ def test_real_photos_end_to_end(shared):
     assert s["photos"] == 600 and s["found"] == 577
     assert s["accuracy"] == pytest.approx(0.5567, abs=0.005), s
     assert score_photos(Analyzer(calibrate=False), photos).summary()["accuracy"] == pytest.approx(0.495, abs=0.005)
+
+
+def test_candidate_models_meet_the_same_photos(shared, tmp_path):
+    """`python -m lab photo-models`: a run's checkpoint goes through the same pipeline as the default (the same 577
+    faces found; photos without a face give it an empty batch), the default's raw figure is the crop report's."""
+    import json
+
+    from lab.photo_models import photo_models_report
+    from tests.conftest import REPO
+
+    ckpt = shared.parent / "gpu_teachers" / "dcnn6_paper000.ckpt"
+    if not ckpt.exists():
+        pytest.skip(f"{ckpt} is missing")
+    rep = photo_models_report(str(shared / "muxspace_dev.tar"), [str(ckpt)], tmp_path / "photo_models.json")
+    default, other = rep["models"].values()
+    crops = json.loads((REPO / "reports" / "calibration.json").read_text())
+    assert default["accuracy"] == crops["crops"][str(crops["chosen_template_zoom"])]["photos_right_uncalibrated"]
+    assert default["found"] == other["found"] == 577 and 0.2 < other["accuracy"] < 0.6
+    assert f"| `{ckpt}` | fp32 (PyTorch) | 577 |" in (tmp_path / "photo_models.md").read_text()

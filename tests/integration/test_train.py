@@ -71,6 +71,8 @@ def _export_matches_checkpoint(run, onnx, faces):
     torch_clf = TorchClassifier(run / "checkpoints" / "best.ckpt", clf.classes)
     p_onnx = clf.predict_proba(faces)
     assert np.abs(p_onnx - torch_clf.predict_proba(faces)).max() < 1e-4
+    # a photo without a face gives both an empty batch (the pipeline's `--model run.ckpt` on such a photo)
+    assert torch_clf.predict_proba(faces[:0]).shape == clf.predict_proba(faces[:0]).shape == (0, len(clf.classes))
     return p_onnx, torch_clf
 
 

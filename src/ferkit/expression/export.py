@@ -64,7 +64,7 @@ class TorchClassifier:
     def predict_proba(self, faces: np.ndarray) -> np.ndarray:
         x = torch.from_numpy(as_nchw(faces))
         out = [self.model(x[i : i + self.batch].to(self.device)).float().cpu() for i in range(0, len(x), self.batch)]
-        return torch.cat(out).numpy()
+        return torch.cat(out).numpy() if out else np.zeros((0, len(self.classes)), np.float32)
 
 
 def halve_weights(src: str | Path, out: str | Path, min_elements: int = 1024) -> Path:
