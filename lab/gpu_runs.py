@@ -87,12 +87,6 @@ def gpu_rows(gpu_dir: Path, reports: Path) -> list[dict]:
     return rows
 
 
-def _candidate_name(spec: str) -> str:
-    """A candidate's name in the report: a shipped model's own, a run checkpoint's run folder."""
-    path = Path(spec)
-    return path.parents[1].name if path.suffix == ".ckpt" and path.parent.name == "checkpoints" else path.stem
-
-
 def _shipped_probabilities(
     fer2013: str, views: tuple[int, ...], extra: tuple[str, ...] = ()
 ) -> dict[str, dict[str, np.ndarray]]:
@@ -100,11 +94,11 @@ def _shipped_probabilities(
     checkpoints not shipped), at each view count (fp32 copies)."""
     from ferkit.data import FER2013
     from ferkit.expression.models import load_classifier
-    from ferkit.expression.registry import shipped_models
+    from ferkit.expression.registry import model_file_name, shipped_models
 
     out: dict[str, dict[str, np.ndarray]] = {}
     splits = {s: FER2013(fer2013, s) for s in ("PublicTest", "PrivateTest")}
-    specs = {n: n for n in shipped_models() if "masked" not in n} | {_candidate_name(e): e for e in extra}
+    specs = {n: n for n in shipped_models() if "masked" not in n} | {model_file_name(e): e for e in extra}
     for name, spec in specs.items():
         for v in views:
             clf = load_classifier(spec, precision="fp32", views=v)

@@ -133,11 +133,11 @@ for run in vgg16_ferkit dcnn6_paper000; do
   done
 done
 python -m lab report reproduction --gpu-teachers "$GPU" 2>&1 | tee reports/logs/report_reproduction.log
-# Candidate models on the real photos, raw (each run's checkpoint where it is here)
+KD6=runs/ferkit_cnn_m2_kd6/checkpoints/best.ckpt  # scripts/run_kd6.sh; a candidate below where it is here
+# Candidate models on the real photos, raw
 python -m lab photo-models --photos "$SHARED/muxspace_dev.tar" --model "$GPU/vgg16_ferkit.ckpt" \
-  $([ -e runs/ferkit_cnn_m2_kd6/checkpoints/best.ckpt ] && echo --model runs/ferkit_cnn_m2_kd6/checkpoints/best.ckpt) \
-  --model ferkit_cnn_m --model ferkit_cnn_m_kd 2>&1 | grep -v Warn | tee reports/logs/photo_models.log
-KD6=runs/ferkit_cnn_m2_kd6/checkpoints/best.ckpt  # scripts/run_kd6.sh; a candidate member where it is here
+  $([ -e $KD6 ] && echo --model $KD6) --model ferkit_cnn_m --model ferkit_cnn_m_kd 2>&1 | grep -v Warn \
+  | tee reports/logs/photo_models.log
 python -m lab gpu-runs --gpu-teachers "$GPU" --fer2013 "$DATA" $([ -e $KD6 ] && echo --candidate $KD6) 2>&1 \
   | tee reports/logs/gpu_runs.log
 python -m lab report beyond 2>&1 | tee reports/logs/report_beyond.log
